@@ -1,0 +1,74 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sort"
+	"time"
+
+	"custcat/pipeline"
+)
+
+func checkCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("check", stderr)
+	configPath := fs.String("c", "custcat.yaml", "the config file")
+	if _, code := parseFlags(fs, args); code >= 0 {
+		return code
+	}
+	cfg, code := loadConfig(*configPath, stderr)
+	if cfg == nil {
+		return code
+	}
+	problems, err := pipeline.CheckRules(ctx, cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "custcat: check rules: %v\n", err)
+		return exitFailed
+	}
+	if len(problems) > 0 {
+		fmt.Fprintf(stderr, "custcat: config %s: %d bad rule(s):\n%s\n", *configPath, len(problems), indent(joinLines(problems)))
+		return exitConfig
+	}
+	fmt.Fprintf(stdout, "config %s is valid: %d segments, %d tags, scoring %s, window %d days\n",
+		*configPath, len(cfg.Segments), len(cfg.Tags), cfg.Scoring.Method, cfg.WindowDays)
+	inbox := cfg.Path(cfg.Inbox)
+	files, waiting, err := pipeline.ScanInbox(inbox, time.Now(), 0)
+	if err != nil {
+		fmt.Fprintf(stdout, "inbox %s: %v\n", inbox, err)
+		return exitOK
+	}
+	fmt.Fprintf(stdout, "inbox %s: %d file(s) ready, %d waiting\n", inbox, len(files), len(waiting))
+	bad := 0
+	for _, f := range files {
+		src, ok := cfg.SourceFor(f.Name)
+		if !ok {
+			fmt.Fprintf(stdout, "  %s: no source matches; it would fail\n", f.Name)
+			bad++
+			continue
+		}
+		p, err := pipeline.ProbeFile(f.Path, src)
+		if err != nil {
+			fmt.Fprintf(stdout, "  %s (source %s): would fail: %v\n", f.Name, src.Name, err)
+			bad++
+			continue
+		}
+		var cols []string
+		for field, i := range p.Columns {
+			name := fmt.Sprintf("#%d", i)
+			if i-1 < len(p.Header) {
+				name = p.Header[i-1]
+			}
+			cols = append(cols, fmt.Sprintf("%s=%s", field, name))
+		}
+		sort.Strings(cols)
+		header := "no header"
+		if p.HeaderLine > 0 {
+			header = fmt.Sprintf("header on line %d", p.HeaderLine)
+		}
+		fmt.Fprintf(stdout, "  %s (source %s): %s, %s; %v\n", f.Name, src.Name, p.Format, header, cols)
+	}
+	if bad > 0 {
+		return exitFailed
+	}
+	return exitOK
+}

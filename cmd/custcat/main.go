@@ -1,0 +1,24 @@
+// Command custcat turns ERP sales exports into customer categories.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() {
+		// The first signal cancels ctx: the run rolls back and exits.
+		// A second one aborts at once.
+		<-ctx.Done()
+		stop()
+		again := make(chan os.Signal, 1)
+		signal.Notify(again, os.Interrupt, syscall.SIGTERM)
+		<-again
+		os.Exit(130)
+	}()
+	os.Exit(Run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}

@@ -1,0 +1,256 @@
+package jobs
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"time"
+
+	"custcat/pipeline"
+	"custcat/reports"
+	custsql "custcat/sql"
+)
+
+// ErrFilesFailed means the run committed, but some input files failed and
+// went to failed/; the process should exit non-zero.
+var ErrFilesFailed = errors.New("some files failed")
+
+// RunOptions are the choices of one run.
+type RunOptions struct {
+	AsOf     string // YYYY-MM-DD; empty means today by Now
+	Job      string
+	Trigger  string // manual | schedule | backfill
+	Now      func() time.Time
+	Log      *slog.Logger
+	Progress pipeline.Progress
+	Settle   time.Duration // files changed more recently wait for the next run
+}
+
+// SegmentCount is how many customers a segment holds.
+type SegmentCount struct {
+	Code      string
+	Name      string
+	Customers int64
+}
+
+// RunResult is what a run did.
+type RunResult struct {
+	RunID     int64
+	AsOf      string
+	Load      *pipeline.LoadResult
+	Waiting   []string
+	Customers int64
+	Segments  []SegmentCount
+	Outputs   []string
+	Moved     map[string]string // inbox name -> where it went
+}
+
+// Run is one unit of work: load the inbox, segment as of the date, write
+// the outputs, then move the inbox files. The database changes in one
+// transaction; outputs are written beside their place first and renamed
+// in only after the commit. A failed run leaves database and outputs as
+// they were.
+func Run(ctx context.Context, cfg *pipeline.Config, opt RunOptions) (*RunResult, error) {
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	if opt.Log == nil {
+		opt.Log = slog.New(slog.DiscardHandler)
+	}
+	if opt.Job == "" {
+		opt.Job = "manual"
+	}
+	if opt.Trigger == "" {
+		opt.Trigger = "manual"
+	}
+	start := opt.Now()
+	asOf := opt.AsOf
+	if asOf == "" {
+		asOf = start.Format(time.DateOnly)
+	}
+	if _, err := time.Parse(time.DateOnly, asOf); err != nil {
+		return nil, fmt.Errorf("as-of date %q: write YYYY-MM-DD", asOf)
+	}
+	inboxDir := cfg.Path(cfg.Inbox)
+	if err := os.MkdirAll(inboxDir, 0o755); err != nil {
+		return nil, fmt.Errorf("inbox: %w", err)
+	}
+	inbox, waiting, err := pipeline.ScanInbox(inboxDir, start, opt.Settle)
+	if err != nil {
+		return nil, err
+	}
+	store, err := pipeline.OpenStore(ctx, cfg.Store, cfg.Path(cfg.Store.Path))
+	if err != nil {
+		return nil, err
+	}
+	defer store.Close()
+
+	res := &RunResult{AsOf: asOf, Waiting: waiting, Moved: map[string]string{}}
+	var pending []*reports.Pending
+	defer func() {
+		for _, p := range pending {
+			p.Abort()
+		}
+	}()
+	err = store.Unit(ctx, func(ctx context.Context, c *sql.Conn) error {
+		if err := c.QueryRowContext(ctx, custsql.Query("NextRunID")).Scan(&res.RunID); err != nil {
+			return err
+		}
+		if _, err := c.ExecContext(ctx, custsql.Query("StartRun"), res.RunID, opt.Job, opt.Trigger, asOf, cfg.WindowDays, start); err != nil {
+			return err
+		}
+		log := opt.Log.With(slog.Int64("run", res.RunID), slog.String("as_of", asOf))
+		log.Info("load", slog.Int("files", len(inbox)))
+		load, err := pipeline.Load(ctx, c, cfg, res.RunID, inbox, start, opt.Progress)
+		if err != nil {
+			return fmt.Errorf("load: %w", err)
+		}
+		res.Load = load
+		log.Info("segment")
+		if err := pipeline.Segment(ctx, c, cfg, asOf, res.RunID); err != nil {
+			return fmt.Errorf("segment: %w", err)
+		}
+		if err := countSegments(ctx, c, cfg, res); err != nil {
+			return err
+		}
+		log.Info("write outputs")
+		pending, err = writeOutputs(ctx, c, cfg, res)
+		if err != nil {
+			return err
+		}
+		return finishRun(ctx, c, res, opt.Now())
+	})
+	if err != nil {
+		recordFailure(store, cfg, opt, asOf, start, err)
+		return res, err
+	}
+	for _, p := range pending {
+		if err := p.Commit(); err != nil {
+			return res, err
+		}
+		res.Outputs = append(res.Outputs, p.Final)
+	}
+	pending = nil
+	if err := moveInbox(cfg, res, start); err != nil {
+		return res, err
+	}
+	if res.Load.Count("failed") > 0 {
+		return res, ErrFilesFailed
+	}
+	return res, nil
+}
+
+func countSegments(ctx context.Context, c *sql.Conn, cfg *pipeline.Config, res *RunResult) error {
+	rows, err := c.QueryContext(ctx, custsql.Query("SegmentCounts"), res.AsOf)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	counts := map[string]int64{}
+	for rows.Next() {
+		var code string
+		var n int64
+		if err := rows.Scan(&code, &n); err != nil {
+			return err
+		}
+		counts[code] = n
+		res.Customers += n
+	}
+	for _, s := range cfg.Segments {
+		res.Segments = append(res.Segments, SegmentCount{Code: s.Code, Name: s.Name, Customers: counts[s.Code]})
+	}
+	return rows.Err()
+}
+
+func writeOutputs(ctx context.Context, c *sql.Conn, cfg *pipeline.Config, res *RunResult) ([]*reports.Pending, error) {
+	out := cfg.Path(cfg.Out)
+	var pending []*reports.Pending
+	fail := func(err error) ([]*reports.Pending, error) {
+		for _, p := range pending {
+			p.Abort()
+		}
+		return nil, err
+	}
+	cats, _, err := reports.Categories(ctx, c, res.AsOf)
+	if err != nil {
+		return fail(fmt.Errorf("categories: %w", err))
+	}
+	rej, _, err := reports.Rejects(ctx, c)
+	if err != nil {
+		return fail(fmt.Errorf("rejects: %w", err))
+	}
+	for _, f := range []struct {
+		name string
+		data []byte
+	}{{"categories.csv", cats}, {"rejects.csv", rej}} {
+		p, err := reports.WriteFile(filepath.Join(out, f.name), f.data)
+		if err != nil {
+			return fail(err)
+		}
+		pending = append(pending, p)
+	}
+	return pending, nil
+}
+
+func finishRun(ctx context.Context, c *sql.Conn, res *RunResult, end time.Time) error {
+	t := res.Load.Totals()
+	status := "ok"
+	if res.Load.Count("failed") > 0 {
+		status = "partial"
+	}
+	counts := map[string]int64{}
+	for _, s := range res.Segments {
+		counts[s.Code] = s.Customers
+	}
+	js, _ := json.Marshal(counts)
+	_, err := c.ExecContext(ctx, custsql.Query("FinishRun"), res.RunID, end, status,
+		res.Load.Count("loaded"), res.Load.Count("failed"), res.Load.Count("skipped"),
+		t.Read, t.Loaded, t.Rejected, t.Duplicate, t.Summary, res.Load.Replaced, res.Customers, string(js), nil)
+	return err
+}
+
+// recordFailure keeps a line in the run history for a run that rolled back.
+func recordFailure(store *pipeline.Store, cfg *pipeline.Config, opt RunOptions, asOf string, start time.Time, cause error) {
+	ctx := context.Background()
+	_, err := store.DB.ExecContext(ctx, custsql.Query("RecordFailedRun"), opt.Job, opt.Trigger, asOf, cfg.WindowDays, start, opt.Now(), cause.Error())
+	if err != nil {
+		opt.Log.Error("record failed run", slog.Any("err", err))
+	}
+}
+
+// moveInbox moves what the run read: loaded and already-known files to
+// archive/YYYY/MM/, failed ones to failed/ with a .reason.txt beside them.
+func moveInbox(cfg *pipeline.Config, res *RunResult, now time.Time) error {
+	archive := filepath.Join(cfg.Path(cfg.Archive), now.Format("2006"), now.Format("01"))
+	failed := cfg.Path(cfg.Failed)
+	files := append([]pipeline.FileResult(nil), res.Load.Files...)
+	sort.SliceStable(files, func(i, j int) bool { return files[i].Name < files[j].Name })
+	for _, f := range files {
+		dir := archive
+		if f.Status == "failed" {
+			dir = failed
+		}
+		dest, err := pipeline.MoveFile(f.Path, dir)
+		if err != nil {
+			return fmt.Errorf("move %s: %w", f.Name, err)
+		}
+		res.Moved[f.Name] = dest
+		if f.Status == "failed" {
+			reason := fmt.Sprintf("%s\nsha256 %s\nrun %d\n", f.Reason, f.SHA256, res.RunID)
+			p, err := reports.WriteFile(dest+".reason.txt", []byte(reason))
+			if err != nil {
+				return err
+			}
+			if err := p.Commit(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

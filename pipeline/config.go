@@ -1,0 +1,491 @@
+package pipeline
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"strings"
+
+	"github.com/goccy/go-yaml"
+	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/parser"
+)
+
+// Config is the whole of custcat's configuration: one YAML file.
+// Relative paths in it are read from the folder of that file.
+type Config struct {
+	Store          StoreConfig   `yaml:"store"`
+	Inbox          string        `yaml:"inbox"`
+	Archive        string        `yaml:"archive"`
+	Failed         string        `yaml:"failed"`
+	Out            string        `yaml:"out"`
+	WindowDays     int           `yaml:"window_days"`
+	MaxRejectRatio float64       `yaml:"max_reject_ratio"`
+	Sources        []Source      `yaml:"sources"`
+	Scoring        Scoring       `yaml:"scoring"`
+	Segments       []SegmentRule `yaml:"segments"`
+	Tags           []TagRule     `yaml:"tags"`
+	Preference     Preference    `yaml:"preference"`
+
+	dir string // the folder of the config file
+}
+
+// StoreConfig says where the DuckDB database lives and how much it may use.
+type StoreConfig struct {
+	Path        string `yaml:"path"`
+	MemoryLimit string `yaml:"memory_limit"`
+	Threads     int    `yaml:"threads"`
+}
+
+// Source describes one kind of export that lands in the inbox.
+type Source struct {
+	Name           string               `yaml:"name"`
+	Ledger         string               `yaml:"ledger"`
+	Files          string               `yaml:"files"`
+	Encoding       string               `yaml:"encoding"`
+	Delimiter      string               `yaml:"delimiter"`
+	Header         string               `yaml:"header"`
+	Columns        map[string]ColumnRef `yaml:"columns"`
+	MaxRejectRatio *float64             `yaml:"max_reject_ratio"`
+}
+
+// ColumnRef names the column of a field: by its header text, or by its
+// 1-based position in a file without a header.
+type ColumnRef struct {
+	Header   string
+	Position int
+}
+
+// UnmarshalYAML takes a header text or a position.
+func (c *ColumnRef) UnmarshalYAML(b []byte) error {
+	var n int
+	if err := yaml.Unmarshal(b, &n); err == nil {
+		c.Position = n
+		return nil
+	}
+	return yaml.Unmarshal(b, &c.Header)
+}
+
+// Scoring chooses how R, F and M scores are cut.
+type Scoring struct {
+	Method     string     `yaml:"method"` // quintile | thresholds
+	Bins       int        `yaml:"bins"`
+	Thresholds Thresholds `yaml:"thresholds"`
+	Pareto     Pareto     `yaml:"pareto"`
+}
+
+// Thresholds are ascending cut lists, read as lower bounds.
+type Thresholds struct {
+	RecencyDays []float64 `yaml:"recency_days"`
+	Frequency   []float64 `yaml:"frequency"`
+	Monetary    []float64 `yaml:"monetary"`
+}
+
+// Pareto holds the cumulative revenue shares that end classes A and B.
+type Pareto struct {
+	A float64 `yaml:"a"`
+	B float64 `yaml:"b"`
+}
+
+// SegmentRule is one rule of the ordered segment list: the first whose When
+// holds for a customer gives its segment.
+type SegmentRule struct {
+	Code    string `yaml:"code"`
+	Name    string `yaml:"name"`
+	ERPCode string `yaml:"erp_code"`
+	When    string `yaml:"when"`
+}
+
+// TagRule is assigned to every customer for whom When holds.
+type TagRule struct {
+	Name string `yaml:"name"`
+	When string `yaml:"when"`
+}
+
+// Preference tags a customer whose top product category holds at least
+// Share of its positive amount, as Prefix + category.
+type Preference struct {
+	Share  float64 `yaml:"share"`
+	Prefix string  `yaml:"prefix"`
+}
+
+// Fields are the sales-line fields a column can map to.
+var Fields = []string{"date", "doc_no", "customer_code", "customer_name", "item_code",
+	"item_name", "category", "quantity", "unit_price", "amount"}
+
+// DefaultConfig returns the configuration a user gets with an empty file.
+func DefaultConfig() Config {
+	return Config{
+		Store:          StoreConfig{Path: "var/custcat.duckdb", MemoryLimit: "1GB"},
+		Inbox:          "inbox",
+		Archive:        "archive",
+		Failed:         "failed",
+		Out:            "out",
+		WindowDays:     365,
+		MaxRejectRatio: 0.01,
+		Scoring:        Scoring{Method: "quintile", Bins: 5, Pareto: Pareto{A: 0.80, B: 0.95}},
+		Segments: []SegmentRule{
+			{Code: "A", Name: "大客户", ERPCode: "A", When: "m_score >= 4 AND f_score >= 4 AND active_months >= 6"},
+			{Code: "B", Name: "一般客户", ERPCode: "B", When: "m_score >= 3 OR f_score >= 3"},
+			{Code: "C", Name: "潜在客户", ERPCode: "C", When: "true"},
+		},
+		Preference: Preference{Share: 0.5, Prefix: "偏好:"},
+	}
+}
+
+// ConfigError lists every problem found in a config file.
+type ConfigError struct {
+	Path     string
+	Problems []string
+}
+
+func (e *ConfigError) Error() string {
+	return fmt.Sprintf("config %s: %d problem(s):\n  %s", e.Path, len(e.Problems), strings.Join(e.Problems, "\n  "))
+}
+
+// LoadConfig reads, expands and checks the config at path. Every problem
+// is reported at once in a *ConfigError.
+func LoadConfig(path string) (Config, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return Config{}, fmt.Errorf("read config: %w", err)
+	}
+	cfg, problems := ParseConfig(raw)
+	if len(problems) > 0 {
+		return Config{}, &ConfigError{Path: path, Problems: problems}
+	}
+	abs, err := filepath.Abs(filepath.Dir(path))
+	if err != nil {
+		return Config{}, err
+	}
+	cfg.dir = abs
+	return cfg, nil
+}
+
+var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}`)
+
+// ParseConfig parses config text over the defaults and returns the
+// problems found, each naming its key and line.
+func ParseConfig(raw []byte) (Config, []string) {
+	var problems []string
+	text := string(raw)
+	lines := strings.Split(text, "\n")
+	for i, line := range lines {
+		lines[i] = envRef.ReplaceAllStringFunc(line, func(ref string) string {
+			m := envRef.FindStringSubmatch(ref)
+			if v, ok := os.LookupEnv(m[1]); ok {
+				return v
+			}
+			if strings.Contains(ref, ":-") {
+				return m[2]
+			}
+			problems = append(problems, fmt.Sprintf("line %d: environment variable %s is not set; set it, or write ${%s:-default}", i+1, m[1], m[1]))
+			return ""
+		})
+	}
+	expanded := []byte(strings.Join(lines, "\n"))
+
+	cfg := DefaultConfig()
+	if strings.TrimSpace(string(expanded)) == "" {
+		return cfg, problems
+	}
+	file, err := parser.ParseBytes(expanded, 0)
+	if err != nil {
+		return cfg, append(problems, yamlProblem(err))
+	}
+	for _, doc := range file.Docs {
+		if doc.Body != nil {
+			problems = append(problems, unknownKeys(doc.Body, reflect.TypeOf(cfg), "")...)
+		}
+	}
+	// Lists given in the file replace the defaults, never merge with them.
+	cfg.Segments = nil
+	var present struct {
+		Segments *[]SegmentRule `yaml:"segments"`
+	}
+	_ = yaml.Unmarshal(expanded, &present)
+	if err := yaml.Unmarshal(expanded, &cfg); err != nil {
+		return cfg, append(problems, yamlProblem(err))
+	}
+	if present.Segments == nil {
+		cfg.Segments = DefaultConfig().Segments
+	}
+	return cfg, append(problems, cfg.validate()...)
+}
+
+func yamlProblem(err error) string {
+	var se yaml.Error
+	if errors.As(err, &se) {
+		tok := se.GetToken()
+		if tok != nil {
+			return fmt.Sprintf("line %d: %s", tok.Position.Line, se.GetMessage())
+		}
+	}
+	return err.Error()
+}
+
+// unknownKeys walks the YAML tree beside the Go type and names every key
+// the type does not have, with the nearest known key as a hint.
+func unknownKeys(node ast.Node, t reflect.Type, at string) []string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	var out []string
+	switch n := node.(type) {
+	case *ast.MappingNode:
+		for _, v := range n.Values {
+			out = append(out, unknownKeyIn(v, t, at)...)
+		}
+	case *ast.MappingValueNode:
+		out = append(out, unknownKeyIn(n, t, at)...)
+	case *ast.SequenceNode:
+		if t.Kind() == reflect.Slice {
+			for i, v := range n.Values {
+				out = append(out, unknownKeys(v, t.Elem(), fmt.Sprintf("%s[%d]", at, i))...)
+			}
+		}
+	}
+	return out
+}
+
+func unknownKeyIn(v *ast.MappingValueNode, t reflect.Type, at string) []string {
+	key := v.Key.GetToken().Value
+	line := v.Key.GetToken().Position.Line
+	path := key
+	if at != "" {
+		path = at + "." + key
+	}
+	switch t.Kind() {
+	case reflect.Map:
+		if t.Elem() == reflect.TypeOf(ColumnRef{}) && !contains(Fields, key) {
+			return []string{fmt.Sprintf("line %d: unknown column field %q at %s; write one of %s", line, key, path, strings.Join(Fields, ", "))}
+		}
+		return nil
+	case reflect.Struct:
+	default:
+		return nil
+	}
+	var known []string
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		tag, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if tag == "" || tag == "-" {
+			continue
+		}
+		known = append(known, tag)
+		if tag == key {
+			return unknownKeys(v.Value, f.Type, path)
+		}
+	}
+	hint := nearest(key, known)
+	msg := fmt.Sprintf("line %d: unknown key %q", line, path)
+	if hint != "" {
+		msg += fmt.Sprintf("; did you mean %q?", hint)
+	} else {
+		msg += "; known keys here: " + strings.Join(known, ", ")
+	}
+	return []string{msg}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// nearest returns the known key closest to key by edit distance, if close.
+func nearest(key string, known []string) string {
+	best, bestD := "", 3
+	for _, k := range known {
+		if d := editDistance(key, k); d < bestD {
+			best, bestD = k, d
+		}
+	}
+	return best
+}
+
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+var (
+	encodings  = []string{"auto", "utf-8", "utf-8-bom", "gbk", "gb18030"}
+	delimiters = map[string]byte{"auto": 0, ",": ',', "comma": ',', "\t": '\t', "tab": '\t', ";": ';', "semicolon": ';', "|": '|', "pipe": '|', "whitespace": ' '}
+)
+
+func (c *Config) validate() []string {
+	var p []string
+	add := func(format string, args ...any) { p = append(p, fmt.Sprintf(format, args...)) }
+	if c.Store.Path == "" {
+		add("store.path is empty; write a file path such as var/custcat.duckdb")
+	}
+	if c.Store.Threads < 0 {
+		add("store.threads is %d; write 0 (all cores) or a positive number", c.Store.Threads)
+	}
+	if c.WindowDays < 0 {
+		add("window_days is %d; write 0 (all history) or a number of days such as 365", c.WindowDays)
+	}
+	if c.MaxRejectRatio < 0 || c.MaxRejectRatio > 1 {
+		add("max_reject_ratio is %v; write a share between 0 and 1, such as 0.01", c.MaxRejectRatio)
+	}
+	for i := range c.Sources {
+		s := &c.Sources[i]
+		at := fmt.Sprintf("sources[%d]", i)
+		if s.Name == "" {
+			add("%s.name is empty; give every source a name", at)
+		}
+		if s.Ledger == "" {
+			s.Ledger = s.Name
+		}
+		if s.Files == "" {
+			s.Files = "*"
+		}
+		if _, err := filepath.Match(s.Files, "x"); err != nil {
+			add("%s.files %q is not a valid pattern; write a glob such as *.csv", at, s.Files)
+		}
+		if s.Encoding == "" {
+			s.Encoding = "auto"
+		}
+		s.Encoding = strings.ToLower(s.Encoding)
+		if !contains(encodings, s.Encoding) {
+			add("%s.encoding %q is unknown; write one of %s", at, s.Encoding, strings.Join(encodings, ", "))
+		}
+		if s.Delimiter == "" {
+			s.Delimiter = "auto"
+		}
+		if _, ok := delimiters[s.Delimiter]; !ok {
+			add("%s.delimiter %q is unknown; write auto, comma, tab, semicolon, pipe or whitespace", at, s.Delimiter)
+		}
+		if s.Header == "" {
+			s.Header = "auto"
+		}
+		if s.Header != "auto" && s.Header != "none" {
+			add("%s.header %q is unknown; write auto (find it) or none (use column positions)", at, s.Header)
+		}
+		if s.Header == "none" {
+			for f, ref := range s.Columns {
+				if ref.Position < 1 {
+					add("%s.columns.%s must be a column position (1, 2, ...) when header is none", at, f)
+				}
+			}
+			if len(s.Columns) == 0 {
+				add("%s has header: none but no columns; write columns: {date: 2, customer_code: 1, amount: 4}", at)
+			}
+		}
+		if r := s.MaxRejectRatio; r != nil && (*r < 0 || *r > 1) {
+			add("%s.max_reject_ratio is %v; write a share between 0 and 1", at, *r)
+		}
+	}
+	switch c.Scoring.Method {
+	case "quintile":
+		if c.Scoring.Bins < 2 || c.Scoring.Bins > 20 {
+			add("scoring.bins is %d; write a number from 2 to 20 (5 gives quintiles)", c.Scoring.Bins)
+		}
+	case "thresholds":
+		t := c.Scoring.Thresholds
+		for name, cuts := range map[string][]float64{"recency_days": t.RecencyDays, "frequency": t.Frequency, "monetary": t.Monetary} {
+			if len(cuts) == 0 {
+				add("scoring.thresholds.%s is empty; write ascending cut points such as [30, 90, 180, 365]", name)
+			}
+			for i := 1; i < len(cuts); i++ {
+				if cuts[i] <= cuts[i-1] {
+					add("scoring.thresholds.%s must ascend strictly; %v follows %v", name, cuts[i], cuts[i-1])
+				}
+			}
+		}
+	default:
+		add("scoring.method %q is unknown; write quintile or thresholds", c.Scoring.Method)
+	}
+	if !(0 < c.Scoring.Pareto.A && c.Scoring.Pareto.A < c.Scoring.Pareto.B && c.Scoring.Pareto.B <= 1) {
+		add("scoring.pareto shares a=%v, b=%v must satisfy 0 < a < b <= 1, such as a: 0.8, b: 0.95", c.Scoring.Pareto.A, c.Scoring.Pareto.B)
+	}
+	if len(c.Segments) == 0 {
+		add("segments is empty; write at least one segment, the last with when: true")
+	}
+	seen := map[string]bool{}
+	for i, s := range c.Segments {
+		at := fmt.Sprintf("segments[%d]", i)
+		if s.Code == "" {
+			add("%s.code is empty; give every segment a code such as A", at)
+		}
+		if seen[s.Code] {
+			add("%s.code %q is used twice; codes must be unique", at, s.Code)
+		}
+		seen[s.Code] = true
+		if s.Name == "" {
+			c.Segments[i].Name = s.Code
+		}
+		if s.ERPCode == "" {
+			c.Segments[i].ERPCode = s.Code
+		}
+		if strings.TrimSpace(s.When) == "" {
+			add("%s (%s).when is empty; write a condition such as m_score >= 4, or true", at, s.Code)
+		}
+	}
+	if n := len(c.Segments); n > 0 && !strings.EqualFold(strings.TrimSpace(c.Segments[n-1].When), "true") {
+		add("segments[%d] (%s) is the last segment, so it must match every customer; write when: true", n-1, c.Segments[n-1].Code)
+	}
+	for i, t := range c.Tags {
+		if t.Name == "" {
+			add("tags[%d].name is empty; give every tag a name", i)
+		}
+		if strings.TrimSpace(t.When) == "" {
+			add("tags[%d] (%s).when is empty; write a condition such as recency_days > 180", i, t.Name)
+		}
+	}
+	if c.Preference.Share < 0 || c.Preference.Share > 1 {
+		add("preference.share is %v; write a share between 0 and 1 (0 turns the preference tag off)", c.Preference.Share)
+	}
+	return p
+}
+
+// Path resolves a path of the config against the config's folder.
+func (c *Config) Path(p string) string {
+	if p == "" || filepath.IsAbs(p) || c.dir == "" {
+		return p
+	}
+	return filepath.Join(c.dir, p)
+}
+
+// SourceFor returns the first source whose files pattern matches name.
+func (c *Config) SourceFor(name string) (Source, bool) {
+	if len(c.Sources) == 0 {
+		return Source{Name: "default", Ledger: "default", Files: "*", Encoding: "auto", Delimiter: "auto", Header: "auto"}, true
+	}
+	for _, s := range c.Sources {
+		if ok, _ := filepath.Match(s.Files, name); ok {
+			return s, true
+		}
+	}
+	return Source{}, false
+}
+
+// RejectRatio is the share of bad lines above which a file of s fails.
+func (c *Config) RejectRatio(s Source) float64 {
+	if s.MaxRejectRatio != nil {
+		return *s.MaxRejectRatio
+	}
+	return c.MaxRejectRatio
+}

@@ -1,0 +1,113 @@
+package pipeline
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+)
+
+// InboxFile is an export waiting in the inbox.
+type InboxFile struct {
+	Path    string
+	Name    string
+	Size    int64
+	ModTime time.Time
+}
+
+// ScanInbox lists the exports ready in dir, oldest first. Files still being
+// written wait for a later run: names ending in .tmp or .part, hidden
+// files, and files changed within settle (their size may still grow).
+func ScanInbox(dir string, now time.Time, settle time.Duration) ([]InboxFile, []string, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read inbox: %w", err)
+	}
+	var ready []InboxFile
+	var waiting []string
+	for _, e := range entries {
+		name := e.Name()
+		if e.IsDir() || strings.HasPrefix(name, ".") || strings.HasPrefix(name, "~$") {
+			continue
+		}
+		lower := strings.ToLower(name)
+		if strings.HasSuffix(lower, ".tmp") || strings.HasSuffix(lower, ".part") || strings.HasSuffix(lower, ".reason.txt") {
+			waiting = append(waiting, name)
+			continue
+		}
+		info, err := e.Info()
+		if err != nil {
+			return nil, nil, err
+		}
+		if !info.Mode().IsRegular() {
+			continue
+		}
+		if settle > 0 && now.Sub(info.ModTime()) < settle {
+			waiting = append(waiting, name)
+			continue
+		}
+		ready = append(ready, InboxFile{Path: filepath.Join(dir, name), Name: name, Size: info.Size(), ModTime: info.ModTime()})
+	}
+	sort.Slice(ready, func(i, j int) bool {
+		if !ready[i].ModTime.Equal(ready[j].ModTime) {
+			return ready[i].ModTime.Before(ready[j].ModTime)
+		}
+		return ready[i].Name < ready[j].Name
+	})
+	return ready, waiting, nil
+}
+
+// MoveFile moves a file into dir, keeping its name; a file of that name
+// already there gets a numbered name beside it.
+func MoveFile(path, dir string) (string, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	base := filepath.Base(path)
+	ext := filepath.Ext(base)
+	dest := filepath.Join(dir, base)
+	for i := 1; ; i++ {
+		if _, err := os.Lstat(dest); os.IsNotExist(err) {
+			break
+		}
+		dest = filepath.Join(dir, fmt.Sprintf("%s.%d%s", strings.TrimSuffix(base, ext), i, ext))
+	}
+	if err := os.Rename(path, dest); err == nil {
+		return dest, nil
+	}
+	// Another file system: copy, sync, then remove.
+	if err := copyFile(path, dest); err != nil {
+		return "", err
+	}
+	return dest, os.Remove(path)
+}
+
+func copyFile(from, to string) error {
+	in, err := os.Open(from)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	tmp := to + ".part"
+	out, err := os.Create(tmp)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		os.Remove(tmp)
+		return err
+	}
+	if err := out.Sync(); err != nil {
+		out.Close()
+		os.Remove(tmp)
+		return err
+	}
+	if err := out.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp, to)
+}

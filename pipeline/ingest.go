@@ -1,0 +1,220 @@
+package pipeline
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"database/sql/driver"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/duckdb/duckdb-go/v2"
+)
+
+// headerSearchRows is how far below the top a header row may stand.
+const headerSearchRows = 50
+
+// FileResult is what became of one export file in a run.
+type FileResult struct {
+	Name      string
+	Path      string
+	SHA256    string
+	Size      int64
+	Source    string
+	Ledger    string
+	Format    string
+	Status    string // loaded | failed | skipped
+	Reason    string
+	FileID    int64
+	Read      int64 // data lines: loaded + rejected + duplicate + summary + held
+	Loaded    int64
+	Rejected  int64
+	Duplicate int64
+	Summary   int64
+	Held      int64 // good lines not loaded because the file failed
+}
+
+// Reject is an input line that was not loaded.
+type Reject struct {
+	Line   int
+	Reason string
+	Raw    string
+}
+
+// recordReader is what every export format offers: its records in order.
+type recordReader interface {
+	Next() (record, error)
+	Format() string
+	Close() error
+}
+
+// ErrUnsupported marks files custcat cannot read; they go to failed/.
+var ErrUnsupported = errors.New("unsupported file type")
+
+func openExport(path string, src Source) (recordReader, error) {
+	name := strings.ToLower(filepath.Base(path))
+	base := strings.TrimSuffix(name, ".gz")
+	switch {
+	case strings.HasSuffix(base, ".csv"), strings.HasSuffix(base, ".txt"), strings.HasSuffix(base, ".tsv"):
+		if strings.HasSuffix(base, ".tsv") && src.Delimiter == "auto" {
+			src.Delimiter = "tab"
+		}
+		return openCSV(path, src)
+	case strings.HasSuffix(name, ".xls"):
+		return nil, fmt.Errorf("%w: .xls (the old Excel format); open it in Excel or WPS and save it as .xlsx or CSV", ErrUnsupported)
+	}
+	return nil, fmt.Errorf("%w: %s; custcat reads .csv, .txt, .tsv (optionally .gz)", ErrUnsupported, filepath.Ext(name))
+}
+
+// hashFile returns the sha256 of a file's content.
+func hashFile(path string) (string, int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", 0, err
+	}
+	defer f.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, f)
+	if err != nil {
+		return "", 0, err
+	}
+	return hex.EncodeToString(h.Sum(nil)), n, nil
+}
+
+// loadFile parses one export into stage_lines and rejects. A file whose
+// share of bad lines passes maxRatio keeps its rejects but stages nothing.
+func loadFile(ctx context.Context, conn *sql.Conn, res *FileResult, src Source, maxRatio float64, progress func(int64)) error {
+	rr, err := openExport(res.Path, src)
+	if err != nil {
+		return err
+	}
+	defer rr.Close()
+	res.Format = rr.Format()
+
+	stage := newStageWriter(ctx, conn, res.FileID, res.Ledger)
+	defer stage.Release()
+	rejects, err := newRejectWriter(conn, res.FileID)
+	if err != nil {
+		return err
+	}
+	defer rejects.Close()
+
+	p := lineParser{src: src, headerAt: -1}
+	var head []record
+	mapped := false
+	if m, ok := positionalMap(src); ok && src.Header == "none" {
+		p.cols, mapped = m, true
+	}
+	handle := func(rec record) error {
+		res.Read++
+		if rec.Bad == "" && isSummaryRow(rec.Cells) {
+			res.Summary++
+			p.reset()
+			return nil
+		}
+		line, reason := p.parse(rec)
+		if reason != "" {
+			res.Rejected++
+			return rejects.Add(Reject{Line: rec.Line, Reason: reason, Raw: rec.Raw})
+		}
+		return stage.Add(&line)
+	}
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		rec, err := rr.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		if progress != nil && rec.Line%4096 == 0 {
+			progress(int64(rec.Line))
+		}
+		if mapped {
+			if err := handle(rec); err != nil {
+				return err
+			}
+			continue
+		}
+		// Until the header is found, hold the rows: they are titles or the header.
+		head = append(head, rec)
+		if len(head) < headerSearchRows {
+			continue
+		}
+		if err := p.findHeader(head); err != nil {
+			return err
+		}
+		mapped = true
+		for _, r := range head[p.headerAt+1:] {
+			if err := handle(r); err != nil {
+				return err
+			}
+		}
+		head = nil
+	}
+	if !mapped {
+		if len(head) == 0 {
+			return errors.New("empty file: no lines")
+		}
+		if err := p.findHeader(head); err != nil {
+			return err
+		}
+		if len(head) == p.headerAt+1 {
+			return errors.New("header only: no data lines")
+		}
+		for _, r := range head[p.headerAt+1:] {
+			if err := handle(r); err != nil {
+				return err
+			}
+		}
+	}
+	if p.headerAt >= 0 {
+		res.Format += fmt.Sprintf(" header@%d", p.headerLine)
+	}
+	if err := rejects.Flush(); err != nil {
+		return err
+	}
+	if res.Read > 0 && float64(res.Rejected)/float64(res.Read) > maxRatio {
+		res.Status = "failed"
+		res.Reason = fmt.Sprintf("%d of %d lines rejected (%.1f%%), more than max_reject_ratio %.1f%%; see rejects.csv",
+			res.Rejected, res.Read, 100*float64(res.Rejected)/float64(res.Read), 100*maxRatio)
+		return nil
+	}
+	if err := stage.Flush(); err != nil {
+		return err
+	}
+	res.Status = "loaded"
+	return nil
+}
+
+// rejectWriter appends rejected lines to the rejects table.
+type rejectWriter struct {
+	conn   *sql.Conn
+	fileID int64
+	app    *duckdb.Appender
+}
+
+func newRejectWriter(conn *sql.Conn, fileID int64) (*rejectWriter, error) {
+	w := &rejectWriter{conn: conn, fileID: fileID}
+	err := conn.Raw(func(dc any) error {
+		a, err := duckdb.NewAppenderFromConn(dc.(driver.Conn), "", "rejects")
+		w.app = a
+		return err
+	})
+	return w, err
+}
+
+func (w *rejectWriter) Add(r Reject) error {
+	return w.app.AppendRow(w.fileID, int32(r.Line), rawText(r.Reason), rawText(r.Raw))
+}
+
+func (w *rejectWriter) Flush() error { return w.app.Flush() }
+func (w *rejectWriter) Close() error { return w.app.Close() }

@@ -1,0 +1,179 @@
+package pipeline
+
+import (
+	"fmt"
+	"strings"
+	"unicode/utf8"
+)
+
+// maxRawBytes bounds the raw text kept of a rejected line.
+const maxRawBytes = 4096
+
+// lineParser turns records into sales lines, remembering the document-level
+// cells of the line above for continuation lines that leave them blank.
+type lineParser struct {
+	src        Source
+	cols       columnMap
+	headerAt   int // index of the header among the held rows; -1 without a header
+	headerLine int
+	width      int // the number of cells a data line has
+
+	last     SalesLine
+	haveLast bool
+}
+
+// findHeader picks the header among the first rows: the row that names the
+// most fields, the earliest on a tie.
+func (p *lineParser) findHeader(rows []record) error {
+	best, bestScore := -1, 1
+	for i, r := range rows {
+		if r.Bad != "" {
+			continue
+		}
+		if s := headerScore(r.Cells, p.src); s > bestScore {
+			best, bestScore = i, s
+		}
+	}
+	if best < 0 {
+		if m, ok := positionalMap(p.src); ok {
+			p.cols, p.headerAt = m, -1
+			return nil
+		}
+		return fmt.Errorf("no header row found in the first %d lines; name the columns under sources (name: %s) columns, or set header: none with column positions", headerSearchRows, p.src.Name)
+	}
+	cols, err := mapHeader(rows[best].Cells, p.src)
+	if err != nil {
+		return err
+	}
+	p.cols, p.headerAt, p.headerLine = cols, best, rows[best].Line
+	p.width = len(rows[best].Cells)
+	return nil
+}
+
+func (p *lineParser) reset() { p.haveLast = false }
+
+func (p *lineParser) cell(cells []string, f int) string {
+	i := p.cols[f]
+	if i < 0 || i >= len(cells) {
+		return ""
+	}
+	return strings.TrimSpace(cells[i])
+}
+
+// parse reads one record; a non-empty reason rejects it.
+func (p *lineParser) parse(rec record) (SalesLine, string) {
+	if rec.Bad != "" {
+		return SalesLine{}, rec.Bad
+	}
+	cells := rec.Cells
+	if p.width == 0 && p.headerAt < 0 {
+		p.width = len(cells) // a file without header: the first line sets the width
+	}
+	if n := len(cells); n != p.width {
+		extraBlank := n > p.width
+		for _, c := range cells[min(p.width, n):] {
+			if strings.TrimSpace(c) != "" {
+				extraBlank = false
+			}
+		}
+		if !extraBlank {
+			return SalesLine{}, fmt.Sprintf("wrong number of fields: %d, expected %d", n, p.width)
+		}
+	}
+	l := SalesLine{
+		Line:         rec.Line,
+		DocNo:        p.cell(cells, fDocNo),
+		CustomerCode: p.cell(cells, fCustomerCode),
+		CustomerName: p.cell(cells, fCustomerName),
+		ItemCode:     p.cell(cells, fItemCode),
+		ItemName:     p.cell(cells, fItemName),
+		Category:     p.cell(cells, fCategory),
+	}
+	dateText := p.cell(cells, fDate)
+
+	// Continuation lines of a document leave its number, date and customer blank.
+	if p.cols[fDocNo] >= 0 && p.haveLast && (l.DocNo == "" || l.DocNo == p.last.DocNo) {
+		if l.DocNo == "" {
+			l.DocNo = p.last.DocNo
+		}
+		if dateText == "" {
+			l.Date = p.last.Date
+			dateText = "filled"
+		}
+		if l.CustomerCode == "" && l.CustomerName == "" {
+			l.CustomerCode, l.CustomerName = p.last.CustomerCode, p.last.CustomerName
+		}
+	}
+	if dateText != "filled" {
+		d, err := ParseDate(dateText)
+		if err != nil {
+			return SalesLine{}, fmt.Sprintf("date %s: %q", err, clip(dateText))
+		}
+		l.Date = d
+	}
+	if p.cols[fCustomerCode] >= 0 {
+		if l.CustomerCode == "" {
+			return SalesLine{}, "no customer code"
+		}
+	} else if l.CustomerName == "" {
+		return SalesLine{}, "no customer"
+	}
+	var err error
+	if l.Quantity, err = p.number(cells, fQuantity); err != nil {
+		return SalesLine{}, err.Error()
+	}
+	if l.UnitPrice, err = p.number(cells, fUnitPrice); err != nil {
+		return SalesLine{}, err.Error()
+	}
+	amount, err := p.number(cells, fAmount)
+	switch {
+	case err != nil:
+		return SalesLine{}, err.Error()
+	case amount != nil:
+		l.Amount = roundCents(*amount)
+	case l.Quantity != nil && l.UnitPrice != nil:
+		v := *l.Quantity * *l.UnitPrice
+		if _, err := checkRange(v); err != nil {
+			return SalesLine{}, "amount: quantity x unit price out of range"
+		}
+		l.Amount = roundCents(v)
+	default:
+		return SalesLine{}, "no amount (and no quantity and unit price)"
+	}
+	if l.DocNo != "" {
+		p.last, p.haveLast = l, true
+	}
+	return l, ""
+}
+
+func (p *lineParser) number(cells []string, f int) (*float64, error) {
+	s := p.cell(cells, f)
+	if s == "" {
+		return nil, nil
+	}
+	v, err := ParseAmount(s)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %q", Fields[f], err, clip(s))
+	}
+	return &v, nil
+}
+
+func clip(s string) string {
+	if len(s) > 40 {
+		s = s[:40]
+		for !utf8.ValidString(s) && len(s) > 0 {
+			s = s[:len(s)-1]
+		}
+		s += "…"
+	}
+	return s
+}
+
+// rawText makes a line's text safe to store: valid UTF-8, no NUL, bounded.
+func rawText(s string) string {
+	if len(s) > maxRawBytes {
+		s = fmt.Sprintf("%s… (%d bytes in all)", s[:maxRawBytes], len(s))
+	}
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	return strings.ReplaceAll(s, "\x00", "\\0")
+}

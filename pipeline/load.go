@@ -1,0 +1,177 @@
+package pipeline
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	custsql "custcat/sql"
+)
+
+// LoadResult is what a run's ingest did, file by file and in all.
+type LoadResult struct {
+	Files    []FileResult
+	Replaced int64 // lines loaded before whose documents came again
+}
+
+// Totals adds up the line counts of the files that were read.
+func (r *LoadResult) Totals() (t FileResult) {
+	for _, f := range r.Files {
+		t.Read += f.Read
+		t.Loaded += f.Loaded
+		t.Rejected += f.Rejected
+		t.Duplicate += f.Duplicate
+		t.Summary += f.Summary
+		t.Held += f.Held
+	}
+	return t
+}
+
+// Count returns how many files ended in status.
+func (r *LoadResult) Count(status string) int {
+	n := 0
+	for _, f := range r.Files {
+		if f.Status == status {
+			n++
+		}
+	}
+	return n
+}
+
+// Progress is told how far the reading of a file has come, in lines.
+type Progress interface {
+	Start(name string, size int64)
+	Line(n int64)
+	Done()
+}
+
+// Load reads the inbox files into the store on c, inside the caller's
+// transaction: each file is registered by its content hash (a content
+// loaded before is skipped), parsed, and its lines replace earlier lines
+// of the same documents.
+func Load(ctx context.Context, c *sql.Conn, cfg *Config, runID int64, inbox []InboxFile, now time.Time, progress Progress) (*LoadResult, error) {
+	res := &LoadResult{}
+	if _, err := c.ExecContext(ctx, custsql.Query("CreateStage")); err != nil {
+		return nil, fmt.Errorf("create stage: %w", err)
+	}
+	seen := map[string]bool{}
+	for _, in := range inbox {
+		fr := FileResult{Name: in.Name, Path: in.Path, Size: in.Size}
+		sum, size, err := hashFile(in.Path)
+		if err != nil {
+			return nil, fmt.Errorf("hash %s: %w", in.Name, err)
+		}
+		fr.SHA256, fr.Size = sum, size
+		var prior int64
+		err = c.QueryRowContext(ctx, custsql.Query("FileLoaded"), sum).Scan(&prior)
+		if err == nil || seen[sum] {
+			fr.Status, fr.Reason = "skipped", "same content loaded before"
+			res.Files = append(res.Files, fr)
+			continue
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return nil, err
+		}
+		src, ok := cfg.SourceFor(in.Name)
+		if !ok {
+			fr.Status, fr.Reason = "failed", "no source's files pattern matches this name; add one under sources"
+			fr.Source, fr.Ledger = "-", "-"
+		} else {
+			fr.Source, fr.Ledger = src.Name, src.Ledger
+		}
+		if err := c.QueryRowContext(ctx, custsql.Query("NextFileID")).Scan(&fr.FileID); err != nil {
+			return nil, err
+		}
+		if fr.Status == "" {
+			if progress != nil {
+				progress.Start(in.Name, in.Size)
+			}
+			var tick func(int64)
+			if progress != nil {
+				tick = progress.Line
+			}
+			err := loadFile(ctx, c, &fr, src, cfg.RejectRatio(src), tick)
+			if progress != nil {
+				progress.Done()
+			}
+			if ctxErr := ctx.Err(); ctxErr != nil {
+				return nil, ctxErr
+			}
+			if err != nil {
+				fr.Status, fr.Reason = "failed", err.Error()
+			}
+			if fr.Status == "failed" {
+				if _, err := c.ExecContext(ctx, custsql.Query("DropStagedFile"), fr.FileID); err != nil {
+					return nil, err
+				}
+			}
+		}
+		if fr.Status == "loaded" {
+			seen[sum] = true
+		}
+		res.Files = append(res.Files, fr)
+	}
+	if err := merge(ctx, c, res, runID, now); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// merge moves the staged lines into sales_lines and registers the files.
+func merge(ctx context.Context, c *sql.Conn, res *LoadResult, runID int64, now time.Time) error {
+	if _, err := c.ExecContext(ctx, custsql.Query("MarkStage")); err != nil {
+		return fmt.Errorf("mark stage: %w", err)
+	}
+	rows, err := c.QueryContext(ctx, custsql.Query("StageCounts"))
+	if err != nil {
+		return err
+	}
+	dups := map[int64]int64{}
+	for rows.Next() {
+		var id, d, s int64
+		if err := rows.Scan(&id, &d, &s); err != nil {
+			rows.Close()
+			return err
+		}
+		dups[id] = d
+		res.Replaced += s
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for i := range res.Files {
+		f := &res.Files[i]
+		if f.Status == "skipped" {
+			continue
+		}
+		if f.Status == "loaded" {
+			f.Duplicate = dups[f.FileID]
+			f.Loaded = f.Read - f.Rejected - f.Summary - f.Duplicate
+		} else {
+			f.Held = f.Read - f.Rejected - f.Summary
+		}
+		var reason any
+		if f.Reason != "" {
+			reason = f.Reason
+		}
+		if _, err := c.ExecContext(ctx, custsql.Query("InsertFile"), f.FileID, runID, f.Name, f.SHA256, f.Source, f.Ledger,
+			f.Size, f.Format, f.Status, reason, f.Read, f.Loaded, f.Rejected, f.Duplicate, f.Summary, now); err != nil {
+			return fmt.Errorf("register %s: %w", f.Name, err)
+		}
+	}
+	r, err := c.ExecContext(ctx, custsql.Query("ReplaceDocuments"))
+	if err != nil {
+		return fmt.Errorf("replace documents: %w", err)
+	}
+	n, _ := r.RowsAffected()
+	res.Replaced += n
+	for _, q := range []string{"InsertLines", "RefreshCustomers"} {
+		if _, err := c.ExecContext(ctx, custsql.Query(q)); err != nil {
+			return fmt.Errorf("%s: %w", q, err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,97 @@
+package pipeline
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	custsql "custcat/sql"
+)
+
+// Rule is a segment or tag condition of the config, named for messages.
+type Rule struct {
+	What string // "segment A" or "tag 流失风险"
+	When string
+}
+
+// Rules lists every condition of the config.
+func (c *Config) Rules() []Rule {
+	var out []Rule
+	for _, s := range c.Segments {
+		out = append(out, Rule{"segment " + s.Code, s.When})
+	}
+	for _, t := range c.Tags {
+		out = append(out, Rule{"tag " + t.Name, t.When})
+	}
+	return out
+}
+
+// CheckRules compiles every segment and tag condition against the scores
+// table of an empty in-memory store and returns a problem per bad rule.
+// A condition must be one expression over the customer's features: no
+// second statement, no subquery, no table.
+func CheckRules(ctx context.Context, cfg *Config) ([]string, error) {
+	store, err := OpenStore(ctx, StoreConfig{}, ":memory:")
+	if err != nil {
+		return nil, err
+	}
+	defer store.Close()
+	var problems []string
+	err = store.Unit(ctx, func(ctx context.Context, c *sql.Conn) error {
+		if _, err := c.ExecContext(ctx, custsql.Query("Features"), "2000-01-01", cfg.WindowDays); err != nil {
+			return err
+		}
+		if _, err := c.ExecContext(ctx, custsql.Query("QuantileCuts"), "[0.5]"); err != nil {
+			return err
+		}
+		if _, err := c.ExecContext(ctx, custsql.Query("Scores"), 0.8, 0.95); err != nil {
+			return err
+		}
+		for _, r := range cfg.Rules() {
+			if msg := checkRule(ctx, c, r.When); msg != "" {
+				problems = append(problems, fmt.Sprintf("%s: when %q: %s", r.What, r.When, msg))
+			}
+		}
+		return nil
+	})
+	return problems, err
+}
+
+func checkRule(ctx context.Context, c *sql.Conn, when string) string {
+	var js string
+	if err := c.QueryRowContext(ctx, "SELECT CAST(json_serialize_sql(CAST($1 AS VARCHAR)) AS VARCHAR)", "SELECT ("+when+") AS rule FROM scores").Scan(&js); err != nil {
+		return err.Error()
+	}
+	var tree struct {
+		Error        bool   `json:"error"`
+		ErrorMessage string `json:"error_message"`
+		Statements   []any  `json:"statements"`
+	}
+	if err := json.Unmarshal([]byte(js), &tree); err != nil {
+		return err.Error()
+	}
+	if tree.Error {
+		return tree.ErrorMessage
+	}
+	if len(tree.Statements) != 1 {
+		return "must be one expression, not several statements"
+	}
+	if strings.Contains(js, `"class":"SUBQUERY"`) {
+		return "must not hold a subquery; use the features of the customer only"
+	}
+	if strings.Contains(js, `"type":"TABLE_FUNCTION"`) || strings.Count(js, `"type":"BASE_TABLE"`) != 1 {
+		return "must not read tables or files; use the features of the customer only"
+	}
+	var ok sql.NullBool
+	err := c.QueryRowContext(ctx, "SELECT CAST(("+when+") AS BOOLEAN) AS rule FROM scores LIMIT 0").Scan(&ok)
+	if err != nil && err != sql.ErrNoRows {
+		msg := err.Error()
+		if i := strings.Index(msg, "\n"); i > 0 {
+			msg = msg[:i]
+		}
+		return msg
+	}
+	return ""
+}

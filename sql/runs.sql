@@ -1,0 +1,19 @@
+-- Run history.
+
+-- name: NextRunID
+SELECT nextval('run_ids');
+
+-- name: StartRun
+INSERT INTO runs (run_id, job, trigger, as_of, window_days, started_at, status)
+VALUES ($1, $2, $3, $4, $5, $6, 'running');
+
+-- name: FinishRun
+UPDATE runs SET finished_at = $2, status = $3, files_loaded = $4, files_failed = $5,
+       files_skipped = $6, lines_read = $7, lines_loaded = $8, lines_rejected = $9,
+       lines_duplicate = $10, lines_summary = $11, lines_replaced = $12, customers = $13,
+       segment_counts = $14, error = $15
+WHERE run_id = $1;
+
+-- name: RecordFailedRun
+INSERT INTO runs (run_id, job, trigger, as_of, window_days, started_at, finished_at, status, error)
+VALUES (nextval('run_ids'), $1, $2, $3, $4, $5, $6, 'failed', $7);

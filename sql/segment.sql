@@ -1,0 +1,173 @@
+-- The segmentation of one as-of date, step by step, as PRODUCT.md defines it.
+-- Temp tables carry the result from step to step.
+
+-- name: Features
+-- Features per customer as of D ($1) over the window of $2 days (0 = all history).
+-- Lines dated after D are ignored, not deleted.
+CREATE OR REPLACE TEMP TABLE features AS
+WITH lines AS (
+    SELECT customer_key, ledger, doc_key, doc_date, amount, category,
+           ($2 = 0 OR doc_date > $1::DATE - $2::INTEGER) AS in_window
+    FROM sales_lines
+    WHERE doc_date <= $1::DATE
+),
+docs AS (
+    SELECT customer_key, ledger, doc_key, max(doc_date) AS doc_date,
+           sum(amount) AS net, bool_or(in_window) AS in_window
+    FROM lines
+    GROUP BY customer_key, ledger, doc_key
+),
+by_doc AS (
+    SELECT customer_key,
+           max(doc_date) FILTER (WHERE net > 0) AS last_order,
+           min(doc_date) FILTER (WHERE net > 0) AS first_order,
+           count(*) FILTER (WHERE net > 0 AND in_window) AS frequency,
+           count(DISTINCT date_trunc('month', doc_date)) FILTER (WHERE net > 0 AND in_window) AS active_months
+    FROM docs
+    GROUP BY customer_key
+),
+by_line AS (
+    SELECT customer_key,
+           coalesce(sum(amount) FILTER (WHERE in_window), 0) AS monetary,
+           sum(amount) FILTER (WHERE in_window AND amount > 0) AS positive,
+           coalesce(-sum(amount) FILTER (WHERE in_window AND amount < 0), 0) AS returned,
+           sum(amount) FILTER (WHERE doc_date > $1::DATE - 90) AS last_90,
+           sum(amount) FILTER (WHERE doc_date > $1::DATE - 180 AND doc_date <= $1::DATE - 90) AS prev_90
+    FROM lines
+    GROUP BY customer_key
+),
+by_category AS (
+    SELECT customer_key, category, sum(amount) AS amount,
+           row_number() OVER (PARTITION BY customer_key ORDER BY sum(amount) DESC, category) AS rank
+    FROM lines
+    WHERE in_window AND amount > 0 AND coalesce(category, '') <> ''
+    GROUP BY customer_key, category
+),
+universe AS (
+    SELECT customer_key FROM by_line
+    UNION
+    SELECT customer_key FROM customers WHERE in_master
+)
+SELECT u.customer_key,
+       c.customer_code,
+       c.customer_name,
+       c.in_master,
+       CAST($1::DATE - d.last_order AS INTEGER)                     AS recency_days,
+       CAST(coalesce(d.frequency, 0) AS INTEGER)                    AS frequency,
+       CAST(coalesce(l.monetary, 0) AS DECIMAL(18,2))               AS monetary,
+       CAST(coalesce(d.active_months, 0) AS INTEGER)                AS active_months,
+       CAST($1::DATE - d.first_order AS INTEGER)                    AS tenure_days,
+       CAST(CASE WHEN d.frequency > 0 THEN l.monetary / d.frequency END AS DECIMAL(18,2)) AS avg_order_value,
+       CAST(CASE WHEN l.positive > 0 THEN l.returned / l.positive END AS DOUBLE)          AS returns_share,
+       t.category                                                   AS top_category,
+       CAST(t.amount / l.positive AS DOUBLE)                        AS top_category_share,
+       CAST(CASE WHEN l.prev_90 > 0 THEN coalesce(l.last_90, 0) / l.prev_90 END AS DOUBLE) AS trend_ratio
+FROM universe u
+LEFT JOIN customers c USING (customer_key)
+LEFT JOIN by_doc d USING (customer_key)
+LEFT JOIN by_line l USING (customer_key)
+LEFT JOIN by_category t ON t.customer_key = u.customer_key AND t.rank = 1;
+
+-- name: QuantileCuts
+-- Cut points at the quantiles $1 (a list such as [0.2, 0.4, 0.6, 0.8]) of each metric
+-- over the scored customers (frequency >= 1), linear-interpolated.
+CREATE OR REPLACE TEMP TABLE cuts AS
+SELECT metric, cuts, true AS strict
+FROM (
+    SELECT quantile_cont(recency_days, $1::DOUBLE[]) AS recency_days,
+           quantile_cont(frequency,    $1::DOUBLE[]) AS frequency,
+           quantile_cont(monetary,     $1::DOUBLE[]) AS monetary
+    FROM features
+    WHERE frequency >= 1
+) UNPIVOT (cuts FOR metric IN (recency_days, frequency, monetary));
+
+-- name: ThresholdCuts
+-- Cut points given in the config, ascending, read as lower bounds.
+CREATE OR REPLACE TEMP TABLE cuts AS
+SELECT * FROM (VALUES
+    ('recency_days', $1::DOUBLE[], false),
+    ('frequency',    $2::DOUBLE[], false),
+    ('monetary',     $3::DOUBLE[], false)
+) AS v(metric, cuts, strict);
+
+-- name: Scores
+-- R, F and M scores from the cut points, and the Pareto (ABC) class with the shares
+-- $1 (A while the revenue before the customer is below it) and $2 (B likewise).
+-- Quantile cuts count the values strictly above a cut; threshold cuts count c <= value.
+CREATE OR REPLACE TEMP TABLE scores AS
+WITH c AS (
+    SELECT max(cuts) FILTER (WHERE metric = 'recency_days') AS r_cuts,
+           max(cuts) FILTER (WHERE metric = 'frequency')    AS f_cuts,
+           max(cuts) FILTER (WHERE metric = 'monetary')     AS m_cuts,
+           bool_and(strict)                                 AS strict
+    FROM cuts
+),
+ranked AS (
+    SELECT customer_key,
+           sum(monetary) OVER (ORDER BY monetary DESC, customer_key
+                               ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS before,
+           sum(monetary) OVER () AS total
+    FROM features
+    WHERE frequency >= 1
+)
+SELECT f.*,
+       CASE WHEN f.frequency >= 1 THEN CAST(len(c.r_cuts) + 1 - len(list_filter(c.r_cuts,
+           lambda x: CASE WHEN c.strict THEN f.recency_days > x ELSE f.recency_days >= x END)) AS INTEGER) END AS r_score,
+       CASE WHEN f.frequency >= 1 THEN CAST(1 + len(list_filter(c.f_cuts,
+           lambda x: CASE WHEN c.strict THEN f.frequency > x ELSE f.frequency >= x END)) AS INTEGER) END AS f_score,
+       CASE WHEN f.frequency >= 1 THEN CAST(1 + len(list_filter(c.m_cuts,
+           lambda x: CASE WHEN c.strict THEN f.monetary > x ELSE f.monetary >= x END)) AS INTEGER) END AS m_score,
+       CASE WHEN r.total IS NULL THEN NULL
+            WHEN r.total <= 0 OR coalesce(r.before, 0) < $1::DOUBLE * r.total THEN 'A'
+            WHEN coalesce(r.before, 0) < $2::DOUBLE * r.total THEN 'B'
+            ELSE 'C' END AS abc_class
+FROM features f
+CROSS JOIN c
+LEFT JOIN ranked r USING (customer_key);
+
+-- name: DeleteCuts
+DELETE FROM snapshot_cuts WHERE as_of = $1;
+
+-- name: SaveCuts
+INSERT INTO snapshot_cuts
+SELECT $1::DATE, metric, $2, cuts,
+       len(cuts) > len(list_distinct(cuts))
+FROM cuts;
+
+-- name: DeleteSnapshot
+DELETE FROM snapshots WHERE as_of = $1;
+
+-- name: SaveSnapshot
+-- The snapshot of D ($1) from the temp table segmented, replacing an earlier
+-- one of the same date (DeleteSnapshot). The previous segment comes from the latest snapshot before D.
+INSERT INTO snapshots
+WITH prev AS (
+    SELECT customer_key, segment_code, segment_since
+    FROM snapshots
+    WHERE as_of = (SELECT max(as_of) FROM snapshots WHERE as_of < $1)
+)
+SELECT $1::DATE, $2, s.customer_key, s.customer_code, s.customer_name,
+       s.recency_days, s.frequency, s.monetary, s.active_months, s.tenure_days,
+       s.avg_order_value, s.returns_share, s.top_category, s.top_category_share, s.trend_ratio,
+       s.r_score, s.f_score, s.m_score, s.abc_class,
+       d.code, d.name, d.erp_code, s.rule_index, false,
+       s.tags,
+       p.segment_code,
+       CASE WHEN p.segment_code = d.code THEN p.segment_since ELSE $1::DATE END
+FROM segmented s
+JOIN segment_defs d USING (rule_index)
+LEFT JOIN prev p USING (customer_key);
+
+-- name: SegmentDefs
+CREATE OR REPLACE TEMP TABLE segment_defs (
+    rule_index INTEGER PRIMARY KEY,
+    code       VARCHAR NOT NULL,
+    name       VARCHAR NOT NULL,
+    erp_code   VARCHAR NOT NULL
+);
+
+-- name: InsertSegmentDef
+INSERT INTO segment_defs VALUES ($1, $2, $3, $4);
+
+-- name: SegmentCounts
+SELECT segment_code, count(*) FROM snapshots WHERE as_of = $1 GROUP BY segment_code;

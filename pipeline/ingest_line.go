@@ -107,7 +107,7 @@ func (p *lineParser) parse(rec record) (SalesLine, string) {
 	if dateText != "filled" {
 		d, err := ParseDate(dateText)
 		if err != nil {
-			return SalesLine{}, fmt.Sprintf("date %s: %q", err, clip(dateText))
+			return SalesLine{}, fmt.Sprintf("date: %s: %q", err, clip(dateText))
 		}
 		l.Date = d
 	}
@@ -153,7 +153,7 @@ func (p *lineParser) number(cells []string, f int) (*float64, error) {
 	}
 	v, err := ParseAmount(s)
 	if err != nil {
-		return nil, fmt.Errorf("%s %s: %q", Fields[f], err, clip(s))
+		return nil, fmt.Errorf("%s: %s: %q", Fields[f], err, clip(s))
 	}
 	return &v, nil
 }

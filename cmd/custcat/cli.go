@@ -14,11 +14,11 @@ import (
 
 // Exit codes.
 const (
-	exitOK      = 0
-	exitFailed  = 1 // the run failed, or some files failed
-	exitUsage   = 2
-	exitConfig  = 3
-	exitLocked  = 4
+	exitOK     = 0
+	exitFailed = 1 // the run failed, or some files failed
+	exitUsage  = 2
+	exitConfig = 3
+	exitLocked = 4
 )
 
 type command struct {

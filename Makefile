@@ -1,0 +1,42 @@
+# custcat. Every build and test uses the same build tags: duckdb-go's Arrow
+# interface is behind duckdb_arrow.
+GO       ?= go
+TAGS     := duckdb_arrow
+GOFLAGS  := -tags=$(TAGS)
+export GOFLAGS
+
+-include reports/echarts.mk
+
+.PHONY: build test demo bench lint check demo-data
+
+build: $(ECHARTS)
+	$(GO) build -o bin/custcat ./cmd/custcat
+
+test: $(ECHARTS)
+	$(GO) test -count=1 ./...
+
+# The demo runs on a copy of data/demo in var/demo, so it can run again and again.
+demo: build
+	rm -rf var/demo
+	mkdir -p var/demo/inbox
+	cp data/demo/exports/* var/demo/inbox/
+	cp data/demo/custcat.yaml var/demo/
+	./bin/custcat run -c var/demo/custcat.yaml --as-of 2024-12-31
+	@echo
+	@echo "outputs are in var/demo/out/; the loaded exports moved to var/demo/archive/"
+
+# Rewrites data/demo from its generator (the same bytes every time).
+demo-data:
+	$(GO) run ./data/demogen -out data/demo
+
+bench: $(ECHARTS)
+	$(GO) test -run '^$$' -bench . -benchtime 1x -benchmem ./...
+
+lint:
+	$(GO) vet ./...
+
+check: lint
+	@test -z "$$(gofmt -l .)" || { echo "gofmt would change:"; gofmt -l .; exit 1; }
+	cp go.mod /tmp/custcat.go.mod.bak; cp go.sum /tmp/custcat.go.sum.bak
+	$(GO) mod tidy
+	@git diff --quiet -- go.mod go.sum || { echo "go mod tidy changes go.mod/go.sum"; git diff -- go.mod go.sum; exit 1; }

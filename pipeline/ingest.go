@@ -65,10 +65,14 @@ func openExport(path string, src Source) (recordReader, error) {
 			src.Delimiter = "tab"
 		}
 		return openCSV(path, src)
+	case strings.HasSuffix(name, ".xlsx"):
+		return openXLSX(path, src)
+	case strings.HasSuffix(name, ".parquet"):
+		return openParquet(path)
 	case strings.HasSuffix(name, ".xls"):
 		return nil, fmt.Errorf("%w: .xls (the old Excel format); open it in Excel or WPS and save it as .xlsx or CSV", ErrUnsupported)
 	}
-	return nil, fmt.Errorf("%w: %s; custcat reads .csv, .txt, .tsv (optionally .gz)", ErrUnsupported, filepath.Ext(name))
+	return nil, fmt.Errorf("%w: %s; custcat reads .csv, .txt, .tsv (optionally .gz), .xlsx and .parquet", ErrUnsupported, filepath.Ext(name))
 }
 
 // hashFile returns the sha256 of a file's content.

@@ -102,7 +102,7 @@ func openCSV(path string, src Source) (*csvReader, error) {
 				sample = append(sample, line)
 			}
 		}
-		if err := r.lines.err; err != nil {
+		if err := r.lines.err; err != nil && !errors.Is(err, io.EOF) {
 			r.Close()
 			return nil, err
 		}

@@ -7,7 +7,7 @@ export GOFLAGS
 
 -include reports/echarts.mk
 
-.PHONY: build test demo bench lint check demo-data
+.PHONY: build test demo bench lint check demo-data fuzz
 
 build: $(ECHARTS)
 	$(GO) build -o bin/custcat ./cmd/custcat
@@ -32,11 +32,20 @@ demo-data:
 bench: $(ECHARTS)
 	$(GO) test -run '^$$' -bench . -benchtime 1x -benchmem ./...
 
-lint:
+lint: $(ECHARTS)
 	$(GO) vet ./...
 
-check: lint
+# Fails when gofmt, go vet or go mod tidy would change anything.
+check: $(ECHARTS) lint
 	@test -z "$$(gofmt -l .)" || { echo "gofmt would change:"; gofmt -l .; exit 1; }
-	cp go.mod /tmp/custcat.go.mod.bak; cp go.sum /tmp/custcat.go.sum.bak
-	$(GO) mod tidy
-	@git diff --quiet -- go.mod go.sum || { echo "go mod tidy changes go.mod/go.sum"; git diff -- go.mod go.sum; exit 1; }
+	$(GO) mod tidy -diff
+
+# Runs every fuzz target for FUZZTIME each (go test takes one target at a time).
+FUZZTIME ?= 30s
+fuzz: $(ECHARTS)
+	@for pkg in $$($(GO) list ./...); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+	    echo "fuzz $$pkg $$f"; \
+	    $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	  done; \
+	done

@@ -177,24 +177,43 @@ func writeOutputs(ctx context.Context, c *sql.Conn, cfg *pipeline.Config, res *R
 		}
 		return nil, err
 	}
-	cats, _, err := reports.Categories(ctx, c, res.AsOf)
+	cats, err := reports.Categories(ctx, c, cfg.Outputs.Categories, res.AsOf, res.RunID)
 	if err != nil {
 		return fail(fmt.Errorf("categories: %w", err))
+	}
+	// The delta state moves in the run's transaction: if the run rolls
+	// back, the file is not put in place and the next delta repeats it.
+	if err := reports.RecordCategories(ctx, c, cats); err != nil {
+		return fail(fmt.Errorf("record categories: %w", err))
+	}
+	manifest, err := cats.Manifest.JSON()
+	if err != nil {
+		return fail(fmt.Errorf("manifest: %w", err))
 	}
 	rej, _, err := reports.Rejects(ctx, c)
 	if err != nil {
 		return fail(fmt.Errorf("rejects: %w", err))
 	}
+	html, err := reports.Report(ctx, c, reports.ReportOptions{AsOf: res.AsOf, WindowDays: cfg.WindowDays, RunID: res.RunID, Lang: cfg.Language})
+	if err != nil {
+		return fail(fmt.Errorf("report: %w", err))
+	}
 	for _, f := range []struct {
 		name string
 		data []byte
-	}{{"categories.csv", cats}, {"rejects.csv", rej}} {
+	}{{"categories.csv", cats.Data}, {"manifest.json", manifest}, {"rejects.csv", rej},
+		{"report.html", html}, {filepath.Join("reports", "report-"+res.AsOf+".html"), html}} {
 		p, err := reports.WriteFile(filepath.Join(out, f.name), f.data)
 		if err != nil {
 			return fail(err)
 		}
 		pending = append(pending, p)
 	}
+	pq, err := reports.CustomersParquet(ctx, c, res.AsOf, filepath.Join(out, "customers.parquet"))
+	if err != nil {
+		return fail(fmt.Errorf("customers parquet: %w", err))
+	}
+	pending = append(pending, pq)
 	return pending, nil
 }
 

@@ -29,6 +29,8 @@ type Config struct {
 	Segments       []SegmentRule `yaml:"segments"`
 	Tags           []TagRule     `yaml:"tags"`
 	Preference     Preference    `yaml:"preference"`
+	Outputs        Outputs       `yaml:"outputs"`
+	Language       string        `yaml:"language"` // of the report: zh | en
 
 	dir string // the folder of the config file
 }
@@ -48,6 +50,7 @@ type Source struct {
 	Encoding       string               `yaml:"encoding"`
 	Delimiter      string               `yaml:"delimiter"`
 	Header         string               `yaml:"header"`
+	Sheet          string               `yaml:"sheet"` // an .xlsx worksheet; the first one when empty
 	Columns        map[string]ColumnRef `yaml:"columns"`
 	MaxRejectRatio *float64             `yaml:"max_reject_ratio"`
 }
@@ -112,6 +115,36 @@ type Preference struct {
 	Prefix string  `yaml:"prefix"`
 }
 
+// Outputs chooses how the files a run writes are laid out.
+type Outputs struct {
+	Categories CategoryOutput `yaml:"categories"`
+}
+
+// CategoryOutput is the layout of categories.csv: what the import template
+// of the ERP that reads it back wants.
+type CategoryOutput struct {
+	Preset    string           `yaml:"preset"`    // generic | kingdee | yonyou | custom
+	Columns   []CategoryColumn `yaml:"columns"`   // preset custom only
+	Encoding  string           `yaml:"encoding"`  // utf-8-bom | utf-8 | gbk | gb18030
+	LineEnd   string           `yaml:"line_end"`  // crlf | lf
+	Delimiter string           `yaml:"delimiter"` // comma | tab | semicolon | pipe, or the character itself
+	Mode      string           `yaml:"mode"`      // full | delta (only customers whose erp_code or tags changed)
+}
+
+// CategoryColumn is one column of a custom category file: a field of
+// CategoryFields under the header the ERP expects.
+type CategoryColumn struct {
+	Field  string `yaml:"field"`
+	Header string `yaml:"header"`
+}
+
+// CategoryFields are the snapshot fields a category file can hold, in the
+// order of the generic preset.
+var CategoryFields = []string{"customer_code", "customer_name", "segment_code", "segment_name", "erp_code",
+	"tags", "r_score", "f_score", "m_score", "abc_class", "recency_days", "frequency", "monetary",
+	"active_months", "tenure_days", "avg_order_value", "returns_share", "top_category",
+	"top_category_share", "trend_ratio", "prev_segment", "segment_since"}
+
 // Fields are the sales-line fields a column can map to.
 var Fields = []string{"date", "doc_no", "customer_code", "customer_name", "item_code",
 	"item_name", "category", "quantity", "unit_price", "amount"}
@@ -133,6 +166,9 @@ func DefaultConfig() Config {
 			{Code: "C", Name: "潜在客户", ERPCode: "C", When: "true"},
 		},
 		Preference: Preference{Share: 0.5, Prefix: "偏好:"},
+		// CRLF and a BOM are what Windows ERPs and Chinese Excel read without asking.
+		Language: "zh",
+		Outputs:  Outputs{Categories: CategoryOutput{Preset: "generic", Encoding: "utf-8-bom", LineEnd: "crlf", Delimiter: ",", Mode: "full"}},
 	}
 }
 
@@ -169,8 +205,12 @@ var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}`)
 
 // ParseConfig parses config text over the defaults and returns the
 // problems found, each naming its key and line.
-func ParseConfig(raw []byte) (Config, []string) {
-	var problems []string
+func ParseConfig(raw []byte) (cfg Config, problems []string) {
+	defer func() {
+		if r := recover(); r != nil {
+			problems = append(problems, fmt.Sprintf("invalid YAML: %v", r))
+		}
+	}()
 	text := string(raw)
 	lines := strings.Split(text, "\n")
 	for i, line := range lines {
@@ -188,7 +228,7 @@ func ParseConfig(raw []byte) (Config, []string) {
 	}
 	expanded := []byte(strings.Join(lines, "\n"))
 
-	cfg := DefaultConfig()
+	cfg = DefaultConfig()
 	if strings.TrimSpace(string(expanded)) == "" {
 		return cfg, problems
 	}
@@ -206,14 +246,25 @@ func ParseConfig(raw []byte) (Config, []string) {
 	var present struct {
 		Segments *[]SegmentRule `yaml:"segments"`
 	}
-	_ = yaml.Unmarshal(expanded, &present)
-	if err := yaml.Unmarshal(expanded, &cfg); err != nil {
+	_ = safeUnmarshal(expanded, &present)
+	if err := safeUnmarshal(expanded, &cfg); err != nil {
 		return cfg, append(problems, yamlProblem(err))
 	}
 	if present.Segments == nil {
 		cfg.Segments = DefaultConfig().Segments
 	}
 	return cfg, append(problems, cfg.validate()...)
+}
+
+// safeUnmarshal decodes YAML, turning a panic of the decoder on odd input
+// (seen with stray tags) into an error.
+func safeUnmarshal(b []byte, v any) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("invalid YAML: %v", r)
+		}
+	}()
+	return yaml.Unmarshal(b, v)
 }
 
 func yamlProblem(err error) string {
@@ -344,6 +395,9 @@ func (c *Config) validate() []string {
 	if c.Store.Threads < 0 {
 		add("store.threads is %d; write 0 (all cores) or a positive number", c.Store.Threads)
 	}
+	if c.Language != "zh" && c.Language != "en" {
+		add("language %q is unknown; write zh (中文) or en", c.Language)
+	}
 	if c.WindowDays < 0 {
 		add("window_days is %d; write 0 (all history) or a number of days such as 365", c.WindowDays)
 	}
@@ -457,6 +511,54 @@ func (c *Config) validate() []string {
 	}
 	if c.Preference.Share < 0 || c.Preference.Share > 1 {
 		add("preference.share is %v; write a share between 0 and 1 (0 turns the preference tag off)", c.Preference.Share)
+	}
+	p = append(p, c.Outputs.Categories.validate()...)
+	return p
+}
+
+var (
+	categoryPresets    = []string{"generic", "kingdee", "yonyou", "custom"}
+	categoryEncodings  = []string{"utf-8-bom", "utf-8", "gbk", "gb18030"}
+	categoryDelimiters = map[string]string{",": ",", "comma": ",", "\t": "\t", "tab": "\t", ";": ";", "semicolon": ";", "|": "|", "pipe": "|"}
+)
+
+// validate checks the category file layout and writes the delimiter as
+// the character itself, so that writers need not know its names.
+func (o *CategoryOutput) validate() []string {
+	var p []string
+	add := func(format string, args ...any) { p = append(p, fmt.Sprintf(format, args...)) }
+	const at = "outputs.categories"
+	if !contains(categoryPresets, o.Preset) {
+		add("%s.preset %q is unknown; write one of %s", at, o.Preset, strings.Join(categoryPresets, ", "))
+	}
+	switch {
+	case o.Preset == "custom" && len(o.Columns) == 0:
+		add("%s.preset is custom but columns is empty; write columns: [{field: customer_code, header: 客户编码}, ...]", at)
+	case o.Preset != "custom" && len(o.Columns) > 0:
+		add("%s.columns is set but preset is %s; write preset: custom to use your own columns", at, o.Preset)
+	}
+	for i, col := range o.Columns {
+		if !contains(CategoryFields, col.Field) {
+			add("%s.columns[%d].field %q is unknown; write one of %s", at, i, col.Field, strings.Join(CategoryFields, ", "))
+		}
+		if col.Header == "" {
+			o.Columns[i].Header = col.Field
+		}
+	}
+	o.Encoding = strings.ToLower(o.Encoding)
+	if !contains(categoryEncodings, o.Encoding) {
+		add("%s.encoding %q is unknown; write one of %s", at, o.Encoding, strings.Join(categoryEncodings, ", "))
+	}
+	if o.LineEnd != "crlf" && o.LineEnd != "lf" {
+		add("%s.line_end %q is unknown; write crlf (Windows) or lf", at, o.LineEnd)
+	}
+	if d, ok := categoryDelimiters[o.Delimiter]; ok {
+		o.Delimiter = d
+	} else {
+		add("%s.delimiter %q is unknown; write comma, tab, semicolon or pipe", at, o.Delimiter)
+	}
+	if o.Mode != "full" && o.Mode != "delta" {
+		add("%s.mode %q is unknown; write full (every customer) or delta (only changed categories and tags)", at, o.Mode)
 	}
 	return p
 }

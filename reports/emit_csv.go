@@ -7,23 +7,15 @@ import (
 	"encoding/csv"
 	"fmt"
 
+	"custcat/pipeline"
 	custsql "custcat/sql"
 )
 
-// CategoryColumns are the columns of categories.csv, in order.
-var CategoryColumns = []string{"customer_code", "customer_name", "segment_code", "segment_name", "erp_code",
-	"tags", "r_score", "f_score", "m_score", "abc_class", "recency_days", "frequency", "monetary",
-	"active_months", "tenure_days", "avg_order_value", "returns_share", "top_category",
-	"top_category_share", "trend_ratio", "prev_segment", "segment_since"}
+// CategoryColumns are the fields of the generic categories.csv, in order.
+var CategoryColumns = pipeline.CategoryFields
 
 // RejectColumns are the columns of rejects.csv.
 var RejectColumns = []string{"file", "line", "reason", "raw"}
-
-// Categories renders categories.csv for the snapshot of asOf: UTF-8 with a
-// byte order mark, so that Excel opens Chinese text right.
-func Categories(ctx context.Context, q Querier, asOf string) ([]byte, int, error) {
-	return textTable(ctx, q, CategoryColumns, custsql.Query("CategoryRows"), asOf)
-}
 
 // Rejects renders rejects.csv: each rejected line with its file, line and reason.
 func Rejects(ctx context.Context, q Querier) ([]byte, int, error) {

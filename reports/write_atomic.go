@@ -60,3 +60,41 @@ func (p *Pending) Commit() error {
 
 // Abort removes the temporary file.
 func (p *Pending) Abort() { _ = os.Remove(p.tmp) }
+
+// Reserve creates an empty temporary file beside path for a writer that
+// takes a file name rather than bytes, such as DuckDB's COPY. Once that
+// writer is done, Adopt makes the file durable; Commit and Abort then work
+// as for WriteFile.
+func Reserve(path string) (*Pending, error) {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("create output folder: %w", err)
+	}
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return nil, fmt.Errorf("write %s: %w", path, err)
+	}
+	p := &Pending{Final: path, tmp: f.Name()}
+	if err := f.Close(); err != nil {
+		p.Abort()
+		return nil, fmt.Errorf("close %s: %w", path, err)
+	}
+	return p, nil
+}
+
+// Temp is the name of the temporary file that a reserved output is written to.
+func (p *Pending) Temp() string { return p.tmp }
+
+// Adopt syncs the temporary file that another writer filled, so that a
+// crash after Commit cannot leave a short file in place.
+func (p *Pending) Adopt() error {
+	f, err := os.Open(p.tmp)
+	if err != nil {
+		return fmt.Errorf("adopt %s: %w", p.Final, err)
+	}
+	defer f.Close()
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("sync %s: %w", p.Final, err)
+	}
+	return os.Chmod(p.tmp, 0o644)
+}

@@ -2,13 +2,16 @@
 -- the same byte for byte for the same data.
 
 -- name: CategoryRows
--- The customers of the snapshot of $1, for categories.csv.
-SELECT coalesce(customer_code, customer_key),
+-- The customers of the snapshot of $1, for categories.csv, each after its
+-- key. With $2 (delta) true, only those whose ERP code or tags differ from
+-- what the last category file told the ERP, or that it never told.
+SELECT s.customer_key,
+       coalesce(customer_code, s.customer_key),
        coalesce(customer_name, ''),
        segment_code,
        segment_name,
-       erp_code,
-       array_to_string(tags, '|'),
+       s.erp_code,
+       array_to_string(s.tags, '|'),
        coalesce(CAST(r_score AS VARCHAR), ''),
        coalesce(CAST(f_score AS VARCHAR), ''),
        coalesce(CAST(m_score AS VARCHAR), ''),
@@ -25,9 +28,31 @@ SELECT coalesce(customer_code, customer_key),
        coalesce(printf('%.4f', trend_ratio), ''),
        coalesce(prev_segment, ''),
        CAST(segment_since AS VARCHAR)
-FROM snapshots
-WHERE as_of = $1
-ORDER BY customer_key;
+FROM snapshots s
+LEFT JOIN category_rows p ON p.customer_key = s.customer_key
+WHERE s.as_of = $1
+  AND (NOT $2
+       OR p.customer_key IS NULL
+       OR p.erp_code IS DISTINCT FROM s.erp_code
+       OR p.tags IS DISTINCT FROM s.tags)
+ORDER BY s.customer_key;
+
+-- name: ClearCategoryState
+DELETE FROM category_rows;
+
+-- name: SaveCategoryState
+-- After a category file of the snapshot of $1, the ERP holds every
+-- customer's current code and tags, whether the file was full or a delta.
+INSERT INTO category_rows
+SELECT customer_key, erp_code, tags FROM snapshots WHERE as_of = $1;
+
+-- name: RecordCategoryExport
+INSERT OR REPLACE INTO category_exports (run_id, as_of, preset, mode, encoding, rows, sha256)
+VALUES ($1, $2, $3, $4, $5, $6, $7);
+
+-- name: CustomerParquetRows
+-- The snapshot of $1 as it goes to customers.parquet: every column, tags as a list.
+SELECT * FROM snapshots WHERE as_of = $1 ORDER BY customer_key
 
 -- name: RejectRows
 -- The rejected lines of the files read by the last run that read any.

@@ -1,0 +1,143 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// inboxCase writes a config and exports into a temp folder.
+func inboxCase(t *testing.T, config string, files map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "inbox"), 0o755)
+	os.WriteFile(filepath.Join(dir, "custcat.yaml"), []byte(config), 0o644)
+	for name, text := range files {
+		os.WriteFile(filepath.Join(dir, "inbox", name), []byte(text), 0o644)
+	}
+	return dir
+}
+
+const smallExport = "日期,单据编号,客户编码,客户名称,价税合计\n2024-03-01,S1,C1,甲,100\n2024-04-01,S2,C2,乙,50\n"
+
+func TestSameContentLoadsOnce(t *testing.T) {
+	dir := inboxCase(t, "", map[string]string{"a.csv": smallExport})
+	cfg := filepath.Join(dir, "custcat.yaml")
+	if code, out, errOut := custcat(t, "run", "-c", cfg, "--as-of", "2024-12-31"); code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+	os.WriteFile(filepath.Join(dir, "inbox", "a-again.csv"), []byte(smallExport), 0o644)
+	code, out, errOut := custcat(t, "run", "-c", cfg, "--as-of", "2024-12-31")
+	if code != 0 || !strings.Contains(out, "a-again.csv skipped: same content loaded before") {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+	db := openDB(t, filepath.Join(dir, "var", "custcat.duckdb"))
+	var n int
+	db.QueryRow(`SELECT count(*) FROM sales_lines`).Scan(&n)
+	if n != 2 {
+		t.Errorf("sales_lines holds %d lines, want 2", n)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "inbox", "a-again.csv")); !os.IsNotExist(err) {
+		t.Errorf("the skipped file is still in the inbox")
+	}
+}
+
+func TestBadFileFailsOthersLoad(t *testing.T) {
+	bad := "日期,客户编码,价税合计\n2024-03-01,C9,10\nnot a date,C9,10\n2024-03-02,,10\n"
+	dir := inboxCase(t, "", map[string]string{"good.csv": smallExport, "bad.csv": bad})
+	code, out, errOut := custcat(t, "run", "-c", filepath.Join(dir, "custcat.yaml"), "--as-of", "2024-12-31")
+	if code != exitFailed {
+		t.Fatalf("exit %d, want %d\n%s%s", code, exitFailed, out, errOut)
+	}
+	reason, err := os.ReadFile(filepath.Join(dir, "failed", "bad.csv.reason.txt"))
+	if err != nil || !strings.Contains(string(reason), "2 of 3 lines rejected") {
+		t.Errorf("reason file: %q, %v", reason, err)
+	}
+	if !strings.Contains(out, "lines: 5 read = 2 loaded + 2 rejected + 0 duplicate + 0 summary + 1 held back") {
+		t.Errorf("summary does not add up the lines:\n%s", out)
+	}
+	rejects := readFile(t, filepath.Join(dir, "out", "rejects.csv"))
+	for _, want := range []string{"bad.csv,3,", "date: not a date", "bad.csv,4,no customer code"} {
+		if !strings.Contains(rejects, want) {
+			t.Errorf("rejects.csv lacks %q:\n%s", want, rejects)
+		}
+	}
+	if rows := csvRows(t, filepath.Join(dir, "out", "categories.csv")); len(rows) != 2 || rows["C9"] != nil {
+		t.Errorf("categories hold %v, want C1 and C2 only", rows)
+	}
+}
+
+// TestFailedRunChangesNothing makes a run fail while it computes (a rule
+// that casts text to a number fails at run time): the database, the
+// outputs and the inbox stay as they were.
+func TestFailedRunChangesNothing(t *testing.T) {
+	dir := inboxCase(t, "", map[string]string{"a.csv": smallExport})
+	cfg := filepath.Join(dir, "custcat.yaml")
+	if code, out, errOut := custcat(t, "run", "-c", cfg, "--as-of", "2024-12-31"); code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+	before := readFile(t, filepath.Join(dir, "out", "categories.csv"))
+	os.WriteFile(filepath.Join(dir, "inbox", "b.csv"), []byte("日期,客户编码,客户名称,价税合计\n2024-05-01,C3,丙,70\n"), 0o644)
+	os.WriteFile(cfg, []byte("tags:\n  - {name: bad, when: \"CAST(customer_name AS INTEGER) > 0\"}\n"), 0o644)
+	code, _, errOut := custcat(t, "run", "-c", cfg, "--as-of", "2024-12-31")
+	if code != exitFailed || !strings.Contains(errOut, "the database is unchanged") {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if got := readFile(t, filepath.Join(dir, "out", "categories.csv")); got != before {
+		t.Errorf("categories.csv changed by a failed run")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "inbox", "b.csv")); err != nil {
+		t.Errorf("b.csv left the inbox: %v", err)
+	}
+	db := openDB(t, filepath.Join(dir, "var", "custcat.duckdb"))
+	var lines, files, failedRuns int
+	db.QueryRow(`SELECT count(*) FROM sales_lines`).Scan(&lines)
+	db.QueryRow(`SELECT count(*) FROM files`).Scan(&files)
+	db.QueryRow(`SELECT count(*) FROM runs WHERE status = 'failed' AND error LIKE '%Could not convert%'`).Scan(&failedRuns)
+	if lines != 2 || files != 1 || failedRuns != 1 {
+		t.Errorf("after a failed run: %d lines, %d files, %d failed runs recorded; want 2, 1, 1", lines, files, failedRuns)
+	}
+}
+
+func TestCheckNamesTheBadRule(t *testing.T) {
+	dir := inboxCase(t, `segments:
+  - {code: A, when: "m_scor >= 4"}
+  - {code: B, when: "1; DROP TABLE sales_lines"}
+  - {code: X, when: "(SELECT count(*) FROM sales_lines) > 0"}
+  - {code: C, when: "true"}
+`, map[string]string{"a.csv": smallExport})
+	code, _, errOut := custcat(t, "check", "-c", filepath.Join(dir, "custcat.yaml"))
+	if code != exitConfig {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	for _, want := range []string{"segment A: when \"m_scor >= 4\"", "m_scor", "segment B:", "segment X:", "subquery"} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("check output lacks %q:\n%s", want, errOut)
+		}
+	}
+	if strings.Contains(errOut, "segment C") {
+		t.Errorf("check blames the good rule C:\n%s", errOut)
+	}
+}
+
+func TestCheckShowsTheInbox(t *testing.T) {
+	dir := inboxCase(t, "", map[string]string{"a.csv": "销售明细\n" + smallExport})
+	code, out, errOut := custcat(t, "check", "-c", filepath.Join(dir, "custcat.yaml"))
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	for _, want := range []string{"a.csv (source default): csv utf-8 comma, header on line 2", "amount=价税合计", "date=日期"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("check output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestBadConfigNamesTheKey(t *testing.T) {
+	dir := inboxCase(t, "window_dayz: 30\n", nil)
+	code, _, errOut := custcat(t, "run", "-c", filepath.Join(dir, "custcat.yaml"))
+	if code != exitConfig || !strings.Contains(errOut, `line 1: unknown key "window_dayz"; did you mean "window_days"?`) {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+}

@@ -1,0 +1,236 @@
+package reports
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/csv"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"golang.org/x/text/encoding"
+	"golang.org/x/text/encoding/simplifiedchinese"
+
+	"custcat/pipeline"
+	custsql "custcat/sql"
+)
+
+var (
+	// ErrUnencodable means a value holds a character that the chosen
+	// encoding of the category file cannot hold.
+	ErrUnencodable = errors.New("character not in encoding")
+	// ErrUnknownLayout means a category layout that config checks should have refused.
+	ErrUnknownLayout = errors.New("unknown category file layout")
+)
+
+// categoryPresets are the import templates of the ERPs custcat knows; the
+// category column carries the segment's ERP code, which is what they import.
+var categoryPresets = map[string][]pipeline.CategoryColumn{
+	"kingdee": {{Field: "customer_code", Header: "客户编码"}, {Field: "customer_name", Header: "客户名称"}, {Field: "erp_code", Header: "客户类别"}},
+	"yonyou":  {{Field: "customer_code", Header: "cCusCode"}, {Field: "customer_name", Header: "cCusName"}, {Field: "erp_code", Header: "cCCCode"}},
+}
+
+// numericFields hold numbers: a leading minus there is a sign, not a formula.
+var numericFields = map[string]bool{"r_score": true, "f_score": true, "m_score": true,
+	"recency_days": true, "frequency": true, "monetary": true, "active_months": true,
+	"tenure_days": true, "avg_order_value": true, "returns_share": true,
+	"top_category_share": true, "trend_ratio": true}
+
+// CategoryLayout returns the columns of the category file that opt describes.
+func CategoryLayout(opt pipeline.CategoryOutput) ([]pipeline.CategoryColumn, error) {
+	switch opt.Preset {
+	case "generic", "":
+		cols := make([]pipeline.CategoryColumn, len(CategoryColumns))
+		for i, f := range CategoryColumns {
+			cols[i] = pipeline.CategoryColumn{Field: f, Header: f}
+		}
+		return cols, nil
+	case "custom":
+		if len(opt.Columns) == 0 {
+			return nil, fmt.Errorf("%w: preset custom without columns", ErrUnknownLayout)
+		}
+		return opt.Columns, nil
+	}
+	cols, ok := categoryPresets[opt.Preset]
+	if !ok {
+		return nil, fmt.Errorf("%w: preset %q", ErrUnknownLayout, opt.Preset)
+	}
+	return cols, nil
+}
+
+// CategoryFile is a category file rendered and not yet written, with the
+// manifest that describes it.
+type CategoryFile struct {
+	Data     []byte
+	Manifest Manifest
+}
+
+// categoryRow is one customer: its key and its cells in CategoryColumns order.
+type categoryRow struct {
+	key   string
+	cells []string
+}
+
+// Categories renders categories.csv for the snapshot of asOf in the layout
+// of opt. A delta holds only the customers whose ERP code or tags differ
+// from what the last recorded file said (see RecordCategories).
+func Categories(ctx context.Context, q Querier, opt pipeline.CategoryOutput, asOf string, runID int64) (*CategoryFile, error) {
+	cols, err := CategoryLayout(opt)
+	if err != nil {
+		return nil, err
+	}
+	rs, err := q.QueryContext(ctx, custsql.Query("CategoryRows"), asOf, opt.Mode == "delta")
+	if err != nil {
+		return nil, err
+	}
+	defer rs.Close()
+	var rows []categoryRow
+	for rs.Next() {
+		r := categoryRow{cells: make([]string, len(CategoryColumns))}
+		ptrs := []any{&r.key}
+		for i := range r.cells {
+			ptrs = append(ptrs, &r.cells[i])
+		}
+		if err := rs.Scan(ptrs...); err != nil {
+			return nil, fmt.Errorf("read row %d: %w", len(rows)+1, err)
+		}
+		rows = append(rows, r)
+	}
+	if err := rs.Err(); err != nil {
+		return nil, err
+	}
+	data, err := encodeCategories(rows, cols, opt)
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(data)
+	m := Manifest{File: "categories.csv", AsOf: asOf, RunID: runID, Rows: len(rows),
+		SHA256: hex.EncodeToString(sum[:]), Encoding: opt.Encoding, LineEnd: opt.LineEnd,
+		Delimiter: opt.Delimiter, Preset: opt.Preset, Mode: opt.Mode}
+	for _, c := range cols {
+		m.Columns = append(m.Columns, c.Header)
+		m.Fields = append(m.Fields, c.Field)
+	}
+	return &CategoryFile{Data: data, Manifest: m}, nil
+}
+
+// Execer is what outputs write state through: a *sql.DB, *sql.Conn or *sql.Tx.
+type Execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+// RecordCategories remembers what f tells the ERP, for the next delta. Run
+// it in the transaction of the run that writes f, so that the state moves
+// only if the run commits.
+func RecordCategories(ctx context.Context, x Execer, f *CategoryFile) error {
+	m := f.Manifest
+	if _, err := x.ExecContext(ctx, custsql.Query("ClearCategoryState")); err != nil {
+		return err
+	}
+	if _, err := x.ExecContext(ctx, custsql.Query("SaveCategoryState"), m.AsOf); err != nil {
+		return err
+	}
+	_, err := x.ExecContext(ctx, custsql.Query("RecordCategoryExport"), m.RunID, m.AsOf, m.Preset, m.Mode, m.Encoding, m.Rows, m.SHA256)
+	return err
+}
+
+// encodeCategories writes rows as CSV in the columns, delimiter, line end
+// and encoding of opt. A value the encoding cannot hold is an error naming
+// its customer: a silent '?' would import as a wrong name.
+func encodeCategories(rows []categoryRow, cols []pipeline.CategoryColumn, opt pipeline.CategoryOutput) ([]byte, error) {
+	index := map[string]int{}
+	for i, f := range CategoryColumns {
+		index[f] = i
+	}
+	for _, c := range cols {
+		if _, ok := index[c.Field]; !ok {
+			return nil, fmt.Errorf("%w: field %q", ErrUnknownLayout, c.Field)
+		}
+	}
+	var enc *encoding.Encoder
+	var out bytes.Buffer
+	switch opt.Encoding {
+	case "utf-8-bom", "":
+		out.WriteString("\ufeff")
+	case "utf-8":
+	case "gbk":
+		enc = simplifiedchinese.GBK.NewEncoder()
+	case "gb18030":
+		enc = simplifiedchinese.GB18030.NewEncoder()
+	default:
+		return nil, fmt.Errorf("%w: encoding %q", ErrUnknownLayout, opt.Encoding)
+	}
+	var line bytes.Buffer
+	w := csv.NewWriter(&line)
+	if opt.Delimiter != "" {
+		w.Comma = []rune(opt.Delimiter)[0]
+	}
+	w.UseCRLF = opt.LineEnd != "lf"
+	// put writes one record through the encoder; who names the record in errors.
+	put := func(record []string, who string) error {
+		line.Reset()
+		if err := w.Write(record); err != nil {
+			return err
+		}
+		w.Flush()
+		if err := w.Error(); err != nil {
+			return err
+		}
+		if enc == nil {
+			out.Write(line.Bytes())
+			return nil
+		}
+		b, err := enc.Bytes(line.Bytes())
+		if err == nil {
+			out.Write(b)
+			return nil
+		}
+		for i, v := range record {
+			if _, err := enc.String(v); err != nil {
+				return fmt.Errorf("%s, column %s: %q: %w %s; remove the character, or write outputs.categories.encoding: gb18030 or utf-8-bom",
+					who, cols[i].Header, v, ErrUnencodable, opt.Encoding)
+			}
+		}
+		return fmt.Errorf("%s: %w %s", who, err, opt.Encoding)
+	}
+	header := make([]string, len(cols))
+	for i, c := range cols {
+		header[i] = c.Header
+	}
+	if err := put(header, "header"); err != nil {
+		return nil, err
+	}
+	record := make([]string, len(cols))
+	for _, r := range rows {
+		for i, c := range cols {
+			record[i] = neutralise(c.Field, r.cells[index[c.Field]])
+		}
+		if err := put(record, "customer "+r.cells[index["customer_code"]]); err != nil {
+			return nil, err
+		}
+	}
+	return out.Bytes(), nil
+}
+
+// neutralise keeps a spreadsheet from reading a cell as a formula (CSV
+// injection): a leading = + - @ tab or carriage return gets a quote before
+// it, except a number in a numeric column, whose minus is a sign.
+func neutralise(field, v string) string {
+	if v == "" {
+		return v
+	}
+	switch v[0] {
+	case '=', '+', '-', '@', '\t', '\r':
+	default:
+		return v
+	}
+	if numericFields[field] {
+		if _, err := strconv.ParseFloat(v, 64); err == nil {
+			return v
+		}
+	}
+	return "'" + v
+}

@@ -1,0 +1,30 @@
+package reports
+
+import "encoding/json"
+
+// Manifest describes a category file, so that whoever imports it can check
+// that the file is whole (SHA256) and what it holds. It is written beside
+// the file and put in place after it.
+type Manifest struct {
+	File      string   `json:"file"`
+	AsOf      string   `json:"as_of"`
+	RunID     int64    `json:"run_id"`
+	Rows      int      `json:"rows"`
+	SHA256    string   `json:"sha256"`
+	Columns   []string `json:"columns"`
+	Fields    []string `json:"fields"`
+	Encoding  string   `json:"encoding"`
+	LineEnd   string   `json:"line_end"`
+	Delimiter string   `json:"delimiter"`
+	Preset    string   `json:"preset"`
+	Mode      string   `json:"mode"`
+}
+
+// JSON renders the manifest, indented for people who open it.
+func (m Manifest) JSON() ([]byte, error) {
+	b, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append(b, '\n'), nil
+}

@@ -1,0 +1,333 @@
+package reports
+
+import (
+	"bytes"
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"math"
+	"strconv"
+	"strings"
+)
+
+// ReportOptions choose what one report shows and in which language.
+type ReportOptions struct {
+	AsOf       string // YYYY-MM-DD, the snapshot to show
+	WindowDays int    // the window the snapshot used; 0 = all history
+	Lang       string // "zh" (default) or "en"
+	TopN       int    // customers per segment in the top table; 0 = 20
+	RunID      int64  // the run that wrote the snapshot; 0 = look it up
+}
+
+// ErrNoECharts means the binary was built without ECharts embedded.
+var ErrNoECharts = errors.New("echarts is not embedded: run make reports/assets/echarts.min.js (see reports/echarts.mk), then build again")
+
+// The assets folder always holds README.md, so the package builds before
+// make has fetched ECharts; Report refuses to run without it instead.
+//
+//go:embed assets/*
+var assets embed.FS
+
+//go:embed report.html.tmpl
+var pageText string
+
+var pageTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
+	"num":     formatInt,
+	"money":   formatMoney,
+	"inc":     func(i int) int { return i + 1 },
+	"chartOf": chartOf,
+}).Parse(pageText))
+
+// Report renders the self-contained HTML report of the snapshot of
+// opt.AsOf: ECharts and every chart's data are inline, so the file opens
+// with no network. Data reaches charts as JSON with <, > and & escaped,
+// and tables through html/template, so no text from an export can become
+// markup or script.
+func Report(ctx context.Context, q Querier, opt ReportOptions) ([]byte, error) {
+	lib, err := fs.ReadFile(assets, "assets/echarts.min.js")
+	if err != nil {
+		return nil, ErrNoECharts
+	}
+	if opt.Lang != "en" {
+		opt.Lang = "zh"
+	}
+	if opt.TopN <= 0 {
+		opt.TopN = 20
+	}
+	d, err := loadReport(ctx, q, opt)
+	if err != nil {
+		return nil, fmt.Errorf("report: %w", err)
+	}
+	p := newPage(d, opt)
+	charts, err := buildCharts(d, p)
+	if err != nil {
+		return nil, fmt.Errorf("report charts: %w", err)
+	}
+	p.ChartsJS = charts
+	p.ECharts = template.JS(lib)
+	var buf bytes.Buffer
+	if err := pageTemplate.Execute(&buf, p); err != nil {
+		return nil, fmt.Errorf("report page: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// page is what the template shows: the figures of reportData, labelled
+// and formatted in one language.
+type page struct {
+	Lang, HTMLLang string
+	T              map[string]string
+	AsOf, Window   string
+	RunID          int64
+	KPIs           []kpi
+	Files          []fileRow
+	FileTotal      fileRow
+	Cuts           []cutRow
+	Warnings       []string
+	Segments       []segmentRow
+	PrevDate       string
+	MoveCols       []string
+	MoveRows       []moveLine
+	TopGroups      []topGroup
+	Rejects        []rejectRow
+	Master         []labelled
+	Charts         map[string]bool // chart id -> has data
+	ChartsJS       template.JS
+	ECharts        template.JS
+	Footer         string
+	segmentLabel   map[string]string
+	segmentRank    map[string]int
+}
+
+// chartBox is one chart's place on the page: a div that the page script
+// draws into, or a note that there is nothing to draw.
+type chartBox struct {
+	ID, Empty string
+	Has       bool
+}
+
+func chartOf(p *page, id string) chartBox {
+	return chartBox{ID: id, Has: p.Charts[id], Empty: text(p.Lang, "no_data")}
+}
+
+type kpi struct{ Label, Value, Note string }
+
+type moveLine struct {
+	Label string
+	Cells []int64
+}
+
+type topGroup struct {
+	Title string
+	Rows  []customerRow
+}
+
+type labelled struct {
+	Label string
+	Value int64
+	Share string
+}
+
+func newPage(d *reportData, opt ReportOptions) *page {
+	t := func(k string) string { return text(opt.Lang, k) }
+	p := &page{Lang: opt.Lang, HTMLLang: t("html_lang"), T: texts[opt.Lang], AsOf: opt.AsOf, RunID: d.RunID,
+		Files: d.Files, Cuts: d.Cuts, Segments: d.Segments, PrevDate: d.PrevDate, Rejects: d.Rejects,
+		segmentLabel: map[string]string{}, segmentRank: map[string]int{}}
+	p.Window = fmt.Sprintf(t("window_days"), opt.WindowDays)
+	if opt.WindowDays == 0 {
+		p.Window = t("window_all")
+	}
+	p.Footer = fmt.Sprintf(t("footer"), d.RunID, opt.AsOf)
+	for i, s := range d.Segments {
+		p.segmentLabel[s.Code] = s.Code + " " + s.Name
+		p.segmentRank[s.Code] = i
+	}
+	for _, f := range d.Files {
+		p.FileTotal.Read += f.Read
+		p.FileTotal.Loaded += f.Loaded
+		p.FileTotal.Rejected += f.Rejected
+		p.FileTotal.Duplicate += f.Duplicate
+		p.FileTotal.Summary += f.Summary
+		if f.Status == "failed" {
+			p.Warnings = append(p.Warnings, fmt.Sprintf(t("warn_failed"), f.Name, f.Reason))
+		}
+	}
+	for i, c := range p.Cuts {
+		p.Cuts[i].Metric = t(c.Metric)
+		if c.Collapsed {
+			p.Warnings = append(p.Warnings, fmt.Sprintf(t("warn_collapsed"), t(c.Metric), c.Cuts))
+		}
+	}
+	if len(d.Segments) == 0 {
+		p.Warnings = append(p.Warnings, fmt.Sprintf(t("warn_empty"), opt.AsOf))
+	}
+	p.KPIs = kpis(d, p, t)
+	p.MoveCols, p.MoveRows = moveMatrix(d, p, t)
+	for _, s := range d.Segments {
+		g := topGroup{Title: fmt.Sprintf(t("top_of"), p.segmentLabel[s.Code], opt.TopN)}
+		for _, c := range d.Top {
+			if c.Segment == s.Code {
+				g.Rows = append(g.Rows, c)
+			}
+		}
+		p.TopGroups = append(p.TopGroups, g)
+	}
+	m := d.Master
+	for _, l := range []struct {
+		key string
+		n   int64
+	}{{"m_customers", m.Customers}, {"m_in_master", m.InMaster}, {"m_no_code", m.NoCode},
+		{"m_no_phone", m.NoPhone}, {"m_no_address", m.NoAddress}, {"m_no_contact", m.NoContact}} {
+		p.Master = append(p.Master, labelled{Label: t(l.key), Value: l.n, Share: percent(l.n, m.Customers)})
+	}
+	return p
+}
+
+func kpis(d *reportData, p *page, t func(string) string) []kpi {
+	var customers, scored, paretoA int64
+	var revenue float64
+	for _, s := range d.Segments {
+		customers += s.Customers
+		scored += s.Scored
+		revenue += s.Revenue
+		paretoA += s.ParetoA
+	}
+	out := []kpi{
+		{t("kpi_customers"), formatInt(customers), ""},
+		{t("kpi_scored"), formatInt(scored), percent(scored, customers)},
+		{t("kpi_revenue"), formatMoney(revenue), p.Window},
+	}
+	if len(d.Segments) > 0 {
+		top := d.Segments[0]
+		label := p.segmentLabel[top.Code]
+		out = append(out,
+			kpi{fmt.Sprintf(t("kpi_top_share"), label), percent(top.Customers, customers), fmt.Sprintf(t("kpi_of"), formatInt(top.Customers))},
+			kpi{fmt.Sprintf(t("kpi_top_rev"), label), percentF(top.Revenue, revenue), formatMoney(top.Revenue)})
+	}
+	out = append(out, kpi{t("kpi_pareto"), percent(paretoA, scored), fmt.Sprintf(t("kpi_pareto_note"), formatInt(scored), formatInt(paretoA))})
+	var moved, up, down int64
+	for _, m := range d.Moves {
+		if m.From == "" || m.From == m.To {
+			continue
+		}
+		moved += m.Customers
+		from, okF := p.segmentRank[m.From]
+		to, okT := p.segmentRank[m.To]
+		switch {
+		case okF && okT && to < from:
+			up += m.Customers
+		case okF && okT && to > from:
+			down += m.Customers
+		}
+	}
+	if d.PrevDate == "" {
+		out = append(out, kpi{t("kpi_moved"), "–", t("kpi_first")})
+	} else {
+		out = append(out, kpi{t("kpi_moved"), formatInt(moved), fmt.Sprintf(t("kpi_updown"), formatInt(up), formatInt(down))})
+	}
+	var rejected int64
+	for _, r := range d.Rejects {
+		rejected += r.Lines
+	}
+	return append(out, kpi{t("kpi_rejected"), formatInt(rejected), ""})
+}
+
+// moveMatrix lays the movement out as rows (previous segment, new
+// customers last) by columns (current segment).
+func moveMatrix(d *reportData, p *page, t func(string) string) ([]string, []moveLine) {
+	if d.PrevDate == "" {
+		return nil, nil
+	}
+	codes := make([]string, 0, len(d.Segments))
+	cols := make([]string, 0, len(d.Segments))
+	for _, s := range d.Segments {
+		codes = append(codes, s.Code)
+		cols = append(cols, p.segmentLabel[s.Code])
+	}
+	col := func(code string) int {
+		for i, c := range codes {
+			if c == code {
+				return i
+			}
+		}
+		return -1
+	}
+	var rows []moveLine
+	index := map[string]int{}
+	from := append([]string(nil), codes...)
+	for _, m := range d.Moves {
+		if col(m.From) < 0 && m.From != "" && !contains(from, m.From) {
+			from = append(from, m.From) // a segment that no longer exists
+		}
+	}
+	from = append(from, "")
+	for _, f := range from {
+		label := p.fromLabel(f, t)
+		index[f] = len(rows)
+		rows = append(rows, moveLine{Label: label, Cells: make([]int64, len(codes))})
+	}
+	for _, m := range d.Moves {
+		if c := col(m.To); c >= 0 {
+			rows[index[m.From]].Cells[c] += m.Customers
+		}
+	}
+	return cols, rows
+}
+
+func (p *page) fromLabel(code string, t func(string) string) string {
+	if code == "" {
+		return t("new")
+	}
+	if l, ok := p.segmentLabel[code]; ok {
+		return l
+	}
+	return code
+}
+
+func contains(xs []string, s string) bool {
+	for _, x := range xs {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func percent(n, of int64) string {
+	if of == 0 {
+		return "–"
+	}
+	return percentF(float64(n), float64(of))
+}
+
+func percentF(x, of float64) string {
+	if of == 0 {
+		return "–"
+	}
+	return strconv.FormatFloat(100*x/of, 'f', 1, 64) + "%"
+}
+
+// formatInt writes n with thousands separators.
+func formatInt(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, r := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
+}
+
+// formatMoney writes an amount rounded to whole units: the report compares
+// customers, it does not reconcile accounts.
+func formatMoney(x float64) string { return formatInt(int64(math.Round(x))) }

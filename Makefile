@@ -40,7 +40,7 @@ check: $(ECHARTS) lint
 	@test -z "$$(gofmt -l .)" || { echo "gofmt would change:"; gofmt -l .; exit 1; }
 	$(GO) mod tidy -diff
 
-# Runs every fuzz target for FUZZTIME each (go test takes one target at a time).
+# Runs every fuzz target for FUZZTIME each (a duration such as 30s, or a count such as 3000x).
 FUZZTIME ?= 30s
 fuzz: $(ECHARTS)
 	@for pkg in $$($(GO) list ./...); do \

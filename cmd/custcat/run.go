@@ -5,9 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"text/tabwriter"
-	"time"
 
 	"custcat/jobs"
 	"custcat/pipeline"
@@ -38,7 +36,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		Progress: newProgress(stderr),
 	})
 	if res != nil && res.Load != nil {
-		printSummary(stdout, res, time.Now())
+		printSummary(stdout, res)
 	}
 	switch {
 	case err == nil:
@@ -65,7 +63,7 @@ func joinLines(lines []string) string {
 
 // printSummary writes the run summary: files, line counts that add up, and
 // customers per segment.
-func printSummary(w io.Writer, res *jobs.RunResult, _ time.Time) {
+func printSummary(w io.Writer, res *jobs.RunResult) {
 	fmt.Fprintf(w, "custcat run %d, as of %s\n\n", res.RunID, res.AsOf)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "file\tstatus\tread\tloaded\trejected\tduplicate\tsummary\theld back\t")
@@ -99,5 +97,3 @@ func printSummary(w io.Writer, res *jobs.RunResult, _ time.Time) {
 		}
 	}
 }
-
-var _ = os.Stdout

@@ -6,11 +6,12 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
 	"html/template"
 	"io/fs"
 	"math"
 	"strconv"
-	"strings"
 )
 
 // ReportOptions choose what one report shows and in which language.
@@ -311,23 +312,8 @@ func percentF(x, of float64) string {
 }
 
 // formatInt writes n with thousands separators.
-func formatInt(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	for i, r := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(r)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
-}
+func formatInt(n int64) string { return grouping.Sprintf("%d", n) }
 
-// formatMoney writes an amount rounded to whole units: the report compares
-// customers, it does not reconcile accounts.
+var grouping = message.NewPrinter(language.English)
+
 func formatMoney(x float64) string { return formatInt(int64(math.Round(x))) }

@@ -16,34 +16,37 @@ type Pending struct {
 
 // WriteFile writes data to a temporary file in the folder of path and syncs it.
 func WriteFile(path string, data []byte) (*Pending, error) {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("create output folder: %w", err)
-	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
+	p, f, err := createTemp(path)
 	if err != nil {
-		return nil, fmt.Errorf("write %s: %w", path, err)
+		return nil, err
 	}
-	p := &Pending{Final: path, tmp: f.Name()}
 	if _, err := f.Write(data); err != nil {
 		f.Close()
 		p.Abort()
 		return nil, fmt.Errorf("write %s: %w", path, err)
 	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		p.Abort()
-		return nil, fmt.Errorf("sync %s: %w", path, err)
-	}
 	if err := f.Close(); err != nil {
 		p.Abort()
 		return nil, fmt.Errorf("close %s: %w", path, err)
 	}
-	if err := os.Chmod(p.tmp, 0o644); err != nil {
+	if err := p.Adopt(); err != nil {
 		p.Abort()
 		return nil, err
 	}
 	return p, nil
+}
+
+// createTemp creates the temporary file of path, in its folder.
+func createTemp(path string) (*Pending, *os.File, error) {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, nil, fmt.Errorf("create output folder: %w", err)
+	}
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return nil, nil, fmt.Errorf("write %s: %w", path, err)
+	}
+	return &Pending{Final: path, tmp: f.Name()}, f, nil
 }
 
 // Commit renames the file into place and syncs the folder.
@@ -66,15 +69,10 @@ func (p *Pending) Abort() { _ = os.Remove(p.tmp) }
 // writer is done, Adopt makes the file durable; Commit and Abort then work
 // as for WriteFile.
 func Reserve(path string) (*Pending, error) {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("create output folder: %w", err)
-	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
+	p, f, err := createTemp(path)
 	if err != nil {
-		return nil, fmt.Errorf("write %s: %w", path, err)
+		return nil, err
 	}
-	p := &Pending{Final: path, tmp: f.Name()}
 	if err := f.Close(); err != nil {
 		p.Abort()
 		return nil, fmt.Errorf("close %s: %w", path, err)

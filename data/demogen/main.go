@@ -15,10 +15,11 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"time"
 
 	"golang.org/x/text/encoding/simplifiedchinese"
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
 )
 
 type customer struct {
@@ -182,23 +183,10 @@ func makeDocs(rng *rand.Rand, custs []customer, from, to time.Time, seq int) []d
 	return docs
 }
 
-func money(v float64) string {
-	s := fmt.Sprintf("%.2f", v)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	intPart, frac, _ := strings.Cut(s, ".")
-	var b strings.Builder
-	for i, r := range intPart {
-		if i > 0 && (len(intPart)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(r)
-	}
-	if neg {
-		return "-" + b.String() + "." + frac
-	}
-	return b.String() + "." + frac
-}
+// money writes an amount as exports do: 1,234.50.
+func money(v float64) string { return grouping.Sprintf("%.2f", v) }
+
+var grouping = message.NewPrinter(language.English)
 
 // export renders a Kingdee 销售出库单序时簿: a title, the period, the header,
 // documents whose continuation lines leave the document cells blank, and a

@@ -49,6 +49,7 @@ type RunResult struct {
 	Segments  []SegmentCount
 	Outputs   []string
 	Moved     map[string]string // inbox name -> where it went
+	Notes     []pipeline.Note   // warnings of the snapshot: collapsed cut points, manual lines not applied
 }
 
 // Run is one unit of work: load the inbox, segment as of the date, write
@@ -119,6 +120,9 @@ func Run(ctx context.Context, cfg *pipeline.Config, opt RunOptions) (*RunResult,
 		if err := countSegments(ctx, c, cfg, res); err != nil {
 			return err
 		}
+		if res.Notes, err = pipeline.Notes(ctx, c, asOf); err != nil {
+			return err
+		}
 		log.Info("write outputs")
 		pending, err = writeOutputs(ctx, c, cfg, res)
 		if err != nil {
@@ -185,6 +189,9 @@ func writeOutputs(ctx context.Context, c *sql.Conn, cfg *pipeline.Config, res *R
 	// back, the file is not put in place and the next delta repeats it.
 	if err := reports.RecordCategories(ctx, c, cats); err != nil {
 		return fail(fmt.Errorf("record categories: %w", err))
+	}
+	for _, n := range res.Notes {
+		cats.Manifest.Warnings = append(cats.Manifest.Warnings, n.String())
 	}
 	manifest, err := cats.Manifest.JSON()
 	if err != nil {

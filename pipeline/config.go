@@ -32,7 +32,15 @@ type Config struct {
 	Outputs        Outputs       `yaml:"outputs"`
 	Language       string        `yaml:"language"` // of the report: zh | en
 
-	dir string // the folder of the config file
+	// DowngradeAfterRuns is how many consecutive runs a customer must fall
+	// below its segment before the lower segment takes effect; upgrades
+	// take effect at once.
+	DowngradeAfterRuns int `yaml:"downgrade_after_runs"`
+	// Manual is a CSV of hand-set tags and pinned segments (see manual.go).
+	Manual string `yaml:"manual"`
+
+	dir  string // the folder of the config file
+	file string // the config file, for messages
 }
 
 // StoreConfig says where the DuckDB database lives and how much it may use.
@@ -74,7 +82,7 @@ func (c *ColumnRef) UnmarshalYAML(b []byte) error {
 
 // Scoring chooses how R, F and M scores are cut.
 type Scoring struct {
-	Method     string     `yaml:"method"` // quintile | thresholds
+	Method     string     `yaml:"method"` // quintile | thresholds | pareto
 	Bins       int        `yaml:"bins"`
 	Thresholds Thresholds `yaml:"thresholds"`
 	Pareto     Pareto     `yaml:"pareto"`
@@ -143,7 +151,7 @@ type CategoryColumn struct {
 var CategoryFields = []string{"customer_code", "customer_name", "segment_code", "segment_name", "erp_code",
 	"tags", "r_score", "f_score", "m_score", "abc_class", "recency_days", "frequency", "monetary",
 	"active_months", "tenure_days", "avg_order_value", "returns_share", "top_category",
-	"top_category_share", "trend_ratio", "prev_segment", "segment_since"}
+	"top_category_share", "trend_ratio", "prev_segment", "segment_since", "manual", "rule_segment"}
 
 // Fields are the sales-line fields a column can map to.
 var Fields = []string{"date", "doc_no", "customer_code", "customer_name", "item_code",
@@ -165,10 +173,21 @@ func DefaultConfig() Config {
 			{Code: "B", Name: "一般客户", ERPCode: "B", When: "m_score >= 3 OR f_score >= 3"},
 			{Code: "C", Name: "潜在客户", ERPCode: "C", When: "true"},
 		},
-		Preference: Preference{Share: 0.5, Prefix: "偏好:"},
+		Preference:         Preference{Share: 0.5, Prefix: "偏好:"},
+		DowngradeAfterRuns: 1,
 		// CRLF and a BOM are what Windows ERPs and Chinese Excel read without asking.
 		Language: "zh",
 		Outputs:  Outputs{Categories: CategoryOutput{Preset: "generic", Encoding: "utf-8-bom", LineEnd: "crlf", Delimiter: ",", Mode: "full"}},
+	}
+}
+
+// ParetoSegments are the segments of scoring method pareto when the config
+// lists none: the ABC class of cumulative revenue share is the segment.
+func ParetoSegments() []SegmentRule {
+	return []SegmentRule{
+		{Code: "A", Name: "大客户", ERPCode: "A", When: "abc_class = 'A'"},
+		{Code: "B", Name: "一般客户", ERPCode: "B", When: "abc_class = 'B'"},
+		{Code: "C", Name: "潜在客户", ERPCode: "C", When: "true"},
 	}
 }
 
@@ -198,6 +217,7 @@ func LoadConfig(path string) (Config, error) {
 		return Config{}, err
 	}
 	cfg.dir = abs
+	cfg.file = path
 	return cfg, nil
 }
 
@@ -252,6 +272,9 @@ func ParseConfig(raw []byte) (cfg Config, problems []string) {
 	}
 	if present.Segments == nil {
 		cfg.Segments = DefaultConfig().Segments
+		if cfg.Scoring.Method == "pareto" {
+			cfg.Segments = ParetoSegments()
+		}
 	}
 	return cfg, append(problems, cfg.validate()...)
 }
@@ -453,7 +476,7 @@ func (c *Config) validate() []string {
 		}
 	}
 	switch c.Scoring.Method {
-	case "quintile":
+	case "quintile", "pareto":
 		if c.Scoring.Bins < 2 || c.Scoring.Bins > 20 {
 			add("scoring.bins is %d; write a number from 2 to 20 (5 gives quintiles)", c.Scoring.Bins)
 		}
@@ -470,7 +493,7 @@ func (c *Config) validate() []string {
 			}
 		}
 	default:
-		add("scoring.method %q is unknown; write quintile or thresholds", c.Scoring.Method)
+		add("scoring.method %q is unknown; write quintile, thresholds or pareto", c.Scoring.Method)
 	}
 	if !(0 < c.Scoring.Pareto.A && c.Scoring.Pareto.A < c.Scoring.Pareto.B && c.Scoring.Pareto.B <= 1) {
 		add("scoring.pareto shares a=%v, b=%v must satisfy 0 < a < b <= 1, such as a: 0.8, b: 0.95", c.Scoring.Pareto.A, c.Scoring.Pareto.B)
@@ -508,6 +531,9 @@ func (c *Config) validate() []string {
 		if strings.TrimSpace(t.When) == "" {
 			add("tags[%d] (%s).when is empty; write a condition such as recency_days > 180", i, t.Name)
 		}
+	}
+	if c.DowngradeAfterRuns < 1 {
+		add("downgrade_after_runs is %d; write 1 (a downgrade takes effect at once) or more runs", c.DowngradeAfterRuns)
 	}
 	if c.Preference.Share < 0 || c.Preference.Share > 1 {
 		add("preference.share is %v; write a share between 0 and 1 (0 turns the preference tag off)", c.Preference.Share)
@@ -562,6 +588,9 @@ func (o *CategoryOutput) validate() []string {
 	}
 	return p
 }
+
+// File is the path of the config file, as given to LoadConfig.
+func (c *Config) File() string { return c.file }
 
 // Path resolves a path of the config against the config's folder.
 func (c *Config) Path(p string) string {

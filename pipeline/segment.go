@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"path/filepath"
 	"strings"
 
 	custsql "custcat/sql"
@@ -26,14 +27,20 @@ func Segment(ctx context.Context, c *sql.Conn, cfg *Config, asOf string, runID i
 	if err := applyRules(ctx, c, cfg); err != nil {
 		return err
 	}
+	if err := applyManual(ctx, c, cfg, asOf); err != nil {
+		return err
+	}
 	steps := []struct {
 		name string
 		args []any
 	}{
+		{"Effective", []any{asOf, cfg.DowngradeAfterRuns}},
 		{"DeleteCuts", []any{asOf}},
 		{"SaveCuts", []any{asOf, cfg.Scoring.Method}},
 		{"DeleteSnapshot", []any{asOf}},
 		{"SaveSnapshot", []any{asOf, runID}},
+		{"SaveCutNotes", []any{asOf}},
+		{"SaveManualNotes", []any{asOf}},
 	}
 	for _, s := range steps {
 		if _, err := c.ExecContext(ctx, custsql.Query(s.name), s.args...); err != nil {
@@ -41,6 +48,84 @@ func Segment(ctx context.Context, c *sql.Conn, cfg *Config, asOf string, runID i
 		}
 	}
 	return nil
+}
+
+// applyManual loads the manual lines in force on asOf into the temp table
+// manual_entries, and keeps a note per line that could not be used.
+func applyManual(ctx context.Context, c *sql.Conn, cfg *Config, asOf string) error {
+	entries, problems, err := ReadManual(cfg)
+	if err != nil {
+		return err
+	}
+	if _, err := c.ExecContext(ctx, custsql.Query("ManualEntries")); err != nil {
+		return err
+	}
+	if _, err := c.ExecContext(ctx, custsql.Query("DeleteNotes"), asOf); err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if !e.Active(asOf) {
+			continue
+		}
+		if _, err := c.ExecContext(ctx, custsql.Query("InsertManualEntry"), e.Line, e.Customer, nullString(e.Tag), nullString(e.Segment)); err != nil {
+			return fmt.Errorf("manual entry line %d: %w", e.Line, err)
+		}
+	}
+	for _, p := range problems {
+		if _, err := c.ExecContext(ctx, custsql.Query("InsertNote"), asOf, "manual_bad_line", filepath.Base(cfg.Manual), p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func nullString(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// Note is a warning of a snapshot: collapsed cut points, a manual line
+// that could not be applied.
+type Note struct {
+	Kind    string
+	Subject string
+	Detail  string
+}
+
+// String says the note in one line for the run summary.
+func (n Note) String() string {
+	switch n.Kind {
+	case "collapsed_cuts":
+		return fmt.Sprintf("cut points of %s collapsed (many customers share a value): %s; equal cut points merge score bins", n.Subject, n.Detail)
+	case "no_scored_customers":
+		return "no customer could be scored: " + n.Detail
+	case "manual_unknown_customer":
+		return fmt.Sprintf("manual file: customer %s (%s) is not a known customer; its line is not applied", n.Subject, n.Detail)
+	default:
+		return n.Detail
+	}
+}
+
+// Notes returns the warnings of the snapshot of asOf.
+func Notes(ctx context.Context, q interface {
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+}, asOf string) ([]Note, error) {
+	rows, err := q.QueryContext(ctx, custsql.Query("SnapshotNotes"), asOf)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Note
+	for rows.Next() {
+		var n Note
+		if err := rows.Scan(&n.Kind, &n.Subject, &n.Detail); err != nil {
+			return nil, err
+		}
+		out = append(out, n)
+	}
+	return out, rows.Err()
 }
 
 func computeCuts(ctx context.Context, c *sql.Conn, cfg *Config) error {

@@ -18,6 +18,7 @@ type Manifest struct {
 	Delimiter string   `json:"delimiter"`
 	Preset    string   `json:"preset"`
 	Mode      string   `json:"mode"`
+	Warnings  []string `json:"warnings,omitempty"` // of the snapshot: collapsed cut points, manual lines not applied
 }
 
 // JSON renders the manifest, indented for people who open it.

@@ -165,6 +165,16 @@ func newPage(d *reportData, opt ReportOptions) *page {
 	if len(d.Segments) == 0 {
 		p.Warnings = append(p.Warnings, fmt.Sprintf(t("warn_empty"), opt.AsOf))
 	}
+	for _, n := range d.Notes {
+		switch n[0] {
+		case "no_scored_customers":
+			p.Warnings = append(p.Warnings, t("warn_no_scored"))
+		case "manual_unknown_customer":
+			p.Warnings = append(p.Warnings, fmt.Sprintf(t("warn_manual_unknown"), n[1], n[2]))
+		case "manual_bad_line":
+			p.Warnings = append(p.Warnings, n[2])
+		}
+	}
 	p.KPIs = kpis(d, p, t)
 	p.MoveCols, p.MoveRows = moveMatrix(d, p, t)
 	for _, s := range d.Segments {

@@ -80,6 +80,7 @@ type reportData struct {
 	Top        []customerRow
 	Rejects    []rejectRow
 	Master     masterRow
+	Notes      [][3]string // kind, subject, detail: the snapshot's warnings
 }
 
 // paretoPoints bounds the points of the Pareto curve whatever the number of customers.
@@ -150,6 +151,12 @@ func loadReport(ctx context.Context, q Querier, opt ReportOptions) (*reportData,
 			var r rejectRow
 			err := s.Scan(&r.Kind, &r.Lines, &r.Example)
 			d.Rejects = append(d.Rejects, r)
+			return err
+		}},
+		{"SnapshotNotes", []any{opt.AsOf}, func(s scanner) error {
+			var n [3]string
+			err := s.Scan(&n[0], &n[1], &n[2])
+			d.Notes = append(d.Notes, n)
 			return err
 		}},
 		{"ReportMasterData", nil, func(s scanner) error {

@@ -27,7 +27,9 @@ SELECT s.customer_key,
        coalesce(printf('%.4f', top_category_share), ''),
        coalesce(printf('%.4f', trend_ratio), ''),
        coalesce(prev_segment, ''),
-       CAST(segment_since AS VARCHAR)
+       CAST(segment_since AS VARCHAR),
+       CASE WHEN manual THEN '1' ELSE '0' END,
+       coalesce(rule_segment, segment_code)
 FROM snapshots s
 LEFT JOIN category_rows p ON p.customer_key = s.customer_key
 WHERE s.as_of = $1

@@ -70,13 +70,14 @@ LEFT JOIN by_category t ON t.customer_key = u.customer_key AND t.rank = 1;
 
 -- name: QuantileCuts
 -- Cut points at the quantiles $1 (a list such as [0.2, 0.4, 0.6, 0.8]) of each metric
--- over the scored customers (frequency >= 1), linear-interpolated.
+-- over the scored customers (frequency >= 1), linear-interpolated. With no scored
+-- customer the lists are empty.
 CREATE OR REPLACE TEMP TABLE cuts AS
 SELECT metric, cuts, true AS strict
 FROM (
-    SELECT quantile_cont(recency_days, $1::DOUBLE[]) AS recency_days,
-           quantile_cont(frequency,    $1::DOUBLE[]) AS frequency,
-           quantile_cont(monetary,     $1::DOUBLE[]) AS monetary
+    SELECT coalesce(quantile_cont(recency_days, $1::DOUBLE[]), []) AS recency_days,
+           coalesce(quantile_cont(frequency,    $1::DOUBLE[]), []) AS frequency,
+           coalesce(quantile_cont(monetary,     $1::DOUBLE[]), []) AS monetary
     FROM features
     WHERE frequency >= 1
 ) UNPIVOT (cuts FOR metric IN (recency_days, frequency, monetary));
@@ -137,26 +138,114 @@ FROM cuts;
 -- name: DeleteSnapshot
 DELETE FROM snapshots WHERE as_of = $1;
 
--- name: SaveSnapshot
--- The snapshot of D ($1) from the temp table segmented, replacing an earlier
--- one of the same date (DeleteSnapshot). The previous segment comes from the latest snapshot before D.
-INSERT INTO snapshots
+-- name: ManualEntries
+-- The lines of the manual file in force on the as-of date (expired ones left out).
+CREATE OR REPLACE TEMP TABLE manual_entries (
+    line_no  INTEGER NOT NULL,
+    customer VARCHAR NOT NULL,
+    tag      VARCHAR,
+    segment  VARCHAR
+);
+
+-- name: InsertManualEntry
+INSERT INTO manual_entries VALUES ($1, $2, $3, $4);
+
+-- name: Effective
+-- The segment each customer holds as of D ($1). A segment pinned in the manual file
+-- wins (the last line for the customer). Otherwise the rules' segment, except that a
+-- downgrade waits until the rules have placed the customer below its segment in $2
+-- consecutive runs (downgrade_after_runs); upgrades take effect at once. A segment's
+-- rank is its place in the segment list: earlier is higher. A customer whose previous
+-- segment was pinned, or is no longer in the list, takes the rules' segment at once.
+CREATE OR REPLACE TEMP TABLE effective AS
 WITH prev AS (
-    SELECT customer_key, segment_code, segment_since
+    SELECT customer_key, segment_code, segment_since, below_runs, manual
     FROM snapshots
     WHERE as_of = (SELECT max(as_of) FROM snapshots WHERE as_of < $1)
+),
+pins AS (
+    SELECT customer, arg_max(segment, line_no) AS pin
+    FROM manual_entries
+    WHERE segment IS NOT NULL
+    GROUP BY customer
+),
+manual_tags AS (
+    SELECT customer, list(tag ORDER BY line_no) AS manual_tags
+    FROM manual_entries
+    WHERE tag IS NOT NULL
+    GROUP BY customer
+),
+step AS (
+    SELECT s.*,
+           pd.rule_index                                  AS pin_index,
+           CASE WHEN NOT p.manual THEN hd.rule_index END  AS held_index,
+           coalesce(p.below_runs, 0)                      AS prev_below,
+           p.segment_code                                 AS prev_segment,
+           p.segment_since                                AS prev_since,
+           coalesce(mt.manual_tags, [])                   AS manual_tags
+    FROM segmented s
+    LEFT JOIN prev p USING (customer_key)
+    LEFT JOIN segment_defs hd ON hd.code = p.segment_code
+    LEFT JOIN pins ON pins.customer = s.customer_key
+    LEFT JOIN segment_defs pd ON pd.code = pins.pin
+    LEFT JOIN manual_tags mt ON mt.customer = s.customer_key
 )
-SELECT $1::DATE, $2, s.customer_key, s.customer_code, s.customer_name,
-       s.recency_days, s.frequency, s.monetary, s.active_months, s.tenure_days,
-       s.avg_order_value, s.returns_share, s.top_category, s.top_category_share, s.trend_ratio,
-       s.r_score, s.f_score, s.m_score, s.abc_class,
-       d.code, d.name, d.erp_code, s.rule_index, false,
-       s.tags,
-       p.segment_code,
-       CASE WHEN p.segment_code = d.code THEN p.segment_since ELSE $1::DATE END
-FROM segmented s
-JOIN segment_defs d USING (rule_index)
-LEFT JOIN prev p USING (customer_key);
+SELECT *,
+       CASE WHEN pin_index IS NOT NULL THEN pin_index
+            WHEN held_index IS NULL OR rule_index <= held_index THEN rule_index
+            WHEN prev_below + 1 >= $2 THEN rule_index
+            ELSE held_index END AS segment_index,
+       CASE WHEN pin_index IS NULL AND held_index IS NOT NULL AND rule_index > held_index
+                 AND prev_below + 1 < $2 THEN prev_below + 1
+            ELSE 0 END AS waiting_runs
+FROM step;
+
+-- name: SaveSnapshot
+-- The snapshot of D ($1) from the temp table effective, replacing an earlier one of
+-- the same date (DeleteSnapshot). Manual tags follow the rule tags, without repeats.
+INSERT INTO snapshots BY NAME
+SELECT $1::DATE AS as_of, $2 AS run_id, e.customer_key, e.customer_code, e.customer_name,
+       e.recency_days, e.frequency, e.monetary, e.active_months, e.tenure_days,
+       e.avg_order_value, e.returns_share, e.top_category, e.top_category_share, e.trend_ratio,
+       e.r_score, e.f_score, e.m_score, e.abc_class,
+       d.code AS segment_code, d.name AS segment_name, d.erp_code,
+       e.rule_index, e.pin_index IS NOT NULL AS manual,
+       list_concat(e.tags, list_filter(e.manual_tags, lambda t: NOT list_contains(e.tags, t))) AS tags,
+       e.prev_segment,
+       CASE WHEN e.prev_segment = d.code THEN e.prev_since ELSE $1::DATE END AS segment_since,
+       r.code AS rule_segment,
+       e.waiting_runs AS below_runs
+FROM effective e
+JOIN segment_defs d ON d.rule_index = e.segment_index
+JOIN segment_defs r ON r.rule_index = e.rule_index;
+
+-- name: DeleteNotes
+DELETE FROM snapshot_notes WHERE as_of = $1;
+
+-- name: SaveCutNotes
+-- A warning per metric whose cut points collapsed (many equal values), and one when
+-- no customer could be scored.
+INSERT INTO snapshot_notes
+SELECT $1::DATE, 'collapsed_cuts', metric, CAST(list_transform(cuts, lambda x: round(x, 4)) AS VARCHAR)
+FROM cuts
+WHERE len(cuts) > len(list_distinct(cuts))
+UNION ALL
+SELECT $1::DATE, 'no_scored_customers', '', 'no customer has a positive document in the window'
+WHERE NOT EXISTS (SELECT 1 FROM features WHERE frequency >= 1);
+
+-- name: SaveManualNotes
+-- A warning per manual line whose customer is not among this run's customers.
+INSERT INTO snapshot_notes
+SELECT $1::DATE, 'manual_unknown_customer', m.customer, 'line ' || m.line_no
+FROM manual_entries m
+WHERE NOT EXISTS (SELECT 1 FROM segmented s WHERE s.customer_key = m.customer)
+ORDER BY m.line_no;
+
+-- name: InsertNote
+INSERT INTO snapshot_notes VALUES ($1, $2, $3, $4);
+
+-- name: SnapshotNotes
+SELECT kind, subject, detail FROM snapshot_notes WHERE as_of = $1 ORDER BY kind, subject, detail;
 
 -- name: SegmentDefs
 CREATE OR REPLACE TEMP TABLE segment_defs (

@@ -31,6 +31,8 @@ func commands() []command {
 	return []command{
 		{"run", "load the inbox, segment, write the outputs", runCmd},
 		{"check", "validate the config and show what the inbox would load", checkCmd},
+		{"backfill", "compute the snapshots of past as-of dates from what is loaded", backfillCmd},
+		{"explain", "show why a customer holds its segment and tags", explainCmd},
 	}
 }
 
@@ -109,4 +111,28 @@ func newLogger(w io.Writer, verbose bool) *slog.Logger {
 
 func indent(s string) string {
 	return "  " + strings.ReplaceAll(strings.TrimRight(s, "\n"), "\n", "\n  ")
+}
+
+// checkRulesOf compiles the config's rule conditions and prints the bad
+// ones; it returns -1 when all are good, else the exit code.
+func checkRulesOf(ctx context.Context, cfg *pipeline.Config, path string, stderr io.Writer) int {
+	problems, err := pipeline.CheckRules(ctx, cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "custcat: check rules: %v\n", err)
+		return exitFailed
+	}
+	if len(problems) > 0 {
+		fmt.Fprintf(stderr, "custcat: config %s: %d bad rule(s):\n%s\n", path, len(problems), indent(strings.Join(problems, "\n")))
+		return exitConfig
+	}
+	return -1
+}
+
+// storeError prints a failure to open the database and returns its exit code.
+func storeError(err error, stderr io.Writer) int {
+	fmt.Fprintf(stderr, "custcat: %v\n", err)
+	if errors.Is(err, pipeline.ErrLocked) {
+		return exitLocked
+	}
+	return exitFailed
 }

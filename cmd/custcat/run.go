@@ -90,6 +90,9 @@ func printSummary(w io.Writer, res *jobs.RunResult) {
 	for _, s := range res.Segments {
 		fmt.Fprintf(w, "  %-4s %-12s %d\n", s.Code, s.Name, s.Customers)
 	}
+	for _, n := range res.Notes {
+		fmt.Fprintf(w, "warning: %s\n", n)
+	}
 	if len(res.Outputs) > 0 {
 		fmt.Fprintln(w, "\noutputs:")
 		for _, o := range res.Outputs {

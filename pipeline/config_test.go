@@ -39,7 +39,7 @@ segments:
 		`line 6: unknown key "sources[0].encodng"; did you mean "encoding"?`,
 		`line 7: unknown column field "dat"`,
 		`window_days is -5`,
-		`scoring.method "deciles" is unknown; write quintile or thresholds`,
+		`scoring.method "deciles" is unknown; write quintile, thresholds or pareto`,
 		`segments[1] (B) is the last segment, so it must match every customer; write when: true`,
 	} {
 		if !strings.Contains(all, want) {

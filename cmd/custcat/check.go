@@ -31,6 +31,9 @@ func checkCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	fmt.Fprintf(stdout, "config %s is valid: %d segments, %d tags, scoring %s, window %d days\n",
 		*configPath, len(cfg.Segments), len(cfg.Tags), cfg.Scoring.Method, cfg.WindowDays)
+	if code := checkManual(cfg, stdout, stderr); code >= 0 {
+		return code
+	}
 	inbox := cfg.Path(cfg.Inbox)
 	files, waiting, err := pipeline.ScanInbox(inbox, time.Now(), 0)
 	if err != nil {
@@ -71,4 +74,30 @@ func checkCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return exitFailed
 	}
 	return exitOK
+}
+
+// checkManual reads the manual file, if the config names one, and lists
+// the lines a run could not apply. It returns -1 when all is well.
+func checkManual(cfg *pipeline.Config, stdout, stderr io.Writer) int {
+	if cfg.Manual == "" {
+		return -1
+	}
+	entries, problems, err := pipeline.ReadManual(cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "custcat: %v\n", err)
+		return exitConfig
+	}
+	today := time.Now().Format(time.DateOnly)
+	active := 0
+	for _, e := range entries {
+		if e.Active(today) {
+			active++
+		}
+	}
+	fmt.Fprintf(stdout, "manual file %s: %d line(s) in force today, %d expired\n", cfg.Manual, active, len(entries)-active)
+	if len(problems) > 0 {
+		fmt.Fprintf(stderr, "custcat: manual file %s: %d line(s) a run would skip:\n%s\n", cfg.Manual, len(problems), indent(joinLines(problems)))
+		return exitConfig
+	}
+	return -1
 }

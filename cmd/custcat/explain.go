@@ -6,7 +6,6 @@ import (
 	"io"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 
 	"custcat/pipeline"
 )
@@ -61,37 +60,37 @@ func printExplanation(w io.Writer, cfg *pipeline.Config, e *pipeline.Explanation
 	fmt.Fprintf(w, "customer %s %s, as of %s (run %s)\n", e.Code, e.Name, e.AsOf, v["run_id"])
 
 	fmt.Fprintln(w, "\nfeatures")
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	tw := newTable()
 	for _, k := range []string{"recency_days", "frequency", "monetary", "active_months", "tenure_days",
 		"avg_order_value", "returns_share", "top_category", "top_category_share", "trend_ratio"} {
-		fmt.Fprintf(tw, "  %s\t%s\n", k, orDash(v[k]))
+		tw.row(k, orDash(fourPlaces(k, v[k])))
 	}
-	tw.Flush()
+	tw.write(w, "  ")
 
 	fmt.Fprintln(w, "\ncut points and scores")
-	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	tw = newTable()
 	for _, m := range []struct{ metric, score string }{{"recency_days", "r_score"}, {"frequency", "f_score"}, {"monetary", "m_score"}} {
 		cp := cutsOf(e, m.metric)
 		note := ""
 		if cp.Collapsed {
 			note = " (collapsed)"
 		}
-		fmt.Fprintf(tw, "  %s\t%s %s%s\t%s %s\t%s\n", m.metric, cp.Method, formatCuts(cp.Cuts), note, m.score, orDash(v[m.score]), scoreReason(m.metric, v[m.metric], cp))
+		tw.row(m.metric, cp.Method+" "+formatCuts(cp.Cuts)+note, m.score+" "+orDash(v[m.score]), scoreReason(m.metric, v[m.metric], cp))
 	}
-	tw.Flush()
+	tw.write(w, "  ")
 	fmt.Fprintf(w, "  abc_class %s (Pareto: A until %s of revenue, B until %s)\n", orDash(v["abc_class"]),
 		pct(cfg.Scoring.Pareto.A), pct(cfg.Scoring.Pareto.B))
 
 	fmt.Fprintln(w, "\nsegment rules, first match wins")
-	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	tw = newTable()
 	for i, r := range e.Segments {
 		mark := ""
 		if i == e.Fired {
 			mark = "  <- fired"
 		}
-		fmt.Fprintf(tw, "  %d. %s %s\t%s\t%s%s\n", i+1, r.Code, r.Name, r.When, result(r), mark)
+		tw.row(fmt.Sprintf("%d. %s %s", i+1, r.Code, r.Name), r.When, result(r)+mark)
 	}
-	tw.Flush()
+	tw.write(w, "  ")
 	if e.Fired >= 0 && v["rule_index"] != strconv.Itoa(e.Fired) {
 		fmt.Fprintf(w, "  note: the run that made this snapshot fired rule %s; the config's rules have changed since\n", v["rule_index"])
 	}
@@ -110,14 +109,16 @@ func printExplanation(w io.Writer, cfg *pipeline.Config, e *pipeline.Explanation
 	}
 
 	fmt.Fprintf(w, "\ntags: %s\n", orDash(strings.Join(e.Tags, ", ")))
-	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	tw = newTable()
 	for _, r := range e.TagRules {
-		fmt.Fprintf(tw, "  %s\t%s\t%s\n", r.Name, r.When, result(r))
+		tw.row(r.Name, r.When, result(r))
 	}
 	if cfg.Preference.Share > 0 {
 		share, _ := strconv.ParseFloat(v["top_category_share"], 64)
 		got := v["top_category"] != "" && share >= cfg.Preference.Share
-		fmt.Fprintf(tw, "  %s%s\ttop category share %s >= %s\t%t\n", cfg.Preference.Prefix, orDash(v["top_category"]), orDash(v["top_category_share"]), strconv.FormatFloat(cfg.Preference.Share, 'f', -1, 64), got)
+		tw.row(cfg.Preference.Prefix+orDash(v["top_category"]),
+			fmt.Sprintf("top category share %s >= %s", orDash(fourPlaces("top_category_share", v["top_category_share"])), strconv.FormatFloat(cfg.Preference.Share, 'f', -1, 64)),
+			strconv.FormatBool(got))
 	}
 	for _, m := range e.Manual {
 		state := "in force"
@@ -135,13 +136,13 @@ func printExplanation(w io.Writer, cfg *pipeline.Config, e *pipeline.Explanation
 		if m.Expires != "" {
 			until = " until " + m.Expires
 		}
-		fmt.Fprintf(tw, "  manual line %d\t%s%s\t%s\n", m.Line, what, until, state)
+		tw.row(fmt.Sprintf("manual line %d", m.Line), what+until, state)
 	}
-	tw.Flush()
+	tw.write(w, "  ")
 
 	fmt.Fprintln(w, "\nhistory")
-	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "  as of\tsegment\trules gave\tsince\trun\tnote")
+	tw = newTable()
+	tw.row("as of", "segment", "rules gave", "since", "trigger", "note")
 	for _, h := range e.History {
 		note := ""
 		switch {
@@ -152,9 +153,9 @@ func printExplanation(w io.Writer, cfg *pipeline.Config, e *pipeline.Explanation
 		case h.Prev != "" && h.Prev != h.Segment:
 			note = "from " + h.Prev
 		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\n", h.AsOf, h.Segment, h.RuleSegment, h.Since, h.Trigger, note)
+		tw.row(h.AsOf, h.Segment, h.RuleSegment, h.Since, h.Trigger, note)
 	}
-	tw.Flush()
+	tw.write(w, "  ")
 }
 
 func cutsOf(e *pipeline.Explanation, metric string) pipeline.CutPoints {
@@ -207,6 +208,17 @@ func result(r pipeline.RuleResult) string {
 	default:
 		return strconv.FormatBool(r.Result.Bool)
 	}
+}
+
+// fourPlaces writes shares and ratios as categories.csv does, with four decimals.
+func fourPlaces(key, v string) string {
+	if !strings.HasSuffix(key, "_share") && !strings.HasSuffix(key, "_ratio") {
+		return v
+	}
+	if x, err := strconv.ParseFloat(v, 64); err == nil {
+		return strconv.FormatFloat(x, 'f', 4, 64)
+	}
+	return v
 }
 
 func orDash(s string) string {

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"text/tabwriter"
+	"strconv"
 
 	"custcat/jobs"
 	"custcat/pipeline"
@@ -65,14 +65,15 @@ func joinLines(lines []string) string {
 // customers per segment.
 func printSummary(w io.Writer, res *jobs.RunResult) {
 	fmt.Fprintf(w, "custcat run %d, as of %s\n\n", res.RunID, res.AsOf)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "file\tstatus\tread\tloaded\trejected\tduplicate\tsummary\theld back\t")
+	tw := newTable(2, 3, 4, 5, 6, 7)
+	tw.row("file", "status", "read", "loaded", "rejected", "duplicate", "summary", "held back")
+	n := func(x int64) string { return strconv.FormatInt(x, 10) }
 	for _, f := range res.Load.Files {
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t\n", f.Name, f.Status, f.Read, f.Loaded, f.Rejected, f.Duplicate, f.Summary, f.Held)
+		tw.row(f.Name, f.Status, n(f.Read), n(f.Loaded), n(f.Rejected), n(f.Duplicate), n(f.Summary), n(f.Held))
 	}
 	t := res.Load.Totals()
-	fmt.Fprintf(tw, "total\t\t%d\t%d\t%d\t%d\t%d\t%d\t\n", t.Read, t.Loaded, t.Rejected, t.Duplicate, t.Summary, t.Held)
-	tw.Flush()
+	tw.row("total", "", n(t.Read), n(t.Loaded), n(t.Rejected), n(t.Duplicate), n(t.Summary), n(t.Held))
+	tw.write(w, "  ")
 	fmt.Fprintf(w, "\nlines: %d read = %d loaded + %d rejected + %d duplicate + %d summary + %d held back in failed files\n",
 		t.Read, t.Loaded, t.Rejected, t.Duplicate, t.Summary, t.Held)
 	if res.Load.Replaced > 0 {
@@ -87,9 +88,11 @@ func printSummary(w io.Writer, res *jobs.RunResult) {
 		fmt.Fprintf(w, "waiting for the next run (still being written): %v\n", res.Waiting)
 	}
 	fmt.Fprintf(w, "\ncustomers: %d\n", res.Customers)
+	seg := newTable(2)
 	for _, s := range res.Segments {
-		fmt.Fprintf(w, "  %-4s %-12s %d\n", s.Code, s.Name, s.Customers)
+		seg.row(s.Code, s.Name, strconv.FormatInt(s.Customers, 10))
 	}
+	seg.write(w, "  ")
 	for _, n := range res.Notes {
 		fmt.Fprintf(w, "warning: %s\n", n)
 	}

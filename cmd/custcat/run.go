@@ -61,8 +61,8 @@ func joinLines(lines []string) string {
 	return out
 }
 
-// printSummary writes the run summary: files, line counts that add up, and
-// customers per segment.
+// printSummary writes the run summary: files, line counts that add up,
+// customers per segment, and the findings of the customer data checks.
 func printSummary(w io.Writer, res *jobs.RunResult) {
 	fmt.Fprintf(w, "custcat run %d, as of %s\n\n", res.RunID, res.AsOf)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
@@ -89,6 +89,21 @@ func printSummary(w io.Writer, res *jobs.RunResult) {
 	fmt.Fprintf(w, "\ncustomers: %d\n", res.Customers)
 	for _, s := range res.Segments {
 		fmt.Fprintf(w, "  %-4s %-12s %d\n", s.Code, s.Name, s.Customers)
+	}
+	if q := res.Quality; q != nil {
+		fmt.Fprintln(w, "\ncustomer data (quality.csv):")
+		if !q.MasterLoaded {
+			fmt.Fprintln(w, "  no customer master loaded (- below): add a source with kind: customers to check it")
+		}
+		qw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		for _, n := range q.Counts {
+			count := fmt.Sprint(n.Customers)
+			if n.NeedsMaster && !q.MasterLoaded {
+				count = "-"
+			}
+			fmt.Fprintf(qw, "  %s\t%s\t%s\n", n.Check, count, n.About)
+		}
+		qw.Flush()
 	}
 	if len(res.Outputs) > 0 {
 		fmt.Fprintln(w, "\noutputs:")

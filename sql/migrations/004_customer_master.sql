@@ -24,17 +24,18 @@ CREATE TABLE master_customers (
 CREATE TABLE quality_checks (
     check_name      VARCHAR PRIMARY KEY,
     position        INTEGER NOT NULL,
+    needs_master    BOOLEAN NOT NULL,      -- finds nothing until a master is loaded
     about           VARCHAR NOT NULL
 );
 INSERT INTO quality_checks VALUES
-    ('no_master',        0, 'no customer master loaded: add a source with kind: customers to check the master'),
-    ('missing_contact',  1, 'customers in the master without a contact'),
-    ('missing_phone',    2, 'customers in the master without a phone number'),
-    ('missing_address',  3, 'customers in the master without an address'),
-    ('bad_phone',        4, 'phone numbers that are neither a mainland mobile nor a landline with area code'),
-    ('duplicate_name',   5, 'customers whose name is also under another code'),
-    ('not_in_master',    6, 'customers with sales who are missing from the master'),
-    ('category_differs', 7, 'customers whose master category differs from the computed segment');
+    ('no_master',        0, false, 'no customer master loaded: add a source with kind: customers to check the master'),
+    ('missing_contact',  1, true,  'customers in the master without a contact'),
+    ('missing_phone',    2, true,  'customers in the master without a phone number'),
+    ('missing_address',  3, true,  'customers in the master without an address'),
+    ('bad_phone',        4, true,  'phone numbers that are neither a mainland mobile nor a landline with area code'),
+    ('duplicate_name',   5, false, 'customers whose name is also under another code'),
+    ('not_in_master',    6, true,  'customers with sales who are missing from the master'),
+    ('category_differs', 7, true,  'customers whose master category differs from the computed segment');
 
 -- What the checks found as of each date; a rerun for the date replaces it.
 CREATE TABLE quality_issues (

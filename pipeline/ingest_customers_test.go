@@ -2,10 +2,12 @@ package pipeline
 
 import (
 	"context"
+	"database/sql"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/xuri/excelize/v2"
@@ -177,6 +179,7 @@ func TestPhoneRule(t *testing.T) {
 		"138 1234 5678":             true,
 		"+8613812345678":            true,
 		"+86 138-1234-5678":         false, // a mobile has no hyphens
+		"138-1234-5678":             false,
 		"+86-13812345678":           true,
 		"021-58881234":              true,
 		"02158881234":               true,
@@ -226,5 +229,66 @@ func TestMasterFails(t *testing.T) {
 	}
 	if got := queryRows(t, store.DB, "SELECT count(*) FROM master_customers UNION ALL SELECT count(*) FROM customers"); !cmp.Equal(got, []string{"0", "0"}) {
 		t.Errorf("master and customers hold %v rows, want none", got)
+	}
+}
+
+// Masters of two ledgers, one without a header: a customer stays in the
+// master while any ledger's latest master lists it, and a ledger's new
+// master replaces only that ledger's.
+func TestMasterLedgers(t *testing.T) {
+	cfg, problems := ParseConfig([]byte(`sources:
+  - {name: a, kind: customers, files: "a*", delimiter: comma}
+  - {name: b, kind: customers, files: "b*", delimiter: comma, header: none, columns: {customer_code: 1, phone: 3}}
+`))
+	if len(problems) > 0 {
+		t.Fatal(problems)
+	}
+	ctx := context.Background()
+	store, err := OpenStore(ctx, StoreConfig{}, filepath.Join(t.TempDir(), "custcat.duckdb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	load := func(files map[string]string) {
+		t.Helper()
+		dir := t.TempDir()
+		now := time.Date(2024, 11, 1, 8, 0, 0, 0, time.UTC)
+		for name, text := range files {
+			p := filepath.Join(dir, name)
+			if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			// One time for all: the files are read in name order.
+			if err := os.Chtimes(p, now.Add(-time.Hour), now.Add(-time.Hour)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		inbox, _, err := ScanInbox(dir, now, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = store.Unit(ctx, func(ctx context.Context, c *sql.Conn) error {
+			res, err := Load(ctx, c, &cfg, 1, inbox, now, nil)
+			for _, f := range res.Files {
+				if f.Status != "loaded" {
+					t.Errorf("%s: %s %s", f.Name, f.Status, f.Reason)
+				}
+			}
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	masters := func() []string {
+		return queryRows(t, store.DB, "SELECT customer_key, coalesce(phone, '') FROM customers WHERE in_master ORDER BY 1")
+	}
+	load(map[string]string{"a1.csv": "客户编码,客户名称\nC1,甲\nC2,乙\n", "b1.csv": "C2,乙,13500000002\nC3,丙,13500000003\n"})
+	if diff := cmp.Diff([]string{"C1|", "C2|13500000002", "C3|13500000003"}, masters()); diff != "" {
+		t.Errorf("after both masters (-want +got):\n%s", diff)
+	}
+	load(map[string]string{"b2.csv": "C3,丙,13500000004\n"})
+	if diff := cmp.Diff([]string{"C1|", "C2|", "C3|13500000004"}, masters()); diff != "" {
+		t.Errorf("after ledger b's new master (-want +got):\n%s", diff)
 	}
 }

@@ -36,7 +36,9 @@ func CheckQuality(ctx context.Context, c *sql.Conn, asOf string, runID int64) (*
 	}{
 		{"QualityMacros", nil},
 		{"DeleteQuality", []any{asOf}},
+		{"DeleteQualityReview", []any{asOf}},
 		{"SaveQuality", []any{asOf, runID}},
+		{"SaveQualityReview", []any{asOf, runID}},
 	}
 	for _, s := range steps {
 		if _, err := c.ExecContext(ctx, custsql.Query(s.name), s.args...); err != nil {

@@ -185,6 +185,10 @@ func newPage(d *reportData, opt ReportOptions) *page {
 			p.MasterNote = t("q_no_master")
 		}
 	}
+	if !d.Reviewed {
+		p.MasterNote = t("q_not_reviewed")
+		d.Quality = nil
+	}
 	for _, q := range d.Quality {
 		if q.Check == "no_master" || q.NeedsMaster && p.MasterNote != "" {
 			continue // not checked: the note says why

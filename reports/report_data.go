@@ -88,6 +88,7 @@ type reportData struct {
 	Rejects    []rejectRow
 	Master     masterRow
 	Quality    []qualityRow
+	Reviewed   bool // a run reviewed the customer data as of the date
 }
 
 // paretoPoints bounds the points of the Pareto curve whatever the number of customers.
@@ -163,6 +164,7 @@ func loadReport(ctx context.Context, q Querier, opt ReportOptions) (*reportData,
 		{"ReportMasterData", []any{opt.AsOf}, func(s scanner) error {
 			return s.Scan(&d.Master.Customers, &d.Master.InMaster)
 		}},
+		{"ReportQualityReviewed", []any{opt.AsOf}, func(s scanner) error { return s.Scan(&d.Reviewed) }},
 		{"ReportQuality", []any{opt.AsOf}, func(s scanner) error {
 			var r qualityRow
 			err := s.Scan(&r.Check, &r.NeedsMaster, &r.Customers)

@@ -18,6 +18,12 @@ CREATE OR REPLACE TEMP MACRO phone_ok(p) AS
 -- name: DeleteQuality
 DELETE FROM quality_issues WHERE as_of = $1;
 
+-- name: DeleteQualityReview
+DELETE FROM quality_reviews WHERE as_of = $1;
+
+-- name: SaveQualityReview
+INSERT INTO quality_reviews VALUES ($1, $2);
+
 -- name: SaveQuality
 -- The findings as of $1 by run $2. Checks of sales against the master run
 -- only once a master is loaded: before, every customer would be missing

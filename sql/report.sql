@@ -142,6 +142,10 @@ FROM snapshots s
 JOIN customers c USING (customer_key)
 WHERE s.as_of = $1;
 
+-- name: ReportQualityReviewed
+-- Whether a run reviewed the customer data as of $1.
+SELECT EXISTS (SELECT 1 FROM quality_reviews WHERE as_of = $1);
+
 -- name: ReportQuality
 -- Findings per check of the customer data as of $1, every check listed, in order.
 SELECT k.check_name, k.needs_master, count(i.check_name)

@@ -37,6 +37,13 @@ INSERT INTO quality_checks VALUES
     ('not_in_master',    6, true,  'customers with sales who are missing from the master'),
     ('category_differs', 7, true,  'customers whose master category differs from the computed segment');
 
+-- The as-of dates whose customer data was reviewed, and by which run: a
+-- snapshot made otherwise has no review, which is not the same as a clean one.
+CREATE TABLE quality_reviews (
+    as_of           DATE NOT NULL,
+    run_id          BIGINT NOT NULL
+);
+
 -- What the checks found as of each date; a rerun for the date replaces it.
 CREATE TABLE quality_issues (
     as_of           DATE NOT NULL,

@@ -67,7 +67,7 @@ type aliasRank struct {
 }
 
 func newSchema(kind string, fields []string, aliases map[string][]string, needs func(columnMap) []string, example string) *exportSchema {
-	s := &exportSchema{kind: kind, fields: fields, index: map[string]aliasRank{}, needs: needs, example: example, date: -1}
+	s := &exportSchema{kind: kind, fields: fields, index: map[string]aliasRank{}, needs: needs, example: example}
 	for f, names := range aliases {
 		for i, n := range names {
 			s.index[normHeader(n)] = aliasRank{f, i}
@@ -165,7 +165,6 @@ const (
 	fQuantity
 	fUnitPrice
 	fAmount
-	numFields
 )
 
 // The fields of a customer master, as CustomerFields orders them.

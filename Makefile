@@ -20,6 +20,7 @@ demo: build
 	rm -rf var/demo
 	mkdir -p var/demo/inbox
 	cp data/demo/exports/* var/demo/inbox/
+	cp data/demo/master/* var/demo/inbox/
 	cp data/demo/custcat.yaml var/demo/
 	./bin/custcat run -c var/demo/custcat.yaml --as-of 2024-12-31
 	@echo

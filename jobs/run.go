@@ -47,6 +47,7 @@ type RunResult struct {
 	Waiting   []string
 	Customers int64
 	Segments  []SegmentCount
+	Quality   *pipeline.Quality // the review of the customer data as of AsOf
 	Outputs   []string
 	Moved     map[string]string // inbox name -> where it went
 	Notes     []pipeline.Note   // warnings of the snapshot: collapsed cut points, manual lines not applied
@@ -122,6 +123,10 @@ func Run(ctx context.Context, cfg *pipeline.Config, opt RunOptions) (*RunResult,
 		}
 		if res.Notes, err = pipeline.Notes(ctx, c, asOf); err != nil {
 			return err
+		}
+		log.Info("check customer data")
+		if res.Quality, err = pipeline.CheckQuality(ctx, c, asOf, res.RunID); err != nil {
+			return fmt.Errorf("quality: %w", err)
 		}
 		log.Info("write outputs")
 		pending, err = writeOutputs(ctx, c, cfg, res)
@@ -201,6 +206,10 @@ func writeOutputs(ctx context.Context, c *sql.Conn, cfg *pipeline.Config, res *R
 	if err != nil {
 		return fail(fmt.Errorf("rejects: %w", err))
 	}
+	quality, err := reports.QualityFile(ctx, c, res.AsOf)
+	if err != nil {
+		return fail(fmt.Errorf("quality: %w", err))
+	}
 	html, err := reports.Report(ctx, c, reports.ReportOptions{AsOf: res.AsOf, WindowDays: cfg.WindowDays, RunID: res.RunID, Lang: cfg.Language})
 	if err != nil {
 		return fail(fmt.Errorf("report: %w", err))
@@ -209,7 +218,7 @@ func writeOutputs(ctx context.Context, c *sql.Conn, cfg *pipeline.Config, res *R
 		name string
 		data []byte
 	}{{"categories.csv", cats.Data}, {"manifest.json", manifest}, {"rejects.csv", rej},
-		{"report.html", html}, {filepath.Join("reports", "report-"+res.AsOf+".html"), html}} {
+		{"quality.csv", quality}, {"report.html", html}, {filepath.Join("reports", "report-"+res.AsOf+".html"), html}} {
 		p, err := reports.WriteFile(filepath.Join(out, f.name), f.data)
 		if err != nil {
 			return fail(err)

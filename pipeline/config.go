@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"sort"
 	"strings"
 
 	"github.com/goccy/go-yaml"
@@ -53,6 +54,7 @@ type StoreConfig struct {
 // Source describes one kind of export that lands in the inbox.
 type Source struct {
 	Name           string               `yaml:"name"`
+	Kind           string               `yaml:"kind"` // sales | customers (the customer master)
 	Ledger         string               `yaml:"ledger"`
 	Files          string               `yaml:"files"`
 	Encoding       string               `yaml:"encoding"`
@@ -156,6 +158,16 @@ var CategoryFields = []string{"customer_code", "customer_name", "segment_code", 
 // Fields are the sales-line fields a column can map to.
 var Fields = []string{"date", "doc_no", "customer_code", "customer_name", "item_code",
 	"item_name", "category", "quantity", "unit_price", "amount"}
+
+// CustomerFields are the fields of a customer master export (a source of
+// kind customers); category is the customer's category in the ERP.
+var CustomerFields = []string{"customer_code", "customer_name", "address", "contact", "phone", "category"}
+
+// Source kinds: what an export holds.
+const (
+	KindSales     = "sales"
+	KindCustomers = "customers"
+)
 
 // DefaultConfig returns the configuration a user gets with an empty file.
 func DefaultConfig() Config {
@@ -334,8 +346,10 @@ func unknownKeyIn(v *ast.MappingValueNode, t reflect.Type, at string) []string {
 	}
 	switch t.Kind() {
 	case reflect.Map:
-		if t.Elem() == reflect.TypeOf(ColumnRef{}) && !contains(Fields, key) {
-			return []string{fmt.Sprintf("line %d: unknown column field %q at %s; write one of %s", line, key, path, strings.Join(Fields, ", "))}
+		// Which fields a source has depends on its kind: validate checks that.
+		if t.Elem() == reflect.TypeOf(ColumnRef{}) && !contains(Fields, key) && !contains(CustomerFields, key) {
+			return []string{fmt.Sprintf("line %d: unknown column field %q at %s; write one of %s (sales) or %s (customers)",
+				line, key, path, strings.Join(Fields, ", "), strings.Join(CustomerFields, ", "))}
 		}
 		return nil
 	case reflect.Struct:
@@ -362,6 +376,16 @@ func unknownKeyIn(v *ast.MappingValueNode, t reflect.Type, at string) []string {
 		msg += "; known keys here: " + strings.Join(known, ", ")
 	}
 	return []string{msg}
+}
+
+// sortedKeys returns the keys of m in order, so that problems come out the same each time.
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 func contains(list []string, s string) bool {
@@ -436,6 +460,22 @@ func (c *Config) validate() []string {
 		if s.Ledger == "" {
 			s.Ledger = s.Name
 		}
+		if s.Kind == "" {
+			s.Kind = KindSales
+		}
+		fields := Fields
+		switch s.Kind {
+		case KindSales:
+		case KindCustomers:
+			fields = CustomerFields
+		default:
+			add("%s.kind %q is unknown; write sales (sales lines) or customers (the customer master export)", at, s.Kind)
+		}
+		for _, f := range sortedKeys(s.Columns) {
+			if !contains(fields, f) {
+				add("%s.columns.%s is not a field of a %s source; write one of %s", at, f, s.Kind, strings.Join(fields, ", "))
+			}
+		}
 		if s.Files == "" {
 			s.Files = "*"
 		}
@@ -468,7 +508,11 @@ func (c *Config) validate() []string {
 				}
 			}
 			if len(s.Columns) == 0 {
-				add("%s has header: none but no columns; write columns: {date: 2, customer_code: 1, amount: 4}", at)
+				example := "{date: 2, customer_code: 1, amount: 4}"
+				if s.Kind == KindCustomers {
+					example = "{customer_code: 1, customer_name: 2, phone: 5}"
+				}
+				add("%s has header: none but no columns; write columns: %s", at, example)
 			}
 		}
 		if r := s.MaxRejectRatio; r != nil && (*r < 0 || *r > 1) {
@@ -603,7 +647,7 @@ func (c *Config) Path(p string) string {
 // SourceFor returns the first source whose files pattern matches name.
 func (c *Config) SourceFor(name string) (Source, bool) {
 	if len(c.Sources) == 0 {
-		return Source{Name: "default", Ledger: "default", Files: "*", Encoding: "auto", Delimiter: "auto", Header: "auto"}, true
+		return Source{Name: "default", Kind: KindSales, Ledger: "default", Files: "*", Encoding: "auto", Delimiter: "auto", Header: "auto"}, true
 	}
 	for _, s := range c.Sources {
 		if ok, _ := filepath.Match(s.Files, name); ok {

@@ -90,8 +90,10 @@ func hashFile(path string) (string, int64, error) {
 	return hex.EncodeToString(h.Sum(nil)), n, nil
 }
 
-// loadFile parses one export into stage_lines and rejects. A file whose
-// share of bad lines passes maxRatio keeps its rejects but stages nothing.
+// loadFile parses one export into rejects and, by the kind of its source,
+// stage_lines (sales) or master_customers (the customer master). A file
+// whose share of bad lines passes maxRatio keeps its rejects but stages
+// nothing.
 func loadFile(ctx context.Context, conn *sql.Conn, res *FileResult, src Source, maxRatio float64, progress func(int64)) error {
 	rr, err := openExport(res.Path, src)
 	if err != nil {
@@ -100,8 +102,13 @@ func loadFile(ctx context.Context, conn *sql.Conn, res *FileResult, src Source, 
 	defer rr.Close()
 	res.Format = rr.Format()
 
-	stage := newStageWriter(ctx, conn, res.FileID, res.Ledger)
-	defer stage.Release()
+	var sink lineSink
+	if src.Kind == KindCustomers {
+		sink = newMasterSink(conn, res)
+	} else {
+		sink = salesSink{newStageWriter(ctx, conn, res.FileID, res.Ledger)}
+	}
+	defer sink.close()
 	rejects, err := newRejectWriter(conn, res.FileID)
 	if err != nil {
 		return err
@@ -121,12 +128,12 @@ func loadFile(ctx context.Context, conn *sql.Conn, res *FileResult, src Source, 
 			p.reset()
 			return nil
 		}
-		line, reason := p.parse(rec)
-		if reason != "" {
-			res.Rejected++
-			return rejects.Add(Reject{Line: rec.Line, Reason: reason, Raw: rec.Raw})
+		reason, err := sink.add(&p, rec)
+		if err != nil || reason == "" {
+			return err
 		}
-		return stage.Add(&line)
+		res.Rejected++
+		return rejects.Add(Reject{Line: rec.Line, Reason: reason, Raw: rec.Raw})
 	}
 	for {
 		if err := ctx.Err(); err != nil {
@@ -192,12 +199,35 @@ func loadFile(ctx context.Context, conn *sql.Conn, res *FileResult, src Source, 
 			res.Rejected, res.Read, 100*float64(res.Rejected)/float64(res.Read), 100*maxRatio)
 		return nil
 	}
-	if err := stage.Flush(); err != nil {
+	if err := sink.flush(); err != nil {
 		return err
 	}
 	res.Status = "loaded"
 	return nil
 }
+
+// lineSink keeps the good lines of one kind of export: add parses a
+// record and keeps it, or says why it rejects it; flush stores what was
+// kept, once the file is known to load.
+type lineSink interface {
+	add(p *lineParser, rec record) (reason string, err error)
+	flush() error
+	close()
+}
+
+// salesSink stages the sales lines of an export in stage_lines.
+type salesSink struct{ w *stageWriter }
+
+func (s salesSink) add(p *lineParser, rec record) (string, error) {
+	line, reason := p.parse(rec)
+	if reason != "" {
+		return reason, nil
+	}
+	return "", s.w.Add(&line)
+}
+
+func (s salesSink) flush() error { return s.w.Flush() }
+func (s salesSink) close()       { s.w.Release() }
 
 // rejectWriter appends rejected lines to the rejects table.
 type rejectWriter struct {

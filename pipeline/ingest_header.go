@@ -31,24 +31,90 @@ var headerAliases = map[string][]string{
 	"amount":     {"价税合计", "含税金额", "金额", "销售金额", "amount", "totalamount", "linetotal", "revenue", "sales", "total"},
 }
 
-var aliasIndex = func() map[string]struct {
+// customerAliases are the column titles of customer master exports:
+// Kingdee (客户编码, 地址 or 通讯地址, 电话, 联系电话 or 手机, 客户类别 ...),
+// Yonyou U8 (客户编码, 客户简称, 所属分类 ...) and English. The same
+// order of preference holds: 客户名称 over 客户简称, 电话 over 手机.
+var customerAliases = map[string][]string{
+	"customer_code": {"客户编码", "客户代码", "客户编号", "客户id", "客户号", "代码", "编码",
+		"customercode", "customerid", "customerno", "custcode", "custid", "clientcode", "clientid", "code"},
+	"customer_name": {"客户名称", "客户全称", "全名", "名称", "客户简称", "客户",
+		"customername", "customer", "clientname", "client", "companyname", "name"},
+	"address": {"地址", "通讯地址", "联系地址", "客户地址", "详细地址", "办公地址", "公司地址", "注册地址",
+		"address", "addr", "streetaddress"},
+	"contact": {"联系人", "联系人姓名", "客户联系人", "业务联系人",
+		"contact", "contactperson", "contactname"},
+	"phone": {"电话", "联系电话", "电话号码", "办公电话", "手机", "手机号", "手机号码", "移动电话",
+		"phone", "telephone", "tel", "phoneno", "phonenumber", "mobile", "mobilephone"},
+	"category": {"客户类别", "客户分类", "客户等级", "所属分类", "客户类型", "分类", "类别",
+		"category", "customercategory", "customerclass", "customergroup", "class", "grade"},
+}
+
+// exportSchema is what one kind of export holds: its fields, in the order
+// a columnMap indexes them, and the header aliases of each.
+type exportSchema struct {
+	kind    string
+	fields  []string
+	index   map[string]aliasRank // normalised alias -> field and preference
+	needs   func(m columnMap) []string
+	example string // a columns mapping for the hint of a missing field
+	date    int    // the field that holds dates; -1 if none
+}
+
+type aliasRank struct {
 	field string
 	rank  int
-} {
-	m := map[string]struct {
-		field string
-		rank  int
-	}{}
-	for f, names := range headerAliases {
+}
+
+func newSchema(kind string, fields []string, aliases map[string][]string, needs func(columnMap) []string, example string) *exportSchema {
+	s := &exportSchema{kind: kind, fields: fields, index: map[string]aliasRank{}, needs: needs, example: example}
+	for f, names := range aliases {
 		for i, n := range names {
-			m[normHeader(n)] = struct {
-				field string
-				rank  int
-			}{f, i}
+			s.index[normHeader(n)] = aliasRank{f, i}
 		}
 	}
-	return m
-}()
+	s.date = s.fieldIndex("date")
+	return s
+}
+
+var (
+	salesSchema = newSchema(KindSales, Fields, headerAliases, func(m columnMap) []string {
+		var missing []string
+		if m[fDate] < 0 {
+			missing = append(missing, "date")
+		}
+		if m[fCustomerCode] < 0 && m[fCustomerName] < 0 {
+			missing = append(missing, "customer_code or customer_name")
+		}
+		if m[fAmount] < 0 && (m[fQuantity] < 0 || m[fUnitPrice] < 0) {
+			missing = append(missing, "amount (or quantity and unit_price)")
+		}
+		return missing
+	}, "{amount: 价税合计}")
+	customerSchema = newSchema(KindCustomers, CustomerFields, customerAliases, func(m columnMap) []string {
+		if m[cCode] < 0 && m[cName] < 0 {
+			return []string{"customer_code or customer_name"}
+		}
+		return nil
+	}, "{customer_code: 客户号}")
+)
+
+// schema is the kind of export src reads.
+func (src Source) schema() *exportSchema {
+	if src.Kind == KindCustomers {
+		return customerSchema
+	}
+	return salesSchema
+}
+
+func (s *exportSchema) fieldIndex(name string) int {
+	for i, f := range s.fields {
+		if f == name {
+			return i
+		}
+	}
+	return -1
+}
 
 var parenthetical = regexp.MustCompile(`\([^)]*\)$`)
 
@@ -68,8 +134,25 @@ func normHeader(s string) string {
 	}, s)
 }
 
-// columnMap says which cell holds each field; -1 where the export has none.
-type columnMap [numFields]int
+// columnMap says which cell holds each field of a schema; -1 where the
+// export has none.
+type columnMap []int
+
+// at is the column of field f; -1 where there is none, or no such field.
+func (m columnMap) at(f int) int {
+	if f < 0 || f >= len(m) {
+		return -1
+	}
+	return m[f]
+}
+
+func (s *exportSchema) emptyMap() columnMap {
+	m := make(columnMap, len(s.fields))
+	for i := range m {
+		m[i] = -1
+	}
+	return m
+}
 
 const (
 	fDate = iota
@@ -82,27 +165,31 @@ const (
 	fQuantity
 	fUnitPrice
 	fAmount
-	numFields
 )
 
-func fieldIndex(name string) int {
-	for i, f := range Fields {
-		if f == name {
-			return i
-		}
-	}
-	return -1
-}
+// The fields of a customer master, as CustomerFields orders them.
+const (
+	cCode = iota
+	cName
+	cAddress
+	cContact
+	cPhone
+	cCategory
+)
 
 // headerScore counts the cells of a row that name a field.
 func headerScore(cells []string, src Source) int {
+	return src.schema().score(cells, src)
+}
+
+func (s *exportSchema) score(cells []string, src Source) int {
 	n := 0
 	for _, c := range cells {
 		h := normHeader(c)
 		if h == "" {
 			continue
 		}
-		if _, ok := aliasIndex[h]; ok {
+		if _, ok := s.index[h]; ok {
 			n++
 			continue
 		}
@@ -119,10 +206,10 @@ func headerScore(cells []string, src Source) int {
 // mapHeader maps a header row to fields: the source's explicit columns
 // first, then the built-in aliases.
 func mapHeader(cells []string, src Source) (columnMap, error) {
-	var m columnMap
-	rank := [numFields]int{}
-	for i := range m {
-		m[i] = -1
+	sch := src.schema()
+	m := sch.emptyMap()
+	rank := make([]int, len(m))
+	for i := range rank {
 		rank[i] = 1 << 30
 	}
 	norm := make([]string, len(cells))
@@ -131,7 +218,11 @@ func mapHeader(cells []string, src Source) (columnMap, error) {
 	}
 	explicit := map[int]bool{}
 	for field, ref := range src.Columns {
-		f := fieldIndex(field)
+		f := sch.fieldIndex(field)
+		if f < 0 {
+			return m, fmt.Errorf("source %s maps %s, which is not a field of a %s export; write one of %s",
+				src.Name, field, sch.kind, strings.Join(sch.fields, ", "))
+		}
 		switch {
 		case ref.Position > 0:
 			m[f] = ref.Position - 1
@@ -159,52 +250,51 @@ func mapHeader(cells []string, src Source) (columnMap, error) {
 		}
 	}
 	for i, h := range norm {
-		a, ok := aliasIndex[h]
+		a, ok := sch.index[h]
 		if !ok || taken[i] {
 			continue
 		}
-		f := fieldIndex(a.field)
+		f := sch.fieldIndex(a.field)
 		if explicit[f] || a.rank >= rank[f] {
 			continue
 		}
 		m[f], rank[f] = i, a.rank
 	}
-	return m, m.complete(src)
+	if err := m.complete(src); err != nil {
+		// A master export read by a sales source lacks dates and amounts:
+		// say what it is rather than only what it lacks.
+		if sch.kind == KindSales && customerSchema.score(cells, src) >= 3 {
+			return m, fmt.Errorf("%w; this header looks like a customer master export: give its files a source with kind: customers", err)
+		}
+		return m, err
+	}
+	return m, nil
 }
 
-// complete says what a mapping lacks to make sales lines.
+// complete says what a mapping lacks to make lines of its kind.
 func (m columnMap) complete(src Source) error {
-	var missing []string
-	if m[fDate] < 0 {
-		missing = append(missing, "date")
-	}
-	if m[fCustomerCode] < 0 && m[fCustomerName] < 0 {
-		missing = append(missing, "customer_code or customer_name")
-	}
-	if m[fAmount] < 0 && (m[fQuantity] < 0 || m[fUnitPrice] < 0) {
-		missing = append(missing, "amount (or quantity and unit_price)")
-	}
+	sch := src.schema()
+	missing := sch.needs(m)
 	if len(missing) == 0 {
 		return nil
 	}
-	return fmt.Errorf("no column for %s; map it under sources (name: %s) columns, for example columns: {amount: 价税合计}",
-		strings.Join(missing, ", "), src.Name)
+	return fmt.Errorf("no column for %s; map it under sources (name: %s) columns, for example columns: %s",
+		strings.Join(missing, ", "), src.Name, sch.example)
 }
 
 // positionalMap is the mapping of a file without a header: positions only.
 func positionalMap(src Source) (columnMap, bool) {
-	var m columnMap
-	for i := range m {
-		m[i] = -1
-	}
+	sch := src.schema()
+	m := sch.emptyMap()
 	if len(src.Columns) == 0 {
 		return m, false
 	}
 	for field, ref := range src.Columns {
-		if ref.Position < 1 {
+		f := sch.fieldIndex(field)
+		if ref.Position < 1 || f < 0 {
 			return m, false
 		}
-		m[fieldIndex(field)] = ref.Position - 1
+		m[f] = ref.Position - 1
 	}
 	return m, m.complete(src) == nil
 }

@@ -8,6 +8,7 @@ import (
 func TestMapHeader(t *testing.T) {
 	cases := []struct {
 		name   string
+		kind   string // sales when empty
 		header string
 		cols   map[string]ColumnRef
 		want   map[string]int // field -> 0-based column
@@ -50,10 +51,53 @@ func TestMapHeader(t *testing.T) {
 			header: "日期,客户,数量",
 			err:    "no column for amount",
 		},
+		{
+			kind:   KindCustomers,
+			name:   "customers kingdee",
+			header: "客户编码,客户名称,通讯地址,联系人,联系电话,手机,客户类别",
+			want:   map[string]int{"customer_code": 0, "customer_name": 1, "address": 2, "contact": 3, "phone": 4, "category": 6},
+		},
+		{
+			kind:   KindCustomers,
+			name:   "customers kingdee kis base data",
+			header: "代码,名称,地址,联系人,电话,客户分类,客户等级",
+			want:   map[string]int{"customer_code": 0, "customer_name": 1, "address": 2, "contact": 3, "phone": 4, "category": 5},
+		},
+		{
+			kind:   KindCustomers,
+			name:   "customers yonyou u8 prefers the full name and 电话 over 手机",
+			header: "客户编码,客户简称,客户名称,所属分类,地址,联系人,手机,电话",
+			want:   map[string]int{"customer_code": 0, "customer_name": 2, "category": 3, "address": 4, "contact": 5, "phone": 7},
+		},
+		{
+			kind:   KindCustomers,
+			name:   "customers yonyou u8 short name only",
+			header: "客户编码,客户简称,所属分类,地址,联系人,手机",
+			want:   map[string]int{"customer_code": 0, "customer_name": 1, "category": 2, "address": 3, "contact": 4, "phone": 5},
+		},
+		{
+			kind:   KindCustomers,
+			name:   "customers english",
+			header: "Code,Name,Address,Contact,Phone,Category",
+			want:   map[string]int{"customer_code": 0, "customer_name": 1, "address": 2, "contact": 3, "phone": 4, "category": 5},
+		},
+		{
+			kind:   KindCustomers,
+			name:   "customers explicit mapping",
+			header: "客户号,单位名称,电话",
+			cols:   map[string]ColumnRef{"customer_code": {Header: "客户号"}, "customer_name": {Header: "单位名称"}},
+			want:   map[string]int{"customer_code": 0, "customer_name": 1, "phone": 2},
+		},
+		{
+			kind:   KindCustomers,
+			name:   "customers no code and no name",
+			header: "地址,联系人,电话",
+			err:    "no column for customer_code or customer_name; map it under sources (name: s) columns, for example columns: {customer_code: 客户号}",
+		},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			src := Source{Name: "s", Columns: c.cols}
+			src := Source{Name: "s", Kind: c.kind, Columns: c.cols}
 			m, err := mapHeader(strings.Split(c.header, ","), src)
 			if c.err != "" {
 				if err == nil || !strings.Contains(err.Error(), c.err) {
@@ -64,7 +108,7 @@ func TestMapHeader(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			for i, f := range Fields {
+			for i, f := range src.schema().fields {
 				want, ok := c.want[f]
 				if !ok {
 					want = -1

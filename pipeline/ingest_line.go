@@ -66,19 +66,8 @@ func (p *lineParser) parse(rec record) (SalesLine, string) {
 		return SalesLine{}, rec.Bad
 	}
 	cells := rec.Cells
-	if p.width == 0 && p.headerAt < 0 {
-		p.width = len(cells) // a file without header: the first line sets the width
-	}
-	if n := len(cells); n != p.width {
-		extraBlank := n > p.width
-		for _, c := range cells[min(p.width, n):] {
-			if strings.TrimSpace(c) != "" {
-				extraBlank = false
-			}
-		}
-		if !extraBlank {
-			return SalesLine{}, fmt.Sprintf("wrong number of fields: %d, expected %d", n, p.width)
-		}
+	if why := p.checkWidth(cells); why != "" {
+		return SalesLine{}, why
 	}
 	l := SalesLine{
 		Line:         rec.Line,
@@ -144,6 +133,26 @@ func (p *lineParser) parse(rec record) (SalesLine, string) {
 		p.last, p.haveLast = l, true
 	}
 	return l, ""
+}
+
+// checkWidth says why a line has the wrong number of fields; blank cells
+// past the header's width are allowed.
+func (p *lineParser) checkWidth(cells []string) string {
+	if p.width == 0 && p.headerAt < 0 {
+		p.width = len(cells) // a file without header: the first line sets the width
+	}
+	if n := len(cells); n != p.width {
+		extraBlank := n > p.width
+		for _, c := range cells[min(p.width, n):] {
+			if strings.TrimSpace(c) != "" {
+				extraBlank = false
+			}
+		}
+		if !extraBlank {
+			return fmt.Sprintf("wrong number of fields: %d, expected %d", n, p.width)
+		}
+	}
+	return ""
 }
 
 func (p *lineParser) number(cells []string, f int) (*float64, error) {

@@ -218,12 +218,13 @@ func (r *xlsxReader) readAhead(src Source) error {
 		}
 		r.held = append(r.held, rec)
 	}
+	date := src.schema().date // a customer master has no dates
 	if m, ok := positionalMap(src); ok && src.Header == "none" {
-		r.dateCol = m[fDate]
+		r.dateCol = m.at(date)
 	} else {
 		p := lineParser{src: src, headerAt: -1}
 		if err := p.findHeader(r.held); err == nil {
-			r.dateCol, r.width = p.cols[fDate], p.width
+			r.dateCol, r.width = p.cols.at(date), p.width
 		}
 	}
 	if r.width == 0 {

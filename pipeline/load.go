@@ -148,9 +148,11 @@ func merge(ctx context.Context, c *sql.Conn, res *LoadResult, runID int64, now t
 			continue
 		}
 		if f.Status == "loaded" {
-			f.Duplicate = dups[f.FileID]
+			f.Duplicate += dups[f.FileID] // a master's duplicates are counted as it is read
 			f.Loaded = f.Read - f.Rejected - f.Summary - f.Duplicate
 		} else {
+			// A failed file loads nothing: its good lines, repeats included, are held back.
+			f.Duplicate = 0
 			f.Held = f.Read - f.Rejected - f.Summary
 		}
 		var reason any
@@ -168,7 +170,8 @@ func merge(ctx context.Context, c *sql.Conn, res *LoadResult, runID int64, now t
 	}
 	n, _ := r.RowsAffected()
 	res.Replaced += n
-	for _, q := range []string{"InsertLines", "RefreshCustomers"} {
+	// The master goes last, so that its names win over those of sales lines.
+	for _, q := range []string{"InsertLines", "RefreshCustomers", "KeepLatestMaster", "RefreshMaster", "RetireMaster"} {
 		if _, err := c.ExecContext(ctx, custsql.Query(q)); err != nil {
 			return fmt.Errorf("%s: %w", q, err)
 		}

@@ -45,9 +45,10 @@ func ProbeFile(path string, src Source) (Probe, error) {
 	if p.headerAt >= 0 {
 		out.Header = rows[p.headerAt].Cells
 	}
+	fields := src.schema().fields
 	for f, i := range p.cols {
 		if i >= 0 {
-			out.Columns[Fields[f]] = i + 1
+			out.Columns[fields[f]] = i + 1
 		}
 	}
 	return out, nil

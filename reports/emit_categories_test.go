@@ -54,7 +54,7 @@ func TestCategoriesPresets(t *testing.T) {
 		{"kingdee", catOpt("kingdee", plain), "客户编码,客户名称,客户类别", "C001,华东贸易,KH-A", 3},
 		{"yonyou", catOpt("yonyou", plain), "cCusCode,cCusName,cCCCode", "C001,华东贸易,KH-A", 3},
 		{"generic", catOpt("generic", plain), strings.Join(CategoryColumns, ","),
-			"C001,华东贸易,A,大客户,KH-A,大单|偏好:饮料,,,,,,7,12000.00,,,,,,,,,", len(CategoryColumns)},
+			"C001,华东贸易,A,大客户,KH-A,大单|偏好:饮料,,,,,,7,12000.00,,,,,,,,,,,", len(CategoryColumns)},
 		{"custom with tab", catOpt("custom", func(o *pipeline.CategoryOutput) {
 			plain(o)
 			o.Delimiter = "\t"

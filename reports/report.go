@@ -94,7 +94,8 @@ type page struct {
 	MoveRows       []moveLine
 	TopGroups      []topGroup
 	Rejects        []rejectRow
-	Master         []labelled
+	Master         []labelled      // the customer data checks as of the date
+	MasterNote     string          // why the checks against the master did not run
 	Charts         map[string]bool // chart id -> has data
 	ChartsJS       template.JS
 	ECharts        template.JS
@@ -187,12 +188,22 @@ func newPage(d *reportData, opt ReportOptions) *page {
 		p.TopGroups = append(p.TopGroups, g)
 	}
 	m := d.Master
-	for _, l := range []struct {
-		key string
-		n   int64
-	}{{"m_customers", m.Customers}, {"m_in_master", m.InMaster}, {"m_no_code", m.NoCode},
-		{"m_no_phone", m.NoPhone}, {"m_no_address", m.NoAddress}, {"m_no_contact", m.NoContact}} {
-		p.Master = append(p.Master, labelled{Label: t(l.key), Value: l.n, Share: percent(l.n, m.Customers)})
+	p.Master = []labelled{{Label: t("m_customers"), Value: m.Customers, Share: percent(m.Customers, m.Customers)},
+		{Label: t("m_in_master"), Value: m.InMaster, Share: percent(m.InMaster, m.Customers)}}
+	for _, q := range d.Quality {
+		if q.Check == "no_master" && q.Customers > 0 {
+			p.MasterNote = t("q_no_master")
+		}
+	}
+	if !d.Reviewed {
+		p.MasterNote = t("q_not_reviewed")
+		d.Quality = nil
+	}
+	for _, q := range d.Quality {
+		if q.Check == "no_master" || q.NeedsMaster && p.MasterNote != "" {
+			continue // not checked: the note says why
+		}
+		p.Master = append(p.Master, labelled{Label: t("q_" + q.Check), Value: q.Customers, Share: percent(q.Customers, m.Customers)})
 	}
 	return p
 }

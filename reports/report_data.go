@@ -61,7 +61,14 @@ type rejectRow struct {
 }
 
 type masterRow struct {
-	Customers, InMaster, NoCode, NoPhone, NoAddress, NoContact int64
+	Customers, InMaster int64
+}
+
+// qualityRow is how many findings one check of the customer data made.
+type qualityRow struct {
+	Check       string
+	NeedsMaster bool
+	Customers   int64
 }
 
 // reportData is everything read from the store for one report.
@@ -80,6 +87,8 @@ type reportData struct {
 	Top        []customerRow
 	Rejects    []rejectRow
 	Master     masterRow
+	Quality    []qualityRow
+	Reviewed   bool // a run reviewed the customer data as of the date
 	Notes      [][3]string // kind, subject, detail: the snapshot's warnings
 }
 
@@ -159,9 +168,15 @@ func loadReport(ctx context.Context, q Querier, opt ReportOptions) (*reportData,
 			d.Notes = append(d.Notes, n)
 			return err
 		}},
-		{"ReportMasterData", nil, func(s scanner) error {
-			m := &d.Master
-			return s.Scan(&m.Customers, &m.InMaster, &m.NoCode, &m.NoPhone, &m.NoAddress, &m.NoContact)
+		{"ReportMasterData", []any{opt.AsOf}, func(s scanner) error {
+			return s.Scan(&d.Master.Customers, &d.Master.InMaster)
+		}},
+		{"ReportQualityReviewed", []any{opt.AsOf}, func(s scanner) error { return s.Scan(&d.Reviewed) }},
+		{"ReportQuality", []any{opt.AsOf}, func(s scanner) error {
+			var r qualityRow
+			err := s.Scan(&r.Check, &r.NeedsMaster, &r.Customers)
+			d.Quality = append(d.Quality, r)
+			return err
 		}},
 	}
 	for _, st := range steps {

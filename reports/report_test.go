@@ -125,7 +125,7 @@ func TestReportOutputs(t *testing.T) {
 	if bytes.Contains(html, []byte(evilName)) {
 		t.Errorf("the report holds %q unescaped", evilName)
 	}
-	for _, want := range []string{`lang="zh-CN"`, "客户分类报告", "&lt;script&gt;alert(1)&lt;/script&gt;", "大客户"} {
+	for _, want := range []string{`lang="zh-CN"`, "客户分类报告", "&lt;script&gt;alert(1)&lt;/script&gt;", "大客户", "没有载入客户主数据"} {
 		if !bytes.Contains(html, []byte(want)) {
 			t.Errorf("the report lacks %q", want)
 		}

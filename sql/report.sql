@@ -136,11 +136,20 @@ GROUP BY kind
 ORDER BY count(*) DESC, kind;
 
 -- name: ReportMasterData
--- Completeness of the customer master data.
-SELECT count(*),
-       count(*) FILTER (WHERE in_master),
-       count(*) FILTER (WHERE coalesce(trim(customer_code), '') = ''),
-       count(*) FILTER (WHERE coalesce(trim(phone), '') = ''),
-       count(*) FILTER (WHERE coalesce(trim(address), '') = ''),
-       count(*) FILTER (WHERE coalesce(trim(contact), '') = '')
-FROM customers;
+-- The customers of the snapshot of $1, and how many of them the master lists.
+SELECT count(*), count(*) FILTER (WHERE c.in_master)
+FROM snapshots s
+JOIN customers c USING (customer_key)
+WHERE s.as_of = $1;
+
+-- name: ReportQualityReviewed
+-- Whether a run reviewed the customer data as of $1.
+SELECT EXISTS (SELECT 1 FROM quality_reviews WHERE as_of = $1);
+
+-- name: ReportQuality
+-- Findings per check of the customer data as of $1, every check listed, in order.
+SELECT k.check_name, k.needs_master, count(i.check_name)
+FROM quality_checks k
+LEFT JOIN quality_issues i ON i.check_name = k.check_name AND i.as_of = $1
+GROUP BY k.check_name, k.needs_master, k.position
+ORDER BY k.position;

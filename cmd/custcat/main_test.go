@@ -89,6 +89,7 @@ func TestGolden(t *testing.T) {
 				"stderr.txt":     strings.ReplaceAll(stderr, w, "$WORK"),
 				"categories.csv": readFile(t, filepath.Join(w, "out", "categories.csv")),
 				"rejects.csv":    readFile(t, filepath.Join(w, "out", "rejects.csv")),
+				"quality.csv":    readFile(t, filepath.Join(w, "out", "quality.csv")),
 			}
 			for name, g := range got {
 				wantPath := filepath.Join(c, "want", name)

@@ -61,8 +61,8 @@ func joinLines(lines []string) string {
 	return out
 }
 
-// printSummary writes the run summary: files, line counts that add up, and
-// customers per segment.
+// printSummary writes the run summary: files, line counts that add up,
+// customers per segment, and the findings of the customer data checks.
 func printSummary(w io.Writer, res *jobs.RunResult) {
 	fmt.Fprintf(w, "custcat run %d, as of %s\n\n", res.RunID, res.AsOf)
 	tw := newTable(2, 3, 4, 5, 6, 7)
@@ -95,6 +95,21 @@ func printSummary(w io.Writer, res *jobs.RunResult) {
 	seg.write(w, "  ")
 	for _, n := range res.Notes {
 		fmt.Fprintf(w, "warning: %s\n", n)
+	}
+	if q := res.Quality; q != nil {
+		fmt.Fprintln(w, "\ncustomer data (quality.csv):")
+		if !q.MasterLoaded {
+			fmt.Fprintln(w, "  no customer master loaded (- below): add a source with kind: customers to check it")
+		}
+		qw := newTable(1)
+		for _, n := range q.Counts {
+			count := fmt.Sprint(n.Customers)
+			if n.NeedsMaster && !q.MasterLoaded {
+				count = "-"
+			}
+			qw.row(n.Check, count, n.About)
+		}
+		qw.write(w, "  ")
 	}
 	if len(res.Outputs) > 0 {
 		fmt.Fprintln(w, "\noutputs:")

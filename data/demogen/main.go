@@ -226,15 +226,40 @@ func export(from, to string, docs []doc, bad bool) []byte {
 	return buf.Bytes()
 }
 
+// master renders the customer master (客户资料) as Kingdee exports it. Its
+// category is the one the ERP holds, set once by expected volume, so it
+// mostly agrees with the computed segment and now and then does not. Like
+// a real master it has gaps and errors, for the data quality checks:
+// missing phones and addresses and a malformed phone (makeCustomers), a
+// missing contact, a customer with sales never entered, and one company
+// entered twice under two codes.
 func master(custs []customer) []byte {
 	var buf bytes.Buffer
 	w := csv.NewWriter(&buf)
 	w.UseCRLF = true
 	w.Write([]string{"客户编码", "客户名称", "地址", "联系人", "电话", "客户类别"})
 	for i, c := range custs {
-		cat := []string{"A", "B", "C"}[i%3]
+		cat := "C"
+		switch {
+		case c.weight > 2:
+			cat = "A"
+		case c.weight > 0.5:
+			cat = "B"
+		}
+		switch i {
+		case 49:
+			continue // buys, but was never entered in the master
+		case 5, 60:
+			c.contact = ""
+		case 18:
+			c.phone = "+86 " + c.phone // a tolerated form
+		case 33:
+			c.phone = "0571-88776655转802"
+		}
 		w.Write([]string{c.code, c.name, c.city, c.contact, c.phone, cat})
 	}
+	twice := custs[11]
+	w.Write([]string{fmt.Sprintf("C%04d", len(custs)+1), twice.name, twice.city, twice.contact, "0571-8765432", "C"})
 	w.Flush()
 	return buf.Bytes()
 }

@@ -88,7 +88,7 @@ type reportData struct {
 	Rejects    []rejectRow
 	Master     masterRow
 	Quality    []qualityRow
-	Reviewed   bool // a run reviewed the customer data as of the date
+	Reviewed   bool        // a run reviewed the customer data as of the date
 	Notes      [][3]string // kind, subject, detail: the snapshot's warnings
 }
 

@@ -21,8 +21,12 @@ demo: build
 	mkdir -p var/demo/inbox
 	cp data/demo/exports/* var/demo/inbox/
 	cp data/demo/master/* var/demo/inbox/
-	cp data/demo/custcat.yaml var/demo/
+	cp data/demo/custcat.yaml data/demo/manual.csv var/demo/
 	./bin/custcat run -c var/demo/custcat.yaml --as-of 2024-12-31
+	@echo
+	@echo "history: the month ends of 2024 from the loaded lines, then the report again with it"
+	./bin/custcat backfill -c var/demo/custcat.yaml --from 2024-01-31 --to 2024-11-30
+	./bin/custcat run -c var/demo/custcat.yaml --as-of 2024-12-31 > /dev/null
 	@echo
 	@echo "outputs are in var/demo/out/; the loaded exports moved to var/demo/archive/"
 

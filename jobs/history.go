@@ -136,7 +136,13 @@ func (h *historyCache) add(r RunRecord) {
 }
 
 func (h *historyCache) list() []RunRecord {
+	runs, _ := h.snapshot()
+	return runs
+}
+
+// snapshot is the history and when it was read.
+func (h *historyCache) snapshot() ([]RunRecord, time.Time) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return append([]RunRecord(nil), h.runs...)
+	return append([]RunRecord(nil), h.runs...), h.read
 }

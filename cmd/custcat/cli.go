@@ -31,6 +31,8 @@ func commands() []command {
 	return []command{
 		{"run", "load the inbox, segment, write the outputs", runCmd},
 		{"check", "validate the config and show what the inbox would load", checkCmd},
+		{"serve", "run the jobs of the config on their schedules, with HTTP pages", serveCmd},
+		{"runs", "print the run history", runsCmd},
 	}
 }
 

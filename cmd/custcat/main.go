@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	_ "time/tzdata" // job time zones also on machines without a zoneinfo database
 )
 
 func main() {

@@ -206,7 +206,7 @@ func (d *daemon) runJob(ctx context.Context, s Schedule) {
 		attempts++
 		log.Info("run", slog.String("as_of", asOf), slog.Int("attempt", attempts))
 		rctx, cancel := context.WithTimeout(ctx, j.Timeout)
-		res, err = Run(rctx, d.cfg, RunOptions{AsOf: asOf, Job: j.Name, Trigger: "schedule", Now: d.now,
+		res, err = d.runWhenFree(rctx, log, RunOptions{AsOf: asOf, Job: j.Name, Trigger: "schedule", Now: d.now,
 			Log: log, Settle: d.cfg.Serve.Settle, Sources: j.Sources})
 		if rerr := rctx.Err(); errors.Is(rerr, context.DeadlineExceeded) && err != nil {
 			err = fmt.Errorf("timeout after %s: %w", j.Timeout, err)
@@ -235,6 +235,29 @@ func (d *daemon) runJob(ctx context.Context, s Schedule) {
 	d.mu.Unlock()
 	if nerr := NotifyFailure(ctx, d.cfg.Webhook, j.Name, "schedule", res, start, end, attempts, err); nerr != nil {
 		log.Warn("failure notice", slog.Any("err", nerr))
+	}
+}
+
+// lockPoll is how often a job waiting for the database tries again.
+const lockPoll = 500 * time.Millisecond
+
+// runWhenFree runs, waiting while another process (a manual custcat run)
+// holds the database: that is no failure of the job, so it takes no retry;
+// the job's timeout still bounds the wait.
+func (d *daemon) runWhenFree(ctx context.Context, log *slog.Logger, opt RunOptions) (*RunResult, error) {
+	for waited := false; ; waited = true {
+		res, err := Run(ctx, d.cfg, opt)
+		if !errors.Is(err, pipeline.ErrLocked) || ctx.Err() != nil {
+			return res, err
+		}
+		if !waited {
+			log.Info("waiting for the database", slog.Any("err", err))
+		}
+		select {
+		case <-ctx.Done():
+			return res, err
+		case <-time.After(lockPoll):
+		}
 	}
 }
 

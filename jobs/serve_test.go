@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -140,3 +141,63 @@ func TestRunSourcesAndSettle(t *testing.T) {
 		}
 	}
 }
+
+// With catch_up, a job whose time passed while the daemon was down runs
+// once at start; without it, the daemon waits for the next time.
+func TestServeCatchUp(t *testing.T) {
+	for _, catchUp := range []bool{true, false} {
+		t.Run(fmt.Sprint("catch_up ", catchUp), func(t *testing.T) {
+			cfg := outputsStore(t, fmt.Sprintf("jobs: [{name: hourly, schedule: \"@hourly\"}]\nserve: {listen: \"off\", catch_up: %v}\n", catchUp), nil)
+			twoHoursAgo := func() time.Time { return time.Now().Add(-2 * time.Hour) }
+			if _, err := Run(context.Background(), cfg, RunOptions{Job: "hourly", Trigger: "schedule", Now: twoHoursAgo}); err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			logged := &messages{seen: make(chan string, 100)}
+			done := make(chan error)
+			go func() { done <- Serve(ctx, cfg, ServeOptions{Log: slog.New(logged)}) }()
+			// The history is read after the daemon stops: in this process a
+			// read-only open beside the daemon's would stop its write.
+			timeout := time.After(5 * time.Second)
+			if !catchUp {
+				timeout = time.After(time.Second)
+			}
+		wait:
+			for {
+				select {
+				case m := <-logged.seen:
+					if m == "done" || m == "run failed" {
+						break wait
+					}
+				case <-timeout:
+					break wait
+				}
+			}
+			cancel()
+			if err := <-done; err != nil {
+				t.Fatal(err)
+			}
+			runs, _ := History(context.Background(), cfg, 10)
+			want := 1
+			if catchUp {
+				want = 2
+			}
+			if len(runs) != want || runs[0].Job != "hourly" || runs[0].Trigger != "schedule" || runs[0].Status != "ok" {
+				t.Errorf("runs %+v, want %d", runs, want)
+			}
+		})
+	}
+}
+
+// messages is a slog handler that passes on the message of each record.
+type messages struct{ seen chan string }
+
+func (m *messages) Enabled(context.Context, slog.Level) bool { return true }
+func (m *messages) Handle(_ context.Context, r slog.Record) error {
+	m.seen <- r.Message
+	return nil
+}
+func (m *messages) WithAttrs([]slog.Attr) slog.Handler { return m }
+func (m *messages) WithGroup(string) slog.Handler      { return m }
+
+var _ slog.Handler = (*messages)(nil)

@@ -17,6 +17,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/goccy/go-yaml"
+	"github.com/robfig/cron/v3"
 )
 
 // TestMain lets a test start this binary as custcat itself, in a process
@@ -296,5 +299,52 @@ func TestServeSecondSignalAborts(t *testing.T) {
 	var lines int
 	if err := db.QueryRowContext(context.Background(), `SELECT count(*) FROM sales_lines`).Scan(&lines); err != nil || lines != 0 {
 		t.Errorf("after the abort: %d lines (%v), want 0", lines, err)
+	}
+}
+
+// The deployment examples of data/deploy are what the README says: a
+// valid config with a job, and a CronJob that runs custcat run on it.
+func TestDeployExamples(t *testing.T) {
+	code, out, errOut := custcat(t, "check", "-c", "../../data/deploy/custcat.yaml")
+	if code != exitOK || !strings.Contains(out, "job nightly (CRON_TZ=Asia/Shanghai 0 2 * * *): next run at ") {
+		t.Errorf("check of the deploy config: exit %d\n%s%s", code, out, errOut)
+	}
+	var cj struct {
+		Spec struct {
+			Schedule          string `yaml:"schedule"`
+			ConcurrencyPolicy string `yaml:"concurrencyPolicy"`
+			JobTemplate       struct {
+				Spec struct {
+					Template struct {
+						Spec struct {
+							Containers []struct {
+								Command []string `yaml:"command"`
+							} `yaml:"containers"`
+						} `yaml:"spec"`
+					} `yaml:"template"`
+				} `yaml:"spec"`
+			} `yaml:"jobTemplate"`
+		} `yaml:"spec"`
+	}
+	b, err := os.ReadFile("../../data/deploy/cronjob.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := yaml.Unmarshal(b, &cj); err != nil {
+		t.Fatal(err)
+	}
+	cmd := cj.Spec.JobTemplate.Spec.Template.Spec.Containers[0].Command
+	if cj.Spec.ConcurrencyPolicy != "Forbid" || strings.Join(cmd[:2], " ") != "custcat run" {
+		t.Errorf("cronjob: policy %q, command %v", cj.Spec.ConcurrencyPolicy, cmd)
+	}
+	if _, err := cron.ParseStandard(cj.Spec.Schedule); err != nil {
+		t.Errorf("cronjob schedule: %v", err)
+	}
+	line := regexp.MustCompile(`(?m)^([^#\s]\S* \S+ \S+ \S+ \S+) custcat cd /var/lib/custcat && custcat run -c custcat.yaml `)
+	tab, _ := os.ReadFile("../../data/deploy/custcat.cron")
+	if m := line.FindSubmatch(tab); m == nil {
+		t.Errorf("custcat.cron has no line that runs custcat run:\n%s", tab)
+	} else if _, err := cron.ParseStandard(string(m[1])); err != nil {
+		t.Errorf("custcat.cron schedule: %v", err)
 	}
 }

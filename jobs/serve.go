@@ -83,6 +83,19 @@ func Serve(ctx context.Context, cfg *pipeline.Config, opt ServeOptions) error {
 		}()
 	}
 
+	d.loop(ctx, scheds)
+	if srv != nil {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+	}
+	d.log.Info("stopped")
+	return nil
+}
+
+// loop starts the jobs when they are due until ctx is cancelled, then
+// waits for the running one to finish or roll back.
+func (d *daemon) loop(ctx context.Context, scheds []Schedule) {
 	queue := make(chan string, len(scheds))
 	enqueue := func(name, why string) {
 		d.mu.Lock()
@@ -109,7 +122,7 @@ func Serve(ctx context.Context, cfg *pipeline.Config, opt ServeOptions) error {
 		}
 	})
 
-	if cfg.Serve.CatchUp {
+	if d.cfg.Serve.CatchUp {
 		for _, name := range Missed(scheds, d.lastScheduled(), d.started) {
 			enqueue(name, "catch up")
 		}
@@ -149,13 +162,6 @@ func Serve(ctx context.Context, cfg *pipeline.Config, opt ServeOptions) error {
 	}
 	d.log.Info("stopping: the running job finishes or rolls back")
 	wg.Wait()
-	if srv != nil {
-		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(sctx)
-	}
-	d.log.Info("stopped")
-	return nil
 }
 
 func newDaemon(cfg *pipeline.Config, scheds []Schedule, opt ServeOptions) *daemon {

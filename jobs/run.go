@@ -191,16 +191,21 @@ func scanInbox(cfg *pipeline.Config, dir string, now time.Time, opt RunOptions, 
 	if err != nil {
 		return nil, nil, err
 	}
-	if len(fetched) > 0 {
-		all, _, err := pipeline.ScanInbox(dir, now, 0)
+	// Downloads are the newest files: appended, they keep the order oldest first.
+	var still []string
+	for _, name := range waiting {
+		if !fetched[name] {
+			still = append(still, name)
+			continue
+		}
+		path := filepath.Join(dir, name)
+		st, err := os.Stat(path)
 		if err != nil {
 			return nil, nil, err
 		}
-		waiting = slices.DeleteFunc(waiting, func(n string) bool { return fetched[n] })
-		ready = slices.DeleteFunc(all, func(f pipeline.InboxFile) bool {
-			return !fetched[f.Name] && !slices.ContainsFunc(ready, func(r pipeline.InboxFile) bool { return r.Name == f.Name })
-		})
+		ready = append(ready, pipeline.InboxFile{Path: path, Name: name, Size: st.Size(), ModTime: st.ModTime()})
 	}
+	waiting = still
 	var out []pipeline.InboxFile
 	for _, f := range ready {
 		if len(opt.Sources) > 0 {

@@ -201,3 +201,40 @@ func (m *messages) WithAttrs([]slog.Attr) slog.Handler { return m }
 func (m *messages) WithGroup(string) slog.Handler      { return m }
 
 var _ slog.Handler = (*messages)(nil)
+
+// growing is told when the load starts a file, and writes more to the
+// export: an ERP still writing it under its final name.
+type growing struct{ path, line string }
+
+func (g growing) Start(string, int64) {
+	f, err := os.OpenFile(g.path, os.O_APPEND|os.O_WRONLY, 0)
+	if err == nil {
+		f.WriteString(g.line)
+		f.Close()
+	}
+}
+func (growing) Line(int64) {}
+func (growing) Done()      {}
+
+var _ pipeline.Progress = growing{}
+
+// A file that grows while the run reads it stays in the inbox, and the
+// next run reads it whole.
+func TestFileChangedDuringRunStays(t *testing.T) {
+	cfg := outputsStore(t, "", map[string]string{"sales1.csv": salesExport})
+	path := filepath.Join(cfg.Path(cfg.Inbox), "sales1.csv")
+	res, err := Run(context.Background(), cfg, RunOptions{AsOf: "2026-03-31", Progress: growing{path, "2026-03-05,XS006,C005,新客户,300\n"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(path); err != nil || !strings.Contains(strings.Join(res.Waiting, ","), "sales1.csv") {
+		t.Fatalf("the growing file did not stay: %v, waiting %v", err, res.Waiting)
+	}
+	res, err = Run(context.Background(), cfg, RunOptions{AsOf: "2026-03-31"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Moved["sales1.csv"] == "" || res.Customers != 5 {
+		t.Errorf("second run: moved %v, %d customers, want the file archived and 5 customers", res.Moved, res.Customers)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"html/template"
 	"io/fs"
+	"log/slog"
 	"net/http"
 	"os"
 	"path"
@@ -165,7 +166,7 @@ func (p *pages) index(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	err := indexPage.Execute(w, map[string]any{"Runs": rows, "Latest": latest, "Read": read.Format(time.RFC3339)})
 	if err != nil {
-		p.d.log.Warn("index page", "err", err)
+		p.d.log.Warn("index page", slog.Any("err", err))
 	}
 }
 

@@ -105,6 +105,7 @@ func BenchmarkSoak(b *testing.B) {
 		go func() { d.loop(ctx, scheds); close(done) }()
 		var base struct{ goroutines, fds int }
 		var baseHeap uint64
+		var baseRSS float64
 		var mem runtime.MemStats
 		for n := 1; n <= runs; {
 			switch <-logged.seen {
@@ -122,13 +123,14 @@ func BenchmarkSoak(b *testing.B) {
 				runtime.ReadMemStats(&mem)
 				g, f := runtime.NumGoroutine(), openFDs()
 				if n == 20 {
-					base.goroutines, base.fds, baseHeap = g, f, mem.HeapAlloc
+					base.goroutines, base.fds, baseHeap, baseRSS = g, f, mem.HeapAlloc, rssMB()
 				}
 				b.Logf("run %3d: %d goroutines, %d open files, Go heap %.1f MB, resident %.0f MB", n, g, f, float64(mem.HeapAlloc)/(1<<20), rssMB())
 				if n == runs {
 					b.ReportMetric(float64(g-base.goroutines), "goroutines-grown")
 					b.ReportMetric(float64(f-base.fds), "fds-grown")
 					b.ReportMetric(float64(int64(mem.HeapAlloc)-int64(baseHeap))/(1<<20), "heap-MB-grown")
+					b.ReportMetric(rssMB()-baseRSS, "resident-MB-grown")
 				}
 			}
 			n++

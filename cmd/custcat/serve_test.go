@@ -244,6 +244,11 @@ func TestServeSignalMidRun(t *testing.T) {
 		t.Fatal("the daemon ended before the signal")
 	default:
 	}
+	// The job came due again while it ran: skipped, never run twice at once.
+	p.waitLog(t, &at, "skip: the job still runs or waits to run", nil)
+	if n := strings.Count(p.text(), `"msg":"run"`); n != 1 {
+		t.Errorf("%d runs started, want 1", n)
+	}
 
 	p.cmd.Process.Signal(syscall.SIGTERM)
 	if code := p.wait(t, 20*time.Second); code != exitOK {

@@ -17,9 +17,7 @@ import (
 // ServeOptions are the choices of the daemon.
 type ServeOptions struct {
 	Now func() time.Time
-	Log *slog.Logger
-	// Listening is told the HTTP address once the server listens.
-	Listening func(addr string)
+	Log *slog.Logger // the daemon logs "listening" with the HTTP address
 }
 
 // daemon runs the jobs of a config on their schedules, one at a time.
@@ -73,9 +71,6 @@ func Serve(ctx context.Context, cfg *pipeline.Config, opt ServeOptions) error {
 			return err
 		}
 		d.log.Info("listening", slog.String("addr", ln.Addr().String()))
-		if opt.Listening != nil {
-			opt.Listening(ln.Addr().String())
-		}
 		go func() {
 			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				d.log.Error("http", slog.Any("err", err))

@@ -34,8 +34,9 @@ demo: build
 demo-data:
 	$(GO) run ./data/demogen -out data/demo
 
+# jobs' BenchmarkSoak (200 daemon runs in a row) takes minutes: hence the timeout.
 bench: $(ECHARTS)
-	$(GO) test -run '^$$' -bench . -benchtime 1x -benchmem ./...
+	$(GO) test -run '^$$' -bench . -benchtime 1x -benchmem -timeout 30m ./...
 
 lint: $(ECHARTS)
 	$(GO) vet ./...

@@ -117,7 +117,7 @@ func checkRules(ctx context.Context, cfg *pipeline.Config) error {
 		return fmt.Errorf("check rules: %w", err)
 	}
 	if len(problems) > 0 {
-		return &pipeline.ConfigError{Path: cfg.File(), Problems: problems}
+		return &RulesError{Problems: problems}
 	}
 	return nil
 }

@@ -9,7 +9,9 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"custcat/pipeline"
@@ -21,6 +23,16 @@ import (
 // went to failed/; the process should exit non-zero.
 var ErrFilesFailed = errors.New("some files failed")
 
+// RulesError lists the segment and tag rules of the config that do not
+// compile; no run starts with such a config.
+type RulesError struct {
+	Problems []string
+}
+
+func (e *RulesError) Error() string {
+	return fmt.Sprintf("%d bad rule(s): %s", len(e.Problems), strings.Join(e.Problems, "; "))
+}
+
 // RunOptions are the choices of one run.
 type RunOptions struct {
 	AsOf     string // YYYY-MM-DD; empty means today by Now
@@ -30,6 +42,7 @@ type RunOptions struct {
 	Log      *slog.Logger
 	Progress pipeline.Progress
 	Settle   time.Duration // files changed more recently wait for the next run
+	Sources  []string      // load only the inbox files of these sources; empty: all
 }
 
 // SegmentCount is how many customers a segment holds.
@@ -79,19 +92,27 @@ func Run(ctx context.Context, cfg *pipeline.Config, opt RunOptions) (*RunResult,
 	if _, err := time.Parse(time.DateOnly, asOf); err != nil {
 		return nil, fmt.Errorf("as-of date %q: write YYYY-MM-DD", asOf)
 	}
+	if err := checkRules(ctx, cfg); err != nil {
+		return nil, err
+	}
 	inboxDir := cfg.Path(cfg.Inbox)
 	if err := os.MkdirAll(inboxDir, 0o755); err != nil {
 		return nil, fmt.Errorf("inbox: %w", err)
-	}
-	inbox, waiting, err := pipeline.ScanInbox(inboxDir, start, opt.Settle)
-	if err != nil {
-		return nil, err
 	}
 	store, err := pipeline.OpenStore(ctx, cfg.Store, cfg.Path(cfg.Store.Path))
 	if err != nil {
 		return nil, err
 	}
 	defer store.Close()
+	fetched, err := fetchSources(ctx, store.DB, cfg, jobSources(cfg, opt.Sources), start, opt.Log)
+	if err != nil {
+		recordFailure(store, cfg, opt, asOf, start, err)
+		return nil, err
+	}
+	inbox, waiting, err := scanInbox(cfg, inboxDir, start, opt, fetched)
+	if err != nil {
+		return nil, err
+	}
 
 	res := &RunResult{AsOf: asOf, Waiting: waiting, Moved: map[string]string{}}
 	var pending []*reports.Pending
@@ -146,13 +167,63 @@ func Run(ctx context.Context, cfg *pipeline.Config, opt RunOptions) (*RunResult,
 		res.Outputs = append(res.Outputs, p.Final)
 	}
 	pending = nil
-	if err := moveInbox(cfg, res, start); err != nil {
+	if err := moveInbox(cfg, res, inbox, start); err != nil {
 		return res, err
 	}
 	if res.Load.Count("failed") > 0 {
 		return res, ErrFilesFailed
 	}
 	return res, nil
+}
+
+// jobSources are the sources a run loads: those named, or all.
+func jobSources(cfg *pipeline.Config, names []string) []pipeline.Source {
+	if len(names) == 0 {
+		return cfg.Sources
+	}
+	var out []pipeline.Source
+	for _, s := range cfg.Sources {
+		if slices.Contains(names, s.Name) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// scanInbox lists the inbox files the run reads: those of its sources that
+// are ready, that is no writer touched them within the settle time. Files
+// just downloaded by the run are whole, so they need not settle.
+func scanInbox(cfg *pipeline.Config, dir string, now time.Time, opt RunOptions, fetched map[string]bool) ([]pipeline.InboxFile, []string, error) {
+	ready, waiting, err := pipeline.ScanInbox(dir, now, opt.Settle)
+	if err != nil {
+		return nil, nil, err
+	}
+	// Downloads are the newest files: appended, they keep the order oldest first.
+	var still []string
+	for _, name := range waiting {
+		if !fetched[name] {
+			still = append(still, name)
+			continue
+		}
+		path := filepath.Join(dir, name)
+		st, err := os.Stat(path)
+		if err != nil {
+			return nil, nil, err
+		}
+		ready = append(ready, pipeline.InboxFile{Path: path, Name: name, Size: st.Size(), ModTime: st.ModTime()})
+	}
+	waiting = still
+	var out []pipeline.InboxFile
+	for _, f := range ready {
+		if len(opt.Sources) > 0 {
+			src, ok := cfg.SourceFor(f.Name)
+			if !ok || !slices.Contains(opt.Sources, src.Name) {
+				continue
+			}
+		}
+		out = append(out, f)
+	}
+	return out, waiting, nil
 }
 
 func countSegments(ctx context.Context, c *sql.Conn, cfg *pipeline.Config, res *RunResult) error {
@@ -261,12 +332,22 @@ func recordFailure(store *pipeline.Store, cfg *pipeline.Config, opt RunOptions, 
 
 // moveInbox moves what the run read: loaded and already-known files to
 // archive/YYYY/MM/, failed ones to failed/ with a .reason.txt beside them.
-func moveInbox(cfg *pipeline.Config, res *RunResult, now time.Time) error {
+// A file whose size or time changed since the scan was still being
+// written: it stays for the next run, which reads it whole as new content
+// (its documents then replace the lines read from the part).
+func moveInbox(cfg *pipeline.Config, res *RunResult, scanned []pipeline.InboxFile, now time.Time) error {
 	archive := filepath.Join(cfg.Path(cfg.Archive), now.Format("2006"), now.Format("01"))
 	failed := cfg.Path(cfg.Failed)
 	files := append([]pipeline.FileResult(nil), res.Load.Files...)
 	sort.SliceStable(files, func(i, j int) bool { return files[i].Name < files[j].Name })
 	for _, f := range files {
+		if i := slices.IndexFunc(scanned, func(s pipeline.InboxFile) bool { return s.Path == f.Path }); i >= 0 {
+			st, err := os.Stat(f.Path)
+			if err == nil && (st.Size() != scanned[i].Size || !st.ModTime().Equal(scanned[i].ModTime)) {
+				res.Waiting = append(res.Waiting, f.Name)
+				continue
+			}
+		}
 		dir := archive
 		if f.Status == "failed" {
 			dir = failed

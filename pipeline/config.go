@@ -3,16 +3,21 @@ package pipeline
 import (
 	"errors"
 	"fmt"
+	"net"
+	"net/url"
 	"os"
+	"path"
 	"path/filepath"
 	"reflect"
 	"regexp"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/parser"
+	"github.com/robfig/cron/v3"
 )
 
 // Config is the whole of custcat's configuration: one YAML file.
@@ -32,6 +37,10 @@ type Config struct {
 	Preference     Preference    `yaml:"preference"`
 	Outputs        Outputs       `yaml:"outputs"`
 	Language       string        `yaml:"language"` // of the report: zh | en
+	Timezone       string        `yaml:"timezone"` // of job schedules without their own; Local is the machine's
+	Jobs           []Job         `yaml:"jobs"`
+	Serve          ServeConfig   `yaml:"serve"`
+	Webhook        string        `yaml:"webhook"` // receives a JSON summary of a failed run
 
 	// DowngradeAfterRuns is how many consecutive runs a customer must fall
 	// below its segment before the lower segment takes effect; upgrades
@@ -40,8 +49,7 @@ type Config struct {
 	// Manual is a CSV of hand-set tags and pinned segments (see manual.go).
 	Manual string `yaml:"manual"`
 
-	dir  string // the folder of the config file
-	file string // the config file, for messages
+	dir string // the folder of the config file
 }
 
 // StoreConfig says where the DuckDB database lives and how much it may use.
@@ -63,6 +71,26 @@ type Source struct {
 	Sheet          string               `yaml:"sheet"` // an .xlsx worksheet; the first one when empty
 	Columns        map[string]ColumnRef `yaml:"columns"`
 	MaxRejectRatio *float64             `yaml:"max_reject_ratio"`
+	URL            string               `yaml:"url"` // an export to download into the inbox before each run
+}
+
+// Job is a run that the daemon starts on a schedule.
+type Job struct {
+	Name     string        `yaml:"name"`
+	Schedule string        `yaml:"schedule"` // five cron fields, @daily, @every 1h; CRON_TZ=Zone before it
+	Timezone string        `yaml:"timezone"` // the zone of the schedule and of the as-of date; default: timezone
+	Timeout  time.Duration `yaml:"timeout"`
+	Retries  int           `yaml:"retries"`
+	Backoff  time.Duration `yaml:"backoff"` // the wait before the first retry; it doubles each time
+	Sources  []string      `yaml:"sources"` // the sources whose files the job loads; default: all
+}
+
+// ServeConfig is how the daemon (custcat serve) runs.
+type ServeConfig struct {
+	Listen  string        `yaml:"listen"`   // the HTTP address; off turns HTTP off
+	Token   string        `yaml:"token"`    // when set, HTTP requests need "Authorization: Bearer <token>"
+	CatchUp bool          `yaml:"catch_up"` // run once at start a job whose time passed while the daemon was down
+	Settle  time.Duration `yaml:"settle"`   // inbox files changed more recently wait for the next run
 }
 
 // ColumnRef names the column of a field: by its header text, or by its
@@ -190,6 +218,9 @@ func DefaultConfig() Config {
 		// CRLF and a BOM are what Windows ERPs and Chinese Excel read without asking.
 		Language: "zh",
 		Outputs:  Outputs{Categories: CategoryOutput{Preset: "generic", Encoding: "utf-8-bom", LineEnd: "crlf", Delimiter: ",", Mode: "full"}},
+		Timezone: "Local",
+		// Loopback only: the pages list customers' figures.
+		Serve: ServeConfig{Listen: "127.0.0.1:8377", Settle: 5 * time.Second},
 	}
 }
 
@@ -202,6 +233,12 @@ func ParetoSegments() []SegmentRule {
 		{Code: "C", Name: "潜在客户", ERPCode: "C", When: "true"},
 	}
 }
+
+// Defaults of each item of jobs, filled in by validate.
+const (
+	DefaultJobTimeout = time.Hour
+	DefaultJobBackoff = time.Minute
+)
 
 // ConfigError lists every problem found in a config file.
 type ConfigError struct {
@@ -229,7 +266,6 @@ func LoadConfig(path string) (Config, error) {
 		return Config{}, err
 	}
 	cfg.dir = abs
-	cfg.file = path
 	return cfg, nil
 }
 
@@ -583,7 +619,137 @@ func (c *Config) validate() []string {
 		add("preference.share is %v; write a share between 0 and 1 (0 turns the preference tag off)", c.Preference.Share)
 	}
 	p = append(p, c.Outputs.Categories.validate()...)
+	p = append(p, c.validateJobs()...)
 	return p
+}
+
+// validateJobs checks the schedules, the daemon and the downloaded sources.
+func (c *Config) validateJobs() []string {
+	var p []string
+	add := func(format string, args ...any) { p = append(p, fmt.Sprintf(format, args...)) }
+	if c.Timezone == "" {
+		c.Timezone = "Local"
+	}
+	if _, err := time.LoadLocation(c.Timezone); err != nil {
+		add("timezone %q is unknown; write an IANA zone such as Asia/Shanghai, or Local", c.Timezone)
+	}
+	for i, s := range c.Sources {
+		if s.URL == "" {
+			continue
+		}
+		at := fmt.Sprintf("sources[%d] (%s).url", i, s.Name)
+		u, err := url.Parse(s.URL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			add("%s is not an http(s) URL; write one such as https://erp.example.com/export/sales.csv", at)
+			continue
+		}
+		if name := FetchName(s); name == "" {
+			add("%s has no file name at the end of its path; write a URL whose path ends in a name such as sales.csv", at)
+		} else if ok, _ := filepath.Match(s.Files, name); !ok {
+			add("%s downloads as %s, which this source's files pattern %q does not match; write files: %q", at, name, s.Files, name)
+		}
+	}
+	seen := map[string]bool{}
+	for i := range c.Jobs {
+		j := &c.Jobs[i]
+		at := fmt.Sprintf("jobs[%d]", i)
+		if j.Name == "" {
+			add("%s.name is empty; give every job a name such as nightly", at)
+		} else {
+			at = fmt.Sprintf("jobs[%d] (%s)", i, j.Name)
+		}
+		if seen[j.Name] {
+			add("%s.name is used twice; job names must be unique", at)
+		}
+		seen[j.Name] = true
+		if j.Timezone == "" {
+			j.Timezone = c.Timezone
+		} else if _, err := time.LoadLocation(j.Timezone); err != nil {
+			add("%s.timezone %q is unknown; write an IANA zone such as Asia/Shanghai, or Local", at, j.Timezone)
+		}
+		if strings.TrimSpace(j.Schedule) == "" {
+			add("%s.schedule is empty; write five cron fields such as \"0 2 * * *\" (02:00 daily), or @daily", at)
+		} else if _, err := cron.ParseStandard(j.Spec()); err != nil {
+			add("%s.schedule %q: %v; write five cron fields (minute hour day month weekday) such as \"0 2 * * *\", or @daily, @every 1h", at, j.Schedule, err)
+		}
+		if j.Timeout == 0 {
+			j.Timeout = DefaultJobTimeout
+		}
+		if j.Timeout < 0 {
+			add("%s.timeout is %v; write a duration such as 1h", at, j.Timeout)
+		}
+		if j.Retries < 0 {
+			add("%s.retries is %d; write 0 (no retry) or a number of retries such as 2", at, j.Retries)
+		}
+		if j.Backoff == 0 {
+			j.Backoff = DefaultJobBackoff
+		}
+		if j.Backoff < 0 {
+			add("%s.backoff is %v; write a duration such as 1m", at, j.Backoff)
+		}
+		for _, name := range j.Sources {
+			if !c.hasSource(name) {
+				add("%s.sources names %q, which is not a source; write one of: %s", at, name, strings.Join(c.sourceNames(), ", "))
+			}
+		}
+	}
+	if c.Serve.Settle < 0 {
+		add("serve.settle is %v; write a duration such as 5s", c.Serve.Settle)
+	}
+	if c.Serve.Listen != "off" {
+		if _, _, err := net.SplitHostPort(c.Serve.Listen); err != nil {
+			add("serve.listen %q is not host:port; write 127.0.0.1:8377, or off", c.Serve.Listen)
+		}
+	}
+	if c.Webhook != "" {
+		if u, err := url.Parse(c.Webhook); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			add("webhook %q is not an http(s) URL; write one such as https://hooks.example.com/custcat", c.Webhook)
+		}
+	}
+	return p
+}
+
+// Spec is the job's cron spec with its time zone, as robfig/cron parses it.
+func (j Job) Spec() string {
+	s := strings.TrimSpace(j.Schedule)
+	if strings.HasPrefix(s, "CRON_TZ=") || strings.HasPrefix(s, "TZ=") || j.Timezone == "" || j.Timezone == "Local" {
+		return s
+	}
+	return "CRON_TZ=" + j.Timezone + " " + s
+}
+
+func (c *Config) hasSource(name string) bool {
+	for _, s := range c.Sources {
+		if s.Name == name {
+			return true
+		}
+	}
+	return len(c.Sources) == 0 && name == "default"
+}
+
+func (c *Config) sourceNames() []string {
+	if len(c.Sources) == 0 {
+		return []string{"default"}
+	}
+	var out []string
+	for _, s := range c.Sources {
+		out = append(out, s.Name)
+	}
+	return out
+}
+
+// FetchName is the inbox name of a source's download: the last segment of
+// its URL's path.
+func FetchName(s Source) string {
+	u, err := url.Parse(s.URL)
+	if err != nil {
+		return ""
+	}
+	name := path.Base(u.Path)
+	if name == "." || name == "/" || name == ".." || strings.HasPrefix(name, ".") {
+		return ""
+	}
+	return name
 }
 
 var (
@@ -632,9 +798,6 @@ func (o *CategoryOutput) validate() []string {
 	}
 	return p
 }
-
-// File is the path of the config file, as given to LoadConfig.
-func (c *Config) File() string { return c.file }
 
 // Path resolves a path of the config against the config's folder.
 func (c *Config) Path(p string) string {

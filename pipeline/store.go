@@ -60,6 +60,19 @@ func OpenStore(ctx context.Context, cfg StoreConfig, path string) (*Store, error
 	return s, nil
 }
 
+// OpenReadOnly opens an existing database for reading, without migrating
+// it. It fails with ErrLocked while a run holds the database.
+func OpenReadOnly(path string) (*Store, error) {
+	if _, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	connector, err := duckdb.NewConnector(path+"?access_mode=READ_ONLY", nil)
+	if err != nil {
+		return nil, lockError(path, err)
+	}
+	return &Store{DB: sql.OpenDB(connector), Path: path}, nil
+}
+
 var lockHolder = regexp.MustCompile(`PID (\d+)`)
 
 // lockError turns DuckDB's lock conflict into a message an operator can act on.

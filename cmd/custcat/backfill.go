@@ -40,10 +40,10 @@ func backfillCmd(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		return code
 	}
 	results, err := jobs.Backfill(ctx, cfg, dates, jobs.RunOptions{Log: newLogger(stderr, *verbose)})
-	var cfgErr *pipeline.ConfigError
+	var rules *jobs.RulesError
 	switch {
-	case errors.As(err, &cfgErr):
-		fmt.Fprintf(stderr, "custcat: %v\n", err)
+	case errors.As(err, &rules):
+		fmt.Fprintf(stderr, "custcat: config %s: %d bad rule(s):\n%s\n", *configPath, len(rules.Problems), indent(joinLines(rules.Problems)))
 		return exitConfig
 	case err != nil && errors.Is(err, pipeline.ErrLocked):
 		return storeError(err, stderr)

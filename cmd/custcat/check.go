@@ -7,6 +7,7 @@ import (
 	"sort"
 	"time"
 
+	"custcat/jobs"
 	"custcat/pipeline"
 )
 
@@ -33,6 +34,14 @@ func checkCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		*configPath, len(cfg.Segments), len(cfg.Tags), cfg.Scoring.Method, cfg.WindowDays)
 	if code := checkManual(cfg, stdout, stderr); code >= 0 {
 		return code
+	}
+	scheds, err := jobs.Schedules(cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "custcat: %v\n", err)
+		return exitConfig
+	}
+	for _, s := range scheds {
+		fmt.Fprintf(stdout, "job %s (%s): next run at %s\n", s.Job.Name, s.Job.Spec(), s.Cron.Next(time.Now()).In(s.Loc).Format("2006-01-02 15:04:05 -0700"))
 	}
 	inbox := cfg.Path(cfg.Inbox)
 	files, waiting, err := pipeline.ScanInbox(inbox, time.Now(), 0)

@@ -33,6 +33,8 @@ func commands() []command {
 		{"check", "validate the config and show what the inbox would load", checkCmd},
 		{"backfill", "compute the snapshots of past as-of dates from what is loaded", backfillCmd},
 		{"explain", "show why a customer holds its segment and tags", explainCmd},
+		{"serve", "run the jobs of the config on their schedules, with HTTP pages", serveCmd},
+		{"runs", "print the run history", runsCmd},
 	}
 }
 

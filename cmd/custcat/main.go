@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	_ "time/tzdata" // job time zones also on machines without a zoneinfo database
 )
 
 func main() {
@@ -14,9 +15,11 @@ func main() {
 		// The first signal cancels ctx: the run rolls back and exits.
 		// A second one aborts at once.
 		<-ctx.Done()
-		stop()
+		// Listen for the second before letting go of the first, so that no
+		// signal falls between them to the default action.
 		again := make(chan os.Signal, 1)
 		signal.Notify(again, os.Interrupt, syscall.SIGTERM)
+		stop()
 		<-again
 		os.Exit(130)
 	}()

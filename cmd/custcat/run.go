@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"strconv"
+	"time"
 
 	"custcat/jobs"
 	"custcat/pipeline"
@@ -23,22 +25,26 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if cfg == nil {
 		return code
 	}
-	if problems, err := pipeline.CheckRules(ctx, cfg); err != nil {
-		fmt.Fprintf(stderr, "custcat: check rules: %v\n", err)
-		return exitFailed
-	} else if len(problems) > 0 {
-		fmt.Fprintf(stderr, "custcat: config %s: %d bad rule(s):\n%s\n", *configPath, len(problems), indent(joinLines(problems)))
-		return exitConfig
-	}
+	log := newLogger(stderr, *verbose)
+	start := time.Now()
 	res, err := jobs.Run(ctx, cfg, jobs.RunOptions{
 		AsOf:     *asOf,
-		Log:      newLogger(stderr, *verbose),
+		Log:      log,
 		Progress: newProgress(stderr),
 	})
 	if res != nil && res.Load != nil {
 		printSummary(stdout, res)
 	}
+	var rules *jobs.RulesError
+	if !errors.As(err, &rules) {
+		if nerr := jobs.NotifyFailure(ctx, cfg.Webhook, "manual", "manual", res, start, time.Now(), 1, err); nerr != nil {
+			log.Warn("failure notice", slog.Any("err", nerr))
+		}
+	}
 	switch {
+	case errors.As(err, &rules):
+		fmt.Fprintf(stderr, "custcat: config %s: %d bad rule(s):\n%s\n", *configPath, len(rules.Problems), indent(joinLines(rules.Problems)))
+		return exitConfig
 	case err == nil:
 		return exitOK
 	case errors.Is(err, jobs.ErrFilesFailed):

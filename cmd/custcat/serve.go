@@ -1,0 +1,39 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+
+	"custcat/jobs"
+)
+
+func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("serve", stderr)
+	configPath := fs.String("c", "custcat.yaml", "the config file")
+	verbose := fs.Bool("v", false, "log debug lines too")
+	if _, code := parseFlags(fs, args); code >= 0 {
+		return code
+	}
+	cfg, code := loadConfig(*configPath, stderr)
+	if cfg == nil {
+		return code
+	}
+	if len(cfg.Jobs) == 0 {
+		fmt.Fprintf(stderr, "custcat: config %s has no jobs; add jobs: [{name: nightly, schedule: \"0 2 * * *\"}]\n", *configPath)
+		return exitConfig
+	}
+	level := slog.LevelInfo
+	if *verbose {
+		level = slog.LevelDebug
+	}
+	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
+	log.Info("start", slog.String("config", *configPath), slog.Int("jobs", len(cfg.Jobs)), slog.String("listen", cfg.Serve.Listen))
+	if err := jobs.Serve(ctx, cfg, jobs.ServeOptions{Log: log}); err != nil {
+		log.Error("serve", slog.Any("err", err))
+		fmt.Fprintf(stderr, "custcat: serve: %v\n", err)
+		return exitFailed
+	}
+	return exitOK
+}

@@ -214,16 +214,22 @@ func writeOutputs(ctx context.Context, c *sql.Conn, cfg *pipeline.Config, res *R
 		{"report.html", html}, {filepath.Join("reports", "report-"+res.AsOf+".html"), html}} {
 		p, err := reports.WriteFile(filepath.Join(out, f.name), f.data)
 		if err != nil {
-			return fail(err)
+			return fail(outputError(out, err))
 		}
 		pending = append(pending, p)
 	}
 	pq, err := reports.CustomersParquet(ctx, c, res.AsOf, shown, filepath.Join(out, "customers.parquet"))
 	if err != nil {
-		return fail(fmt.Errorf("customers parquet: %w", err))
+		return fail(outputError(out, fmt.Errorf("customers parquet: %w", err)))
 	}
 	pending = append(pending, pq)
 	return pending, nil
+}
+
+// outputError says what to do when the out folder takes no files: it is
+// read-only, full, or not a folder.
+func outputError(out string, err error) error {
+	return fmt.Errorf("write outputs: %w; out (%s) must be a folder that custcat can write to, with free space: fix it or set out in the config, then run again", err, out)
 }
 
 func finishRun(ctx context.Context, c *sql.Conn, res *RunResult, end time.Time) error {

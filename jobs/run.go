@@ -77,6 +77,13 @@ func Run(ctx context.Context, cfg *pipeline.Config, opt RunOptions) (*RunResult,
 	if _, err := time.Parse(time.DateOnly, asOf); err != nil {
 		return nil, fmt.Errorf("as-of date %q: write YYYY-MM-DD", asOf)
 	}
+	// Rules are checked by every run, whoever starts it; applying them is
+	// sandboxed as well (pipeline.Segment).
+	if problems, err := pipeline.CheckRules(ctx, cfg); err != nil {
+		return nil, fmt.Errorf("check rules: %w", err)
+	} else if len(problems) > 0 {
+		return nil, &pipeline.BadRulesError{Problems: problems}
+	}
 	inboxDir := cfg.Path(cfg.Inbox)
 	if err := os.MkdirAll(inboxDir, 0o755); err != nil {
 		return nil, fmt.Errorf("inbox: %w", err)

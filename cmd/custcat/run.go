@@ -23,13 +23,6 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if cfg == nil {
 		return code
 	}
-	if problems, err := pipeline.CheckRules(ctx, cfg); err != nil {
-		fmt.Fprintf(stderr, "custcat: check rules: %v\n", err)
-		return exitFailed
-	} else if len(problems) > 0 {
-		fmt.Fprintf(stderr, "custcat: config %s: %d bad rule(s):\n%s\n", *configPath, len(problems), indent(joinLines(problems)))
-		return exitConfig
-	}
 	res, err := jobs.Run(ctx, cfg, jobs.RunOptions{
 		AsOf:     *asOf,
 		Log:      newLogger(stderr, *verbose),
@@ -38,9 +31,13 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if res != nil && res.Load != nil {
 		printSummary(stdout, res)
 	}
+	var bad *pipeline.BadRulesError
 	switch {
 	case err == nil:
 		return exitOK
+	case errors.As(err, &bad):
+		fmt.Fprintf(stderr, "custcat: config %s: %d bad rule(s):\n%s\n", *configPath, len(bad.Problems), indent(joinLines(bad.Problems)))
+		return exitConfig
 	case errors.Is(err, jobs.ErrFilesFailed):
 		fmt.Fprintf(stderr, "custcat: %d file(s) failed and moved to %s; each has a .reason.txt beside it\n", res.Load.Count("failed"), cfg.Path(cfg.Failed))
 		return exitFailed

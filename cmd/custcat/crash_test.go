@@ -449,3 +449,41 @@ func firstDiff(a, b []byte) string {
 	}
 	return ""
 }
+
+// TestFailedFileAgain: a crash after the commit leaves a failed export in
+// the inbox, and the rerun reads it again. The same content failing for
+// the same reason is not recorded twice, so rejects.csv and the report
+// still show the run that read it first, and its reason names that run.
+func TestFailedFileAgain(t *testing.T) {
+	bad := "日期,客户编码,价税合计\n2024-03-01,C9,10\nnot a date,C9,10\n2024-03-02,,10\n"
+	dir := inboxCase(t, "", map[string]string{"good.csv": smallExport, "bad.csv": bad})
+	cfg := filepath.Join(dir, "custcat.yaml")
+	if code, out, errOut := custcat(t, "run", "-c", cfg, "--as-of", "2024-12-31"); code != exitFailed {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+	outputs := snapshotDir(t, filepath.Join(dir, "out"))
+	// As a crash before the move would have left it.
+	if err := os.Rename(filepath.Join(dir, "failed", "bad.csv"), filepath.Join(dir, "inbox", "bad.csv")); err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(filepath.Join(dir, "failed", "bad.csv.reason.txt"))
+	code, out, errOut := custcat(t, "run", "-c", cfg, "--as-of", "2024-12-31")
+	if code != exitFailed || !strings.Contains(out, "bad.csv failed: 2 of 3 lines rejected") {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+	for name, b := range snapshotDir(t, filepath.Join(dir, "out")) {
+		if !bytes.Equal(b, outputs[name]) {
+			t.Errorf("%s changed", name)
+		}
+	}
+	reason := readFile(t, filepath.Join(dir, "failed", "bad.csv.reason.txt"))
+	if !strings.HasSuffix(reason, "\nrun 1\n") {
+		t.Errorf("reason %q, want it to name run 1", reason)
+	}
+	if got := dbState(t, dir); got != "2 lines, 2 files, 2 rejects, 2 snapshot rows, 2 category rows, 2 runs" {
+		t.Errorf("database: %s", got)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "failed", "bad.1.csv")); err == nil {
+		t.Error("bad.csv is in failed/ twice")
+	}
+}

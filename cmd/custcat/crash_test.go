@@ -18,7 +18,7 @@ import (
 )
 
 // TestCrashConsistency runs custcat as a process on an inbox of several
-// exports (100,000 lines) and kills it (SIGKILL) at many points:
+// exports (80,000 lines) and kills it (SIGKILL) at many points:
 // on each phase it logs, while it reads, on the first temporary output,
 // on each output put in place, on the first inbox file moved, and at time
 // offsets spread over a whole run. After each kill a rerun must give
@@ -142,7 +142,7 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// crashInbox generates the exports of the crash test: four of 25,000
+// crashInbox generates the exports of the crash test: four of 20,000
 // lines (documents of several lines, a few bad lines, a total row; the
 // third exports 300 documents of the first again, edited) and one that
 // fails for its share of bad lines. Returns name -> content, in order.
@@ -163,11 +163,11 @@ func crashInbox(t *testing.T) []inboxFile {
 				lines++
 			}
 		}
-		for lines < 25000 {
+		for lines < 20000 {
 			doc++
 			cust := rng.IntN(2000)
 			date := fmt.Sprintf("2024-%02d-%02d", 1+rng.IntN(12), 1+rng.IntN(28))
-			for k := 0; k < 1+rng.IntN(4) && lines < 25000; k++ {
+			for k := 0; k < 1+rng.IntN(4) && lines < 20000; k++ {
 				if rng.IntN(1000) == 0 {
 					fmt.Fprintf(&b, "%s,XS%06d,C%04d,客户%d,%s,not-a-number\n", date, doc, cust, cust, cats[k%5])
 				} else {

@@ -7,7 +7,7 @@ export GOFLAGS
 
 -include reports/echarts.mk
 
-.PHONY: build test demo bench lint check demo-data fuzz
+.PHONY: build test demo bench lint check demo-data fuzz fuzz-corpus
 
 build: $(ECHARTS)
 	$(GO) build -o bin/custcat ./cmd/custcat
@@ -53,5 +53,17 @@ fuzz: $(ECHARTS)
 	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
 	    echo "fuzz $$pkg $$f"; \
 	    $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	  done; \
+	done
+
+# Copies the inputs that fuzzing found interesting (Go keeps them in its
+# cache) to each package's testdata/fuzz/, where go test runs them; commit them.
+fuzz-corpus:
+	@cache=$$($(GO) env GOCACHE)/fuzz; \
+	for pkg in $$($(GO) list ./...); do \
+	  dir=$$($(GO) list -f '{{.Dir}}' $$pkg); \
+	  for t in $$(ls $$cache/$$pkg 2>/dev/null); do \
+	    mkdir -p $$dir/testdata/fuzz/$$t; cp -n $$cache/$$pkg/$$t/* $$dir/testdata/fuzz/$$t/; \
+	    echo "$$pkg $$t: $$(ls $$dir/testdata/fuzz/$$t | wc -l) inputs"; \
 	  done; \
 	done

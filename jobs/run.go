@@ -121,6 +121,7 @@ func Run(ctx context.Context, cfg *pipeline.Config, opt RunOptions) (*RunResult,
 			p.Abort()
 		}
 	}()
+	log := opt.Log
 	err = store.Unit(ctx, func(ctx context.Context, c *sql.Conn) error {
 		if err := c.QueryRowContext(ctx, custsql.Query("NextRunID")).Scan(&res.RunID); err != nil {
 			return err
@@ -128,7 +129,7 @@ func Run(ctx context.Context, cfg *pipeline.Config, opt RunOptions) (*RunResult,
 		if _, err := c.ExecContext(ctx, custsql.Query("StartRun"), res.RunID, opt.Job, opt.Trigger, asOf, cfg.WindowDays, start); err != nil {
 			return err
 		}
-		log := opt.Log.With(slog.Int64("run", res.RunID), slog.String("as_of", asOf))
+		log = opt.Log.With(slog.Int64("run", res.RunID), slog.String("as_of", asOf))
 		log.Info("load", slog.Int("files", len(inbox)))
 		load, err := pipeline.Load(ctx, c, cfg, res.RunID, inbox, start, opt.Progress)
 		if err != nil {
@@ -160,6 +161,7 @@ func Run(ctx context.Context, cfg *pipeline.Config, opt RunOptions) (*RunResult,
 		recordFailure(store, cfg, opt, asOf, start, err)
 		return res, err
 	}
+	log.Info("put outputs in place")
 	for _, p := range pending {
 		if err := p.Commit(); err != nil {
 			return res, err
@@ -167,6 +169,7 @@ func Run(ctx context.Context, cfg *pipeline.Config, opt RunOptions) (*RunResult,
 		res.Outputs = append(res.Outputs, p.Final)
 	}
 	pending = nil
+	log.Info("move inbox files")
 	if err := moveInbox(cfg, res, inbox, start); err != nil {
 		return res, err
 	}
@@ -257,7 +260,13 @@ func writeOutputs(ctx context.Context, c *sql.Conn, cfg *pipeline.Config, res *R
 		}
 		return nil, err
 	}
-	cats, err := reports.Categories(ctx, c, cfg.Outputs.Categories, res.AsOf, res.RunID)
+	// The outputs name the run whose inputs they show, not this run, so
+	// that a rerun that reads nothing new writes the same bytes.
+	var shown int64
+	if err := c.QueryRowContext(ctx, custsql.Query("ReportRunID"), res.AsOf).Scan(&shown); err != nil {
+		return fail(fmt.Errorf("run of the outputs: %w", err))
+	}
+	cats, err := reports.Categories(ctx, c, cfg.Outputs.Categories, res.AsOf, shown)
 	if err != nil {
 		return fail(fmt.Errorf("categories: %w", err))
 	}
@@ -281,7 +290,7 @@ func writeOutputs(ctx context.Context, c *sql.Conn, cfg *pipeline.Config, res *R
 	if err != nil {
 		return fail(fmt.Errorf("quality: %w", err))
 	}
-	html, err := reports.Report(ctx, c, reports.ReportOptions{AsOf: res.AsOf, WindowDays: cfg.WindowDays, RunID: res.RunID, Lang: cfg.Language})
+	html, err := reports.Report(ctx, c, reports.ReportOptions{AsOf: res.AsOf, WindowDays: cfg.WindowDays, RunID: shown, Lang: cfg.Language})
 	if err != nil {
 		return fail(fmt.Errorf("report: %w", err))
 	}
@@ -292,16 +301,22 @@ func writeOutputs(ctx context.Context, c *sql.Conn, cfg *pipeline.Config, res *R
 		{"quality.csv", quality}, {"report.html", html}, {filepath.Join("reports", "report-"+res.AsOf+".html"), html}} {
 		p, err := reports.WriteFile(filepath.Join(out, f.name), f.data)
 		if err != nil {
-			return fail(err)
+			return fail(outputError(out, err))
 		}
 		pending = append(pending, p)
 	}
-	pq, err := reports.CustomersParquet(ctx, c, res.AsOf, filepath.Join(out, "customers.parquet"))
+	pq, err := reports.CustomersParquet(ctx, c, res.AsOf, shown, filepath.Join(out, "customers.parquet"))
 	if err != nil {
-		return fail(fmt.Errorf("customers parquet: %w", err))
+		return fail(outputError(out, fmt.Errorf("customers parquet: %w", err)))
 	}
 	pending = append(pending, pq)
 	return pending, nil
+}
+
+// outputError says what to do when the out folder takes no files: it is
+// read-only, full, or not a folder.
+func outputError(out string, err error) error {
+	return fmt.Errorf("write outputs: %w; out (%s) must be a folder that custcat can write to, with free space: fix it or set out in the config, then run again", err, out)
 }
 
 func finishRun(ctx context.Context, c *sql.Conn, res *RunResult, end time.Time) error {
@@ -332,6 +347,8 @@ func recordFailure(store *pipeline.Store, cfg *pipeline.Config, opt RunOptions, 
 
 // moveInbox moves what the run read: loaded and already-known files to
 // archive/YYYY/MM/, failed ones to failed/ with a .reason.txt beside them.
+// The reason is put in place before its file moves: a crash in between
+// leaves the file in the inbox, and the next run writes the reason again.
 // A file whose size or time changed since the scan was still being
 // written: it stays for the next run, which reads it whole as new content
 // (its documents then replace the lines read from the part).
@@ -352,13 +369,16 @@ func moveInbox(cfg *pipeline.Config, res *RunResult, scanned []pipeline.InboxFil
 		if f.Status == "failed" {
 			dir = failed
 		}
-		dest, err := pipeline.MoveFile(f.Path, dir)
+		dest, err := pipeline.FreeName(f.Path, dir)
 		if err != nil {
 			return fmt.Errorf("move %s: %w", f.Name, err)
 		}
-		res.Moved[f.Name] = dest
 		if f.Status == "failed" {
-			reason := fmt.Sprintf("%s\nsha256 %s\nrun %d\n", f.Reason, f.SHA256, res.RunID)
+			run := res.RunID
+			if f.FailedBefore > 0 {
+				run = f.FailedBefore
+			}
+			reason := fmt.Sprintf("%s\nsha256 %s\nrun %d\n", f.Reason, f.SHA256, run)
 			p, err := reports.WriteFile(dest+".reason.txt", []byte(reason))
 			if err != nil {
 				return err
@@ -367,6 +387,10 @@ func moveInbox(cfg *pipeline.Config, res *RunResult, scanned []pipeline.InboxFil
 				return err
 			}
 		}
+		if err := pipeline.MoveFile(f.Path, dest); err != nil {
+			return fmt.Errorf("move %s: %w", f.Name, err)
+		}
+		res.Moved[f.Name] = dest
 	}
 	return nil
 }

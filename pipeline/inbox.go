@@ -60,9 +60,10 @@ func ScanInbox(dir string, now time.Time, settle time.Duration) ([]InboxFile, []
 	return ready, waiting, nil
 }
 
-// MoveFile moves a file into dir, keeping its name; a file of that name
-// already there gets a numbered name beside it.
-func MoveFile(path, dir string) (string, error) {
+// FreeName is where MoveFile may put path in dir, which it creates: the
+// same name, or, if a file of that name is already there, a numbered name
+// beside it.
+func FreeName(path, dir string) (string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err
 	}
@@ -71,18 +72,22 @@ func MoveFile(path, dir string) (string, error) {
 	dest := filepath.Join(dir, base)
 	for i := 1; ; i++ {
 		if _, err := os.Lstat(dest); os.IsNotExist(err) {
-			break
+			return dest, nil
 		}
 		dest = filepath.Join(dir, fmt.Sprintf("%s.%d%s", strings.TrimSuffix(base, ext), i, ext))
 	}
+}
+
+// MoveFile moves a file to dest, a name from FreeName.
+func MoveFile(path, dest string) error {
 	if err := os.Rename(path, dest); err == nil {
-		return dest, nil
+		return nil
 	}
 	// Another file system: copy, sync, then remove.
 	if err := copyFile(path, dest); err != nil {
-		return "", err
+		return err
 	}
-	return dest, os.Remove(path)
+	return os.Remove(path)
 }
 
 func copyFile(from, to string) error {

@@ -37,6 +37,9 @@ type FileResult struct {
 	Duplicate int64
 	Summary   int64
 	Held      int64 // good lines not loaded because the file failed
+	// FailedBefore is the run that recorded the same content failing for
+	// the same reason; such a file is not recorded again.
+	FailedBefore int64
 }
 
 // Reject is an input line that was not loaded.

@@ -221,8 +221,11 @@ func isBinary(head []byte) bool {
 	return bytes.Count(head, []byte{0}) > len(head)/10+1
 }
 
-// detectEncoding picks UTF-8 when the sample is valid UTF-8, else GB18030
-// (a superset of GBK). A sample cut inside a character still counts as valid.
+// detectEncoding picks UTF-8 when the sample is valid UTF-8, or when more
+// of its non-ASCII lines are valid UTF-8 than not (a UTF-8 export with a
+// few lines pasted in from GBK: those lines are rejected, the rest load);
+// else GB18030 (a superset of GBK). A sample cut inside a character still
+// counts as valid.
 func detectEncoding(head []byte) string {
 	if bytes.HasPrefix(head, []byte("\xef\xbb\xbf")) {
 		return "utf-8-bom"
@@ -232,6 +235,22 @@ func detectEncoding(head []byte) string {
 		sample = sample[:len(sample)-1]
 	}
 	if utf8.Valid(sample) {
+		return "utf-8"
+	}
+	valid, invalid := 0, 0
+	lines := bytes.FieldsFunc(head, func(r rune) bool { return r == '\n' || r == '\r' })
+	if len(lines) > 1 {
+		lines = lines[:len(lines)-1] // the last may be cut
+	}
+	for _, l := range lines {
+		switch {
+		case !utf8.Valid(l):
+			invalid++
+		case bytes.ContainsFunc(l, func(r rune) bool { return r >= utf8.RuneSelf }):
+			valid++
+		}
+	}
+	if valid > invalid {
 		return "utf-8"
 	}
 	// Four-byte GB18030 sequences have a digit as second byte.

@@ -9,6 +9,11 @@ import (
 // maxRawBytes bounds the raw text kept of a rejected line.
 const maxRawBytes = 4096
 
+// maxCellBytes bounds a text value: no ERP field comes near it, so a
+// longer one is a broken export (a runaway quote, a pasted document), and
+// it would go on to the category file and the report.
+const maxCellBytes = 4096
+
 // lineParser turns records into sales lines, remembering the document-level
 // cells of the line above for continuation lines that leave them blank.
 type lineParser struct {
@@ -77,6 +82,15 @@ func (p *lineParser) parse(rec record) (SalesLine, string) {
 		ItemCode:     p.cell(cells, fItemCode),
 		ItemName:     p.cell(cells, fItemName),
 		Category:     p.cell(cells, fCategory),
+	}
+	for _, c := range [...]struct {
+		f int
+		v string
+	}{{fDocNo, l.DocNo}, {fCustomerCode, l.CustomerCode}, {fCustomerName, l.CustomerName},
+		{fItemCode, l.ItemCode}, {fItemName, l.ItemName}, {fCategory, l.Category}} {
+		if len(c.v) > maxCellBytes {
+			return SalesLine{}, fmt.Sprintf("%s: longer than %d bytes (%d)", Fields[c.f], maxCellBytes, len(c.v))
+		}
 	}
 	dateText := p.cell(cells, fDate)
 

@@ -108,6 +108,11 @@ func Load(ctx context.Context, c *sql.Conn, cfg *Config, runID int64, inbox []In
 				}
 			}
 		}
+		if fr.Status == "failed" {
+			if err := forgetRepeatedFailure(ctx, c, &fr); err != nil {
+				return nil, err
+			}
+		}
 		if fr.Status == "loaded" {
 			seen[sum] = true
 		}
@@ -117,6 +122,26 @@ func Load(ctx context.Context, c *sql.Conn, cfg *Config, runID int64, inbox []In
 		return nil, err
 	}
 	return res, nil
+}
+
+// forgetRepeatedFailure drops the rejects of a failed file whose content
+// failed before for the same reason, and marks it so that merge does not
+// record it again. A run that dies after its commit leaves its failed
+// files in the inbox; the rerun reads them again, and without this it
+// would become the last run that read files, and rejects.csv and the
+// report would show only those files.
+func forgetRepeatedFailure(ctx context.Context, c *sql.Conn, fr *FileResult) error {
+	err := c.QueryRowContext(ctx, custsql.Query("FailedBefore"), fr.SHA256, fr.Reason, fr.Read, fr.Rejected).Scan(&fr.FailedBefore)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("earlier failures of %s: %w", fr.Name, err)
+	}
+	if _, err := c.ExecContext(ctx, custsql.Query("DropRejects"), fr.FileID); err != nil {
+		return fmt.Errorf("drop rejects of %s: %w", fr.Name, err)
+	}
+	return nil
 }
 
 // merge moves the staged lines into sales_lines and registers the files.
@@ -154,6 +179,9 @@ func merge(ctx context.Context, c *sql.Conn, res *LoadResult, runID int64, now t
 			// A failed file loads nothing: its good lines, repeats included, are held back.
 			f.Duplicate = 0
 			f.Held = f.Read - f.Rejected - f.Summary
+		}
+		if f.FailedBefore > 0 {
+			continue
 		}
 		var reason any
 		if f.Reason != "" {

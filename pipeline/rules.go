@@ -10,6 +10,7 @@ import (
 	custsql "custcat/sql"
 )
 
+
 // Rule is a segment or tag condition of the config, named for messages.
 type Rule struct {
 	What string // "segment A" or "tag 流失风险"
@@ -29,7 +30,8 @@ func (c *Config) Rules() []Rule {
 }
 
 // CheckRules compiles every segment and tag condition against the scores
-// table of an empty in-memory store and returns a problem per bad rule.
+// table of an empty in-memory store that cannot touch files, and returns a
+// problem, naming the rule, per bad rule.
 // A condition must be one expression over the customer's features: no
 // second statement, no subquery, no table.
 func CheckRules(ctx context.Context, cfg *Config) ([]string, error) {
@@ -38,6 +40,13 @@ func CheckRules(ctx context.Context, cfg *Config) ([]string, error) {
 		return nil, err
 	}
 	defer store.Close()
+	// The checks run rule text; like the run, they may not touch files
+	// (DuckDB folds constant calls while it plans, even under LIMIT 0).
+	for _, set := range []string{"SET enable_external_access = false", "SET lock_configuration = true"} {
+		if _, err := store.DB.ExecContext(ctx, set); err != nil {
+			return nil, fmt.Errorf("sandbox the rule checks: %w", err)
+		}
+	}
 	var problems []string
 	err = store.Unit(ctx, func(ctx context.Context, c *sql.Conn) error {
 		if _, err := c.ExecContext(ctx, custsql.Query("Features"), "2000-01-01", cfg.WindowDays); err != nil {

@@ -156,7 +156,7 @@ func listLiteral(xs []float64) string {
 
 // applyRules assigns each customer its segment (the first rule that holds)
 // and its tags. The rule expressions are the config's own SQL, checked by
-// CheckRules; everything else is bound.
+// CheckRules and run in a sandbox (rules_sandbox.go); everything else is bound.
 func applyRules(ctx context.Context, c *sql.Conn, cfg *Config) error {
 	if _, err := c.ExecContext(ctx, custsql.Query("SegmentDefs")); err != nil {
 		return err
@@ -167,7 +167,7 @@ func applyRules(ctx context.Context, c *sql.Conn, cfg *Config) error {
 		}
 	}
 	q, args := rulesQuery(cfg)
-	if _, err := c.ExecContext(ctx, q, args...); err != nil {
+	if err := applyRulesSandboxed(ctx, c, q, args); err != nil {
 		return fmt.Errorf("segment rules: %w", err)
 	}
 	return nil

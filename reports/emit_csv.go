@@ -49,7 +49,11 @@ func textTable(ctx context.Context, q Querier, header []string, query string, ar
 		if err := rows.Scan(ptrs...); err != nil {
 			return nil, 0, fmt.Errorf("read row %d: %w", n+1, err)
 		}
-		if err := w.Write(cells); err != nil {
+		out := make([]string, len(cells))
+		for i, c := range cells {
+			out[i] = neutralise(header[i], c) // raw lines and file names are text from outside
+		}
+		if err := w.Write(out); err != nil {
 			return nil, 0, err
 		}
 		n++

@@ -9,9 +9,9 @@ import (
 )
 
 // CustomersParquet has DuckDB write the snapshot of asOf, every column with
-// tags as a list, to a temporary file beside path, for BI tools. The file
+// tags as a list and runID as its run, to a temporary file beside path, for BI tools. The file
 // is put in place by Commit, after the run commits, like the other outputs.
-func CustomersParquet(ctx context.Context, x Execer, asOf, path string) (*Pending, error) {
+func CustomersParquet(ctx context.Context, x Execer, asOf string, runID int64, path string) (*Pending, error) {
 	p, err := Reserve(path)
 	if err != nil {
 		return nil, err
@@ -20,7 +20,7 @@ func CustomersParquet(ctx context.Context, x Execer, asOf, path string) (*Pendin
 	// out folder), and doubling single quotes keeps it one string literal.
 	target := strings.ReplaceAll(p.Temp(), "'", "''")
 	stmt := fmt.Sprintf("COPY (%s) TO '%s' (FORMAT parquet)", custsql.Query("CustomerParquetRows"), target)
-	if _, err := x.ExecContext(ctx, stmt, asOf); err != nil {
+	if _, err := x.ExecContext(ctx, stmt, asOf, runID); err != nil {
 		p.Abort()
 		return nil, fmt.Errorf("write %s: %w", path, err)
 	}

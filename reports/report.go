@@ -20,7 +20,7 @@ type ReportOptions struct {
 	WindowDays int    // the window the snapshot used; 0 = all history
 	Lang       string // "zh" (default) or "en"
 	TopN       int    // customers per segment in the top table; 0 = 20
-	RunID      int64  // the run that wrote the snapshot; 0 = look it up
+	RunID      int64  // the run whose inputs the snapshot shows (see ReportRunID); 0 = look it up
 }
 
 // ErrNoECharts means the binary was built without ECharts embedded.

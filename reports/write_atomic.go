@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // Pending is an output written to a temporary file beside its final path.
@@ -36,13 +37,23 @@ func WriteFile(path string, data []byte) (*Pending, error) {
 	return p, nil
 }
 
-// createTemp creates the temporary file of path, in its folder.
+// createTemp creates the temporary file of path, in its folder. Temporary
+// files of path that a killed process left behind go first: one process
+// writes an output at a time (it holds the database).
 func createTemp(path string) (*Pending, *os.File, error) {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, nil, fmt.Errorf("create output folder: %w", err)
 	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
+	prefix := "." + filepath.Base(path) + "."
+	if entries, err := os.ReadDir(dir); err == nil {
+		for _, e := range entries {
+			if n := e.Name(); strings.HasPrefix(n, prefix) && strings.HasSuffix(n, ".tmp") && e.Type().IsRegular() {
+				_ = os.Remove(filepath.Join(dir, n))
+			}
+		}
+	}
+	f, err := os.CreateTemp(dir, prefix+"*.tmp")
 	if err != nil {
 		return nil, nil, fmt.Errorf("write %s: %w", path, err)
 	}

@@ -53,8 +53,10 @@ INSERT OR REPLACE INTO category_exports (run_id, as_of, preset, mode, encoding, 
 VALUES ($1, $2, $3, $4, $5, $6, $7);
 
 -- name: CustomerParquetRows
--- The snapshot of $1 as it goes to customers.parquet: every column, tags as a list.
-SELECT * FROM snapshots WHERE as_of = $1 ORDER BY customer_key
+-- The snapshot of $1 as it goes to customers.parquet: every column, tags as
+-- a list, and as run_id the run $2 whose inputs it shows (ReportRunID), as
+-- the manifest and the report have it: the same data gives the same file.
+SELECT * REPLACE (CAST($2 AS BIGINT) AS run_id) FROM snapshots WHERE as_of = $1 ORDER BY customer_key
 
 -- name: RejectRows
 -- The rejected lines of the files read by the last run that read any.

@@ -16,6 +16,16 @@ DELETE FROM stage_lines WHERE file_id = $1;
 -- The id of a file loaded before with the same content, if any.
 SELECT file_id FROM files WHERE sha256 = $1 AND status = 'loaded' LIMIT 1;
 
+-- name: FailedBefore
+-- The run that recorded the same content failing for the same reason, if any.
+SELECT run_id FROM files
+WHERE sha256 = $1 AND status = 'failed' AND reason = $2 AND lines_read = $3 AND lines_rejected = $4
+ORDER BY run_id
+LIMIT 1;
+
+-- name: DropRejects
+DELETE FROM rejects WHERE file_id = $1;
+
 -- name: NextFileID
 SELECT nextval('file_ids');
 

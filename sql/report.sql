@@ -3,8 +3,13 @@
 -- unless a block says otherwise.
 
 -- name: ReportRunID
--- The run that wrote the snapshot of $1.
-SELECT coalesce(max(run_id), 0) FROM snapshots WHERE as_of = $1;
+-- The run whose inputs the snapshot of $1 shows: the last run, up to the
+-- one that wrote the snapshot, that read files. The outputs name this run
+-- rather than the one that wrote them, so that a run that reads nothing
+-- new (the rerun after a crash, say) writes the same bytes.
+SELECT coalesce(max(f.run_id), max(s.run_id), 0)
+FROM (SELECT max(run_id) AS run_id FROM snapshots WHERE as_of = $1) s
+LEFT JOIN files f ON f.run_id <= s.run_id;
 
 -- name: ReportFiles
 -- The files run $1 read.

@@ -10,7 +10,6 @@ import (
 	custsql "custcat/sql"
 )
 
-
 // Rule is a segment or tag condition of the config, named for messages.
 type Rule struct {
 	What string // "segment A" or "tag 流失风险"

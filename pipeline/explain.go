@@ -167,37 +167,44 @@ func (e *Explanation) readCuts(ctx context.Context, c *sql.Conn) error {
 	return rows.Err()
 }
 
-// evaluate tries each segment rule in order, as the run did, and every tag rule.
+// evaluate tries each segment rule in order, as the run did, and every tag
+// rule, in the rule sandbox on a copy of the customer's scores.
 func (e *Explanation) evaluate(ctx context.Context, c *sql.Conn, cfg *Config) error {
 	if _, err := c.ExecContext(ctx, custsql.Query("ExplainScores"), e.AsOf, e.Key); err != nil {
 		return err
 	}
-	eval := func(when string) (sql.NullBool, error) {
-		var b sql.NullBool
-		err := c.QueryRowContext(ctx, "SELECT CAST(("+when+") AS BOOLEAN) FROM scores").Scan(&b)
-		return b, err
+	rules := cfg.Rules()
+	var q strings.Builder
+	q.WriteString("CREATE OR REPLACE TEMP TABLE segmented AS SELECT s.*")
+	for i, r := range rules {
+		fmt.Fprintf(&q, ",\n    CAST((%s) AS BOOLEAN) AS rule_%d", r.When, i)
 	}
-	for _, s := range cfg.Segments {
+	q.WriteString("\nFROM scores s")
+	if err := applyRulesSandboxed(ctx, c, q.String(), nil); err != nil {
+		return fmt.Errorf("evaluate the rules: %w", err)
+	}
+	results := make([]sql.NullBool, len(rules))
+	ptrs := make([]any, len(rules))
+	cols := make([]string, len(rules))
+	for i := range results {
+		ptrs[i] = &results[i]
+		cols[i] = fmt.Sprintf("rule_%d", i)
+	}
+	if err := c.QueryRowContext(ctx, "SELECT "+strings.Join(cols, ", ")+" FROM segmented").Scan(ptrs...); err != nil {
+		return err
+	}
+	for i, s := range cfg.Segments {
 		r := RuleResult{Code: s.Code, Name: s.Name, When: s.When}
 		if e.Fired < 0 {
-			var err error
-			r.Tried = true
-			if r.Result, err = eval(s.When); err != nil {
-				return fmt.Errorf("segment %s: %w", s.Code, err)
-			}
+			r.Tried, r.Result = true, results[i]
 			if r.Result.Valid && r.Result.Bool {
 				e.Fired = len(e.Segments)
 			}
 		}
 		e.Segments = append(e.Segments, r)
 	}
-	for _, t := range cfg.Tags {
-		r := RuleResult{Name: t.Name, When: t.When, Tried: true}
-		var err error
-		if r.Result, err = eval(t.When); err != nil {
-			return fmt.Errorf("tag %s: %w", t.Name, err)
-		}
-		e.TagRules = append(e.TagRules, r)
+	for i, t := range cfg.Tags {
+		e.TagRules = append(e.TagRules, RuleResult{Name: t.Name, When: t.When, Tried: true, Result: results[len(cfg.Segments)+i]})
 	}
 	return nil
 }

@@ -40,31 +40,36 @@ func CheckRules(ctx context.Context, cfg *Config) ([]string, error) {
 	}
 	defer store.Close()
 	// The checks run rule text; like the run, they may not touch files
-	// (DuckDB folds constant calls while it plans, even under LIMIT 0).
-	for _, set := range []string{"SET enable_external_access = false", "SET lock_configuration = true"} {
+	// (DuckDB folds constant calls while it plans, even under LIMIT 0) nor
+	// load extensions (an operator such as >>= would fetch one).
+	for _, set := range []string{"SET autoinstall_known_extensions = false", "SET autoload_known_extensions = false",
+		"SET enable_external_access = false", "SET lock_configuration = true"} {
 		if _, err := store.DB.ExecContext(ctx, set); err != nil {
 			return nil, fmt.Errorf("sandbox the rule checks: %w", err)
 		}
 	}
+	// Each check runs on its own, not in one transaction: a rule that
+	// fails would abort it and every later rule would be blamed.
+	c, err := store.DB.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	for _, step := range []struct {
+		name string
+		args []any
+	}{{"Features", []any{"2000-01-01", cfg.WindowDays}}, {"QuantileCuts", []any{"[0.5]"}}, {"Scores", []any{0.8, 0.95}}} {
+		if _, err := c.ExecContext(ctx, custsql.Query(step.name), step.args...); err != nil {
+			return nil, err
+		}
+	}
 	var problems []string
-	err = store.Unit(ctx, func(ctx context.Context, c *sql.Conn) error {
-		if _, err := c.ExecContext(ctx, custsql.Query("Features"), "2000-01-01", cfg.WindowDays); err != nil {
-			return err
+	for _, r := range cfg.Rules() {
+		if msg := checkRule(ctx, c, r.When); msg != "" {
+			problems = append(problems, fmt.Sprintf("%s: when %q: %s", r.What, r.When, msg))
 		}
-		if _, err := c.ExecContext(ctx, custsql.Query("QuantileCuts"), "[0.5]"); err != nil {
-			return err
-		}
-		if _, err := c.ExecContext(ctx, custsql.Query("Scores"), 0.8, 0.95); err != nil {
-			return err
-		}
-		for _, r := range cfg.Rules() {
-			if msg := checkRule(ctx, c, r.When); msg != "" {
-				problems = append(problems, fmt.Sprintf("%s: when %q: %s", r.What, r.When, msg))
-			}
-		}
-		return nil
-	})
-	return problems, err
+	}
+	return problems, nil
 }
 
 func checkRule(ctx context.Context, c *sql.Conn, when string) string {

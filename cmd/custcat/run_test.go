@@ -105,19 +105,22 @@ func TestCheckNamesTheBadRule(t *testing.T) {
   - {code: A, when: "m_scor >= 4"}
   - {code: B, when: "1; DROP TABLE sales_lines"}
   - {code: X, when: "(SELECT count(*) FROM sales_lines) > 0"}
+  - {code: Y, when: "m_score >>= 4"}
+  - {code: Z, when: "f_score >= 3"}
   - {code: C, when: "true"}
 `, map[string]string{"a.csv": smallExport})
 	code, _, errOut := custcat(t, "check", "-c", filepath.Join(dir, "custcat.yaml"))
 	if code != exitConfig {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	for _, want := range []string{"segment A: when \"m_scor >= 4\"", "m_scor", "segment B:", "segment X:", "subquery"} {
+	for _, want := range []string{"segment A: when \"m_scor >= 4\"", "m_scor", "segment B:", "segment X:", "subquery", "segment Y:", "inet extension"} {
 		if !strings.Contains(errOut, want) {
 			t.Errorf("check output lacks %q:\n%s", want, errOut)
 		}
 	}
-	if strings.Contains(errOut, "segment C") {
-		t.Errorf("check blames the good rule C:\n%s", errOut)
+	// A rule that fails must not be blamed on the rules after it.
+	if strings.Contains(errOut, "segment C") || strings.Contains(errOut, "segment Z") {
+		t.Errorf("check blames a good rule:\n%s", errOut)
 	}
 }
 

@@ -92,14 +92,9 @@ func hashFile(path string) (string, int64, error) {
 
 // loadFile parses one export into stage_lines and rejects. A file whose
 // share of bad lines passes maxRatio keeps its rejects but stages nothing.
+// Plain delimited UTF-8 and GBK exports take the fast path (ingest_fast.go);
+// the others, and those the fast path gives back, the Go parser below.
 func loadFile(ctx context.Context, conn *sql.Conn, res *FileResult, src Source, maxRatio float64, progress func(int64)) error {
-	rr, err := openExport(res.Path, src)
-	if err != nil {
-		return err
-	}
-	defer rr.Close()
-	res.Format = rr.Format()
-
 	stage := newStageWriter(ctx, conn, res.FileID, res.Ledger)
 	defer stage.Release()
 	rejects, err := newRejectWriter(conn, res.FileID)
@@ -108,25 +103,84 @@ func loadFile(ctx context.Context, conn *sql.Conn, res *FileResult, src Source, 
 	}
 	defer rejects.Close()
 
-	p := lineParser{src: src, headerAt: -1}
+	plan, err := planFast(ctx, res.Path, src)
+	if err != nil {
+		return err
+	}
+	loaded := false
+	if plan != nil {
+		defer plan.Close()
+		fl := &fileLoader{res: res, p: plan.parser, stage: stage, rejects: rejects}
+		if loaded, err = loadFast(ctx, conn, plan, fl); err != nil {
+			return err
+		}
+		if loaded {
+			res.Format = plan.format
+			if progress != nil {
+				progress(int64(plan.lines))
+			}
+		}
+	}
+	if !loaded {
+		if err := loadRecords(ctx, res, src, stage, rejects, progress); err != nil {
+			return err
+		}
+	}
+	if err := rejects.Flush(); err != nil {
+		return err
+	}
+	if res.Read > 0 && float64(res.Rejected)/float64(res.Read) > maxRatio {
+		res.Status = "failed"
+		res.Reason = fmt.Sprintf("%d of %d lines rejected (%.1f%%), more than max_reject_ratio %.1f%%; see rejects.csv",
+			res.Rejected, res.Read, 100*float64(res.Rejected)/float64(res.Read), 100*maxRatio)
+		return nil
+	}
+	if err := stage.Flush(); err != nil {
+		return err
+	}
+	res.Status = "loaded"
+	return nil
+}
+
+// fileLoader takes the records of one file in order: it counts them,
+// skips total rows, and stages each line or rejects it with its reason.
+type fileLoader struct {
+	res     *FileResult
+	p       lineParser
+	stage   *stageWriter
+	rejects *rejectWriter
+}
+
+func (fl *fileLoader) handle(rec record) error {
+	fl.res.Read++
+	if rec.Bad == "" && isSummaryRow(rec.Cells) {
+		fl.res.Summary++
+		fl.p.reset()
+		return nil
+	}
+	line, reason := fl.p.parse(rec)
+	if reason != "" {
+		fl.res.Rejected++
+		return fl.rejects.Add(Reject{Line: rec.Line, Reason: reason, Raw: rec.Raw})
+	}
+	return fl.stage.Add(&line)
+}
+
+// loadRecords reads an export record by record with the Go parser.
+func loadRecords(ctx context.Context, res *FileResult, src Source, stage *stageWriter, rejects *rejectWriter, progress func(int64)) error {
+	rr, err := openExport(res.Path, src)
+	if err != nil {
+		return err
+	}
+	defer rr.Close()
+	res.Format = rr.Format()
+
+	fl := &fileLoader{res: res, p: lineParser{src: src, headerAt: -1}, stage: stage, rejects: rejects}
+	p := &fl.p
 	var head []record
 	mapped := false
 	if m, ok := positionalMap(src); ok && src.Header == "none" {
 		p.cols, mapped = m, true
-	}
-	handle := func(rec record) error {
-		res.Read++
-		if rec.Bad == "" && isSummaryRow(rec.Cells) {
-			res.Summary++
-			p.reset()
-			return nil
-		}
-		line, reason := p.parse(rec)
-		if reason != "" {
-			res.Rejected++
-			return rejects.Add(Reject{Line: rec.Line, Reason: reason, Raw: rec.Raw})
-		}
-		return stage.Add(&line)
 	}
 	for {
 		if err := ctx.Err(); err != nil {
@@ -143,7 +197,7 @@ func loadFile(ctx context.Context, conn *sql.Conn, res *FileResult, src Source, 
 			progress(int64(rec.Line))
 		}
 		if mapped {
-			if err := handle(rec); err != nil {
+			if err := fl.handle(rec); err != nil {
 				return err
 			}
 			continue
@@ -158,7 +212,7 @@ func loadFile(ctx context.Context, conn *sql.Conn, res *FileResult, src Source, 
 		}
 		mapped = true
 		for _, r := range head[p.headerAt+1:] {
-			if err := handle(r); err != nil {
+			if err := fl.handle(r); err != nil {
 				return err
 			}
 		}
@@ -175,7 +229,7 @@ func loadFile(ctx context.Context, conn *sql.Conn, res *FileResult, src Source, 
 			return errors.New("header only: no data lines")
 		}
 		for _, r := range head[p.headerAt+1:] {
-			if err := handle(r); err != nil {
+			if err := fl.handle(r); err != nil {
 				return err
 			}
 		}
@@ -183,19 +237,6 @@ func loadFile(ctx context.Context, conn *sql.Conn, res *FileResult, src Source, 
 	if p.headerAt >= 0 {
 		res.Format += fmt.Sprintf(" header@%d", p.headerLine)
 	}
-	if err := rejects.Flush(); err != nil {
-		return err
-	}
-	if res.Read > 0 && float64(res.Rejected)/float64(res.Read) > maxRatio {
-		res.Status = "failed"
-		res.Reason = fmt.Sprintf("%d of %d lines rejected (%.1f%%), more than max_reject_ratio %.1f%%; see rejects.csv",
-			res.Rejected, res.Read, 100*float64(res.Rejected)/float64(res.Read), 100*maxRatio)
-		return nil
-	}
-	if err := stage.Flush(); err != nil {
-		return err
-	}
-	res.Status = "loaded"
 	return nil
 }
 

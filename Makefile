@@ -29,8 +29,11 @@ demo: build
 demo-data:
 	$(GO) run ./data/demogen -out data/demo
 
+# BenchmarkEndToEnd (cmd/custcat) runs custcat and the engine-only baseline
+# on exports of BENCH_SIZES lines, written once into the user cache folder.
+BENCH_SIZES ?= 1m 10m
 bench: $(ECHARTS)
-	$(GO) test -run '^$$' -bench . -benchtime 1x -benchmem ./...
+	BENCH_SIZES="$(BENCH_SIZES)" $(GO) test -run '^$$' -bench . -benchtime 1x -benchmem -timeout 60m ./...
 
 lint: $(ECHARTS)
 	$(GO) vet ./...

@@ -13,6 +13,7 @@ import (
 	"runtime"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/text/encoding/simplifiedchinese"
 
@@ -31,7 +32,7 @@ import (
 // Go parser alone.
 
 // fastNull is the byte read_csv reads as NULL: one a plain file does not hold,
-// so that an empty cell stays '' and only the cells a short line lacks are NULL.
+// so that an empty cell stays ” and only the cells a short line lacks are NULL.
 const fastNull = "\x01"
 
 // fastSpareColumns is how many fields past the header's a line may have
@@ -45,8 +46,9 @@ type fastPlan struct {
 	format string // as FileResult.Format
 	delim  byte
 	parser lineParser
-	lines  int // physical lines in the file
-	rows   int // the lines below the header that read_csv returns
+	lines  int  // physical lines in the file
+	rows   int  // the lines below the header that read_csv returns
+	spaces bool // the text holds a space character other than ' '
 }
 
 func (f *fastPlan) Close() {
@@ -112,6 +114,7 @@ func planFast(ctx context.Context, path string, src Source) (*fastPlan, error) {
 		plan.Close()
 		return nil, nil
 	}
+	plan.spaces = check.spaces(delim)
 	plan.lines = lines
 	plan.rows = lines - p.headerLine - trailing
 	return plan, nil
@@ -122,6 +125,13 @@ func planFast(ctx context.Context, path string, src Source) (*fastPlan, error) {
 // return one row per line: the file is then for the Go parser.
 func loadFast(ctx context.Context, c *sql.Conn, plan *fastPlan, fl *fileLoader) (bool, error) {
 	p := &plan.parser
+	trim := "FastTrimPlain"
+	if plan.spaces {
+		trim = "FastTrim"
+	}
+	if _, err := c.ExecContext(ctx, custsql.Query(trim)); err != nil {
+		return false, err
+	}
 	stmt := strings.Replace(custsql.Query("FastLines"), "/*cells*/", fastCells(p, plan.delim), 1)
 	if _, err := c.ExecContext(ctx, stmt, plan.text, string(plan.delim), p.headerLine, fastNull, trimSet,
 		p.cols[fDocNo] >= 0, p.cols[fCustomerCode] >= 0); err != nil {
@@ -236,9 +246,9 @@ func fastCells(p *lineParser, delim byte) string {
 	var defs, blank, extra, suspect []string
 	for i := range n {
 		defs = append(defs, fmt.Sprintf("'%s': 'VARCHAR'", col(i)))
-		blank = append(blank, fmt.Sprintf("coalesce(trim(%s, $5), '') = ''", col(i)))
+		blank = append(blank, fmt.Sprintf("coalesce(go_trim(%s, $5), '') = ''", col(i)))
 		if i >= p.width {
-			extra = append(extra, fmt.Sprintf("coalesce(trim(%s, $5), '') = ''", col(i)))
+			extra = append(extra, fmt.Sprintf("coalesce(go_trim(%s, $5), '') = ''", col(i)))
 		}
 		if i < 4 {
 			// A superset of isSummaryRow: 合计 小计 总计 累计, the letters of "total"
@@ -256,7 +266,7 @@ func fastCells(p *lineParser, delim byte) string {
 			sel = append(sel, "'' AS "+name)
 		}
 	}
-	return fmt.Sprintf(`SELECT (%s) AND (%s) AS is_blank,
+	return fmt.Sprintf(`SELECT CASE WHEN coalesce(go_trim(c1, $5), '') <> '' THEN false ELSE (%s) AND (%s) END AS is_blank,
            coalesce(%s IS NOT NULL AND %s AND NOT (%s), false) AS shape_ok,
            %s
     FROM read_csv($1, columns = {%s}, delim = $2, skip = $3, nullstr = $4, quote = '', escape = '',
@@ -279,6 +289,8 @@ type plainCheck struct {
 	lf, cr   int    // line feeds and carriage returns
 	crlf     int    // CR LF pairs
 	bad      bool
+	tab      bool  // a tab seen
+	space    bool  // another space character than ' ' and tab seen
 	empty    int64 // offset of the first empty line, or 0
 	lastText int64 // offset after the last byte that is not a line end
 }
@@ -306,6 +318,12 @@ func (c *plainCheck) Write(b []byte) (int, error) {
 		}
 		i++
 	}
+	if !c.tab && bytes.IndexByte(b, '\t') >= 0 {
+		c.tab = true
+	}
+	if !c.space && hasSpace(w) {
+		c.space = true
+	}
 	c.lf += bytes.Count(b, []byte{'\n'})
 	c.cr += bytes.Count(b, []byte{'\r'})
 	c.crlf += bytes.Count(b, []byte("\r\n"))
@@ -332,6 +350,36 @@ func (c *plainCheck) Write(b []byte) (int, error) {
 		c.tail = append(c.tail[:0], w...)
 	}
 	return len(b), nil
+}
+
+// spaces says whether the text holds a character Go's TrimSpace trims
+// other than ' ' and line ends (a tab counts unless it is the delimiter).
+func (c *plainCheck) spaces(delim byte) bool {
+	return c.space || c.tab && delim != '\t'
+}
+
+// hasSpace finds \v, \f and the non-ASCII space characters in UTF-8.
+func hasSpace(b []byte) bool {
+	if bytes.IndexByte(b, '\v') >= 0 || bytes.IndexByte(b, '\f') >= 0 {
+		return true
+	}
+	for _, lead := range []byte{0xc2, 0xe1, 0xe2, 0xe3} {
+		for i := 0; ; {
+			j := bytes.IndexByte(b[i:], lead)
+			if j < 0 {
+				break
+			}
+			i += j
+			if i+1 < len(b) {
+				r, _ := utf8.DecodeRune(b[i:])
+				if unicode.IsSpace(r) {
+					return true
+				}
+			}
+			i++
+		}
+	}
+	return false
 }
 
 // result returns the number of lines, the blank lines at the end, and

@@ -13,6 +13,15 @@
 -- date format...) goes to the Go parser whole, in order, so that fill-down,
 -- reject reasons and line numbers stay exactly as the Go parser makes them.
 
+-- name: FastTrim
+-- go_trim(s, spaces) trims as Go's strings.TrimSpace does, spaces being every
+-- character it trims. Trim with a set of characters is slow: a file without
+-- a space character other than ' ' (FastTrimPlain) takes the plain trim.
+CREATE OR REPLACE TEMP MACRO go_trim(s, spaces) AS trim(s, spaces);
+
+-- name: FastTrimPlain
+CREATE OR REPLACE TEMP MACRO go_trim(s, spaces) AS trim(s);
+
 -- name: FastLines
 -- One row per line below the header, in file order; the statements below
 -- number them in that order (row r is line $3 + 1 + r).
@@ -30,9 +39,9 @@ WITH cells AS (
 ),
 cut AS (
     SELECT is_blank AS blank, shape_ok,
-           trim(c_date, $5) AS d, trim(c_doc, $5) AS doc, trim(c_code, $5) AS code, trim(c_name, $5) AS name,
-           trim(c_item_code, $5) AS item_code, trim(c_item_name, $5) AS item_name, trim(c_category, $5) AS category,
-           trim(c_quantity, $5) AS q, trim(c_unit_price, $5) AS p, trim(c_amount, $5) AS a
+           go_trim(c_date, $5) AS d, go_trim(c_doc, $5) AS doc, go_trim(c_code, $5) AS code, go_trim(c_name, $5) AS name,
+           go_trim(c_item_code, $5) AS item_code, go_trim(c_item_name, $5) AS item_name, go_trim(c_category, $5) AS category,
+           go_trim(c_quantity, $5) AS q, go_trim(c_unit_price, $5) AS p, go_trim(c_amount, $5) AS a
     FROM cells
 ),
 -- Dates as ParseDate reads them without help: Y-M-D with '-', '/' or '.',
@@ -106,19 +115,25 @@ ORDER BY line_no;
 
 -- name: FastStage
 -- The settled lines into stage_lines: continuation lines take the document
--- number, date and customer of their anchor. $1 file id, $2 ledger, $3 the
--- line number of row 0.
+-- number, date and customer of their anchor (an anchor is its own). $1 file
+-- id, $2 ledger, $3 the line number of row 0. The segment of a line is a
+-- running maximum, which DuckDB streams in file order.
 INSERT INTO stage_lines
+WITH settled AS (
+    SELECT *
+    FROM (SELECT *, coalesce(max(CASE WHEN anchor THEN r END) OVER (ROWS UNBOUNDED PRECEDING), -1) AS seg
+          FROM (SELECT *, row_number() OVER () - 1 AS r FROM fast_lines))
+    WHERE (anchor OR continuation) AND seg NOT IN (SELECT seg FROM fast_slow)
+),
+anchors AS (
+    SELECT seg, doc_no, doc_date, customer_code, customer_name FROM settled WHERE anchor
+)
 SELECT $1, line_no, $2,
-       coalesce(s.doc_no, '#' || CAST($1 AS VARCHAR) || ':' || CAST(line_no AS VARCHAR)),
-       s.doc_no, s.doc_date, coalesce(s.customer_code, s.customer_name), s.customer_code, s.customer_name,
-       item_code, item_name, category, quantity, unit_price, amount
-FROM (SELECT *, CAST(r + $3 AS INTEGER) AS line_no,
-             max(CASE WHEN anchor THEN {'seg': r, 'doc_no': doc_no, 'doc_date': doc_date,
-                                        'customer_code': customer_code, 'customer_name': customer_name} END)
-                 OVER (ROWS UNBOUNDED PRECEDING) AS s
-      FROM (SELECT *, row_number() OVER () - 1 AS r FROM fast_lines))
-WHERE (anchor OR continuation) AND s.seg NOT IN (SELECT seg FROM fast_slow);
+       coalesce(a.doc_no, '#' || CAST($1 AS VARCHAR) || ':' || CAST(line_no AS VARCHAR)),
+       a.doc_no, a.doc_date, coalesce(a.customer_code, a.customer_name), a.customer_code, a.customer_name,
+       l.item_code, l.item_name, l.category, l.quantity, l.unit_price, l.amount
+FROM (SELECT *, CAST(r + $3 AS INTEGER) AS line_no FROM settled) l
+JOIN anchors a USING (seg);
 
 -- name: FastDrop
 DROP TABLE IF EXISTS fast_lines;

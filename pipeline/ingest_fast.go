@@ -97,11 +97,17 @@ func planFast(ctx context.Context, path string, src Source) (*fastPlan, error) {
 		}
 		_, err = io.CopyBuffer(&check, f, make([]byte, 4<<20))
 		f.Close()
+		if errors.Is(err, errNotPlain) {
+			return nil, nil
+		}
 		if err != nil {
 			return nil, err
 		}
 	case "gbk", "gb18030":
 		text, err := decodeGB18030(ctx, path, &check)
+		if errors.Is(err, errNotPlain) {
+			return nil, nil
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -279,6 +285,9 @@ func fastCells(p *lineParser, delim byte) string {
 // fieldOrder maps the cells of FastLines to the fields of the column map.
 var fieldOrder = []int{fDate, fDocNo, fCustomerCode, fCustomerName, fItemCode, fItemName, fCategory, fQuantity, fUnitPrice, fAmount}
 
+// errNotPlain stops the reading of a file the fast path cannot take.
+var errNotPlain = errors.New("not a plain text export")
+
 // plainCheck reads a UTF-8 text and says whether read_csv and the Go
 // parser see the same lines in it: no NUL, quote or fastNull byte, no byte
 // order mark but at the start, no U+FFFD (a byte the decoder could not
@@ -296,9 +305,11 @@ type plainCheck struct {
 }
 
 func (c *plainCheck) Write(b []byte) (int, error) {
-	if c.bad || len(b) == 0 {
-		c.n += int64(len(b))
-		return len(b), nil
+	if c.bad {
+		return 0, errNotPlain
+	}
+	if len(b) == 0 {
+		return 0, nil
 	}
 	if bytes.IndexByte(b, 0) >= 0 || bytes.IndexByte(b, '"') >= 0 || bytes.IndexByte(b, fastNull[0]) >= 0 {
 		c.bad = true

@@ -34,9 +34,12 @@ demo: build
 demo-data:
 	$(GO) run ./data/demogen -out data/demo
 
-# jobs' BenchmarkSoak (200 daemon runs in a row) takes minutes: hence the timeout.
+# BenchmarkEndToEnd (cmd/custcat) runs custcat and the engine-only baseline
+# on exports of BENCH_SIZES lines, written once into the user cache folder;
+# jobs' BenchmarkSoak runs the daemon 200 times. Both take minutes: hence the timeout.
+BENCH_SIZES ?= 1m 10m
 bench: $(ECHARTS)
-	$(GO) test -run '^$$' -bench . -benchtime 1x -benchmem -timeout 30m ./...
+	BENCH_SIZES="$(BENCH_SIZES)" $(GO) test -run '^$$' -bench . -benchtime 1x -benchmem -timeout 60m ./...
 
 lint: $(ECHARTS)
 	$(GO) vet ./...

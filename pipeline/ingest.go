@@ -96,20 +96,17 @@ func hashFile(path string) (string, int64, error) {
 // loadFile parses one export into rejects and, by the kind of its source,
 // stage_lines (sales) or master_customers (the customer master). A file
 // whose share of bad lines passes maxRatio keeps its rejects but stages
-// nothing.
+// nothing. Plain delimited UTF-8 and GBK sales exports take the fast path
+// (ingest_fast.go); the others, and those the fast path gives back, the Go
+// parser below.
 func loadFile(ctx context.Context, conn *sql.Conn, res *FileResult, src Source, maxRatio float64, progress func(int64)) error {
-	rr, err := openExport(res.Path, src)
-	if err != nil {
-		return err
-	}
-	defer rr.Close()
-	res.Format = rr.Format()
-
 	var sink lineSink
+	var stage *stageWriter
 	if src.Kind == KindCustomers {
 		sink = newMasterSink(conn, res)
 	} else {
-		sink = salesSink{newStageWriter(ctx, conn, res.FileID, res.Ledger)}
+		stage = newStageWriter(ctx, conn, res.FileID, res.Ledger)
+		sink = salesSink{stage}
 	}
 	defer sink.close()
 	rejects, err := newRejectWriter(conn, res.FileID)
@@ -118,25 +115,86 @@ func loadFile(ctx context.Context, conn *sql.Conn, res *FileResult, src Source, 
 	}
 	defer rejects.Close()
 
-	p := lineParser{src: src, headerAt: -1}
+	loaded := false
+	if stage != nil {
+		plan, err := planFast(ctx, res.Path, src)
+		if err != nil {
+			return err
+		}
+		if plan != nil {
+			defer plan.Close()
+			fl := &fileLoader{res: res, p: plan.parser, sink: sink, rejects: rejects}
+			if loaded, err = loadFast(ctx, conn, plan, fl); err != nil {
+				return err
+			}
+			if loaded {
+				res.Format = plan.format
+				if progress != nil {
+					progress(int64(plan.lines))
+				}
+			}
+		}
+	}
+	if !loaded {
+		if err := loadRecords(ctx, res, src, sink, rejects, progress); err != nil {
+			return err
+		}
+	}
+	if err := rejects.Flush(); err != nil {
+		return err
+	}
+	if res.Read > 0 && float64(res.Rejected)/float64(res.Read) > maxRatio {
+		res.Status = "failed"
+		res.Reason = fmt.Sprintf("%d of %d lines rejected (%.1f%%), more than max_reject_ratio %.1f%%; see rejects.csv",
+			res.Rejected, res.Read, 100*float64(res.Rejected)/float64(res.Read), 100*maxRatio)
+		return nil
+	}
+	if err := sink.flush(); err != nil {
+		return err
+	}
+	res.Status = "loaded"
+	return nil
+}
+
+// fileLoader takes the records of one file in order: it counts them,
+// skips total rows, and keeps each line or rejects it with its reason.
+type fileLoader struct {
+	res     *FileResult
+	p       lineParser
+	sink    lineSink
+	rejects *rejectWriter
+}
+
+func (fl *fileLoader) handle(rec record) error {
+	fl.res.Read++
+	if rec.Bad == "" && isSummaryRow(rec.Cells) {
+		fl.res.Summary++
+		fl.p.reset()
+		return nil
+	}
+	reason, err := fl.sink.add(&fl.p, rec)
+	if err != nil || reason == "" {
+		return err
+	}
+	fl.res.Rejected++
+	return fl.rejects.Add(Reject{Line: rec.Line, Reason: reason, Raw: rec.Raw})
+}
+
+// loadRecords reads an export record by record with the Go parser.
+func loadRecords(ctx context.Context, res *FileResult, src Source, sink lineSink, rejects *rejectWriter, progress func(int64)) error {
+	rr, err := openExport(res.Path, src)
+	if err != nil {
+		return err
+	}
+	defer rr.Close()
+	res.Format = rr.Format()
+
+	fl := &fileLoader{res: res, p: lineParser{src: src, headerAt: -1}, sink: sink, rejects: rejects}
+	p := &fl.p
 	var head []record
 	mapped := false
 	if m, ok := positionalMap(src); ok && src.Header == "none" {
 		p.cols, mapped = m, true
-	}
-	handle := func(rec record) error {
-		res.Read++
-		if rec.Bad == "" && isSummaryRow(rec.Cells) {
-			res.Summary++
-			p.reset()
-			return nil
-		}
-		reason, err := sink.add(&p, rec)
-		if err != nil || reason == "" {
-			return err
-		}
-		res.Rejected++
-		return rejects.Add(Reject{Line: rec.Line, Reason: reason, Raw: rec.Raw})
 	}
 	for {
 		if err := ctx.Err(); err != nil {
@@ -153,7 +211,7 @@ func loadFile(ctx context.Context, conn *sql.Conn, res *FileResult, src Source, 
 			progress(int64(rec.Line))
 		}
 		if mapped {
-			if err := handle(rec); err != nil {
+			if err := fl.handle(rec); err != nil {
 				return err
 			}
 			continue
@@ -168,7 +226,7 @@ func loadFile(ctx context.Context, conn *sql.Conn, res *FileResult, src Source, 
 		}
 		mapped = true
 		for _, r := range head[p.headerAt+1:] {
-			if err := handle(r); err != nil {
+			if err := fl.handle(r); err != nil {
 				return err
 			}
 		}
@@ -185,7 +243,7 @@ func loadFile(ctx context.Context, conn *sql.Conn, res *FileResult, src Source, 
 			return errors.New("header only: no data lines")
 		}
 		for _, r := range head[p.headerAt+1:] {
-			if err := handle(r); err != nil {
+			if err := fl.handle(r); err != nil {
 				return err
 			}
 		}
@@ -193,19 +251,6 @@ func loadFile(ctx context.Context, conn *sql.Conn, res *FileResult, src Source, 
 	if p.headerAt >= 0 {
 		res.Format += fmt.Sprintf(" header@%d", p.headerLine)
 	}
-	if err := rejects.Flush(); err != nil {
-		return err
-	}
-	if res.Read > 0 && float64(res.Rejected)/float64(res.Read) > maxRatio {
-		res.Status = "failed"
-		res.Reason = fmt.Sprintf("%d of %d lines rejected (%.1f%%), more than max_reject_ratio %.1f%%; see rejects.csv",
-			res.Rejected, res.Read, 100*float64(res.Rejected)/float64(res.Read), 100*maxRatio)
-		return nil
-	}
-	if err := sink.flush(); err != nil {
-		return err
-	}
-	res.Status = "loaded"
 	return nil
 }
 

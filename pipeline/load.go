@@ -146,7 +146,7 @@ func forgetRepeatedFailure(ctx context.Context, c *sql.Conn, fr *FileResult) err
 
 // merge moves the staged lines into sales_lines and registers the files.
 func merge(ctx context.Context, c *sql.Conn, res *LoadResult, runID int64, now time.Time) error {
-	if _, err := c.ExecContext(ctx, custsql.Query("MarkStage")); err != nil {
+	if _, err := c.ExecContext(ctx, custsql.Query("MarkStage"), res.Count("loaded") > 1); err != nil {
 		return fmt.Errorf("mark stage: %w", err)
 	}
 	rows, err := c.QueryContext(ctx, custsql.Query("StageCounts"))

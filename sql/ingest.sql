@@ -35,29 +35,64 @@ INSERT INTO files (file_id, run_id, name, sha256, source, ledger, size, format, 
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16);
 
 -- name: MarkStage
--- Of each staged line: is it an exact repeat of an earlier line of its
--- document in the same file (dup > 1), and is its document held by a later
--- staged file too (superseded)?
-CREATE OR REPLACE TEMP TABLE stage_marked AS
-SELECT *,
-       row_number() OVER (PARTITION BY file_id, ledger, doc_key, doc_date, customer_key, customer_code,
-                          customer_name, item_code, item_name, category, quantity, unit_price, amount
-                          ORDER BY line_no) AS dup,
-       file_id < max(file_id) OVER (PARTITION BY ledger, doc_key) AS superseded
-FROM stage_lines;
+-- The staged lines that do not go into sales_lines, with why: an exact repeat
+-- of an earlier line of its document in the same file ('duplicate'), or a line
+-- of a document that a later staged file holds too ('superseded'). Equal lines
+-- have equal hashes, so only lines whose hash repeats within their file are
+-- compared column by column: the stage is hashed once, not sorted. $1 says
+-- whether more than one file was staged (else nothing can be superseded).
+CREATE OR REPLACE TEMP TABLE stage_drop AS
+WITH hashed AS (
+    SELECT file_id, line_no,
+           hash(ledger, doc_key, doc_date, customer_key, customer_code, customer_name, item_code,
+                item_name, category, quantity, unit_price, amount) AS h
+    FROM stage_lines
+),
+repeated AS (
+    SELECT file_id, h FROM hashed GROUP BY file_id, h HAVING count(*) > 1
+),
+candidates AS (
+    SELECT s.*
+    FROM stage_lines s
+    SEMI JOIN (SELECT file_id, line_no FROM hashed SEMI JOIN repeated USING (file_id, h)) c USING (file_id, line_no)
+),
+duplicates AS (
+    SELECT file_id, line_no
+    FROM (SELECT file_id, line_no,
+                 row_number() OVER (PARTITION BY file_id, ledger, doc_key, doc_date, customer_key, customer_code,
+                                    customer_name, item_code, item_name, category, quantity, unit_price, amount
+                                    ORDER BY line_no) AS dup
+          FROM candidates)
+    WHERE dup > 1
+),
+later AS (
+    SELECT ledger, doc_key, max(file_id) AS last_file
+    FROM stage_lines
+    WHERE $1
+    GROUP BY ledger, doc_key
+    HAVING min(file_id) < max(file_id)
+),
+superseded AS (
+    SELECT s.file_id, s.line_no
+    FROM stage_lines s JOIN later l USING (ledger, doc_key)
+    WHERE s.file_id < l.last_file
+)
+SELECT file_id, line_no, 'duplicate' AS why FROM duplicates
+UNION ALL
+SELECT file_id, line_no, 'superseded' FROM superseded ANTI JOIN duplicates USING (file_id, line_no);
 
 -- name: StageCounts
 -- Per file: duplicates, and lines superseded by a later file of this run.
 SELECT file_id,
-       count(*) FILTER (WHERE dup > 1)                     AS duplicates,
-       count(*) FILTER (WHERE dup = 1 AND superseded)      AS superseded
-FROM stage_marked
+       count(*) FILTER (WHERE why = 'duplicate')  AS duplicates,
+       count(*) FILTER (WHERE why = 'superseded') AS superseded
+FROM stage_drop
 GROUP BY file_id;
 
 -- name: ReplaceDocuments
 -- Lines already loaded whose documents the new files hold again go.
 DELETE FROM sales_lines s
-WHERE EXISTS (SELECT 1 FROM stage_marked t
+WHERE EXISTS (SELECT 1 FROM stage_lines t
               WHERE t.doc_no IS NOT NULL AND t.ledger = s.ledger AND t.doc_key = s.doc_key);
 
 -- name: InsertLines
@@ -65,9 +100,8 @@ INSERT INTO sales_lines
 SELECT file_id, line_no, ledger, doc_key, doc_no, doc_date, customer_key, customer_code,
        customer_name, item_code, item_name, category, quantity, unit_price,
        CAST(amount AS DECIMAL(18,2))
-FROM stage_marked
-WHERE dup = 1 AND NOT superseded
-ORDER BY file_id, line_no;
+FROM stage_lines s
+ANTI JOIN stage_drop d USING (file_id, line_no);
 
 -- name: RefreshCustomers
 -- Customers of the new lines, with the code and name of their latest line.
@@ -77,7 +111,7 @@ SELECT customer_key,
        arg_max(customer_name, doc_date) FILTER (WHERE customer_name IS NOT NULL),
        true
 FROM sales_lines
-WHERE customer_key IN (SELECT customer_key FROM stage_marked)
+WHERE customer_key IN (SELECT customer_key FROM stage_lines)
 GROUP BY customer_key
 ON CONFLICT (customer_key) DO UPDATE SET
     customer_code = coalesce(excluded.customer_code, customers.customer_code),

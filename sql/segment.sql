@@ -4,8 +4,11 @@
 -- name: Features
 -- Features per customer as of D ($1) over the window of $2 days (0 = all history).
 -- Lines dated after D are ignored, not deleted.
+-- lines is NOT MATERIALIZED: each use scans sales_lines with its own columns
+-- and filters, in parallel, instead of copying every line first (at 10M lines
+-- EXPLAIN ANALYZE gave 10 s materialized, 4 s not).
 CREATE OR REPLACE TEMP TABLE features AS
-WITH lines AS (
+WITH lines AS NOT MATERIALIZED (
     SELECT customer_key, ledger, doc_key, doc_date, amount, category,
            ($2 = 0 OR doc_date > $1::DATE - $2::INTEGER) AS in_window
     FROM sales_lines

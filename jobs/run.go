@@ -64,6 +64,8 @@ type RunResult struct {
 	Outputs   []string
 	Moved     map[string]string // inbox name -> where it went
 	Notes     []pipeline.Note   // warnings of the snapshot: collapsed cut points, manual lines not applied
+	// Categories describes the category file the run wrote.
+	Categories reports.Manifest
 }
 
 // Run is one unit of work: load the inbox, segment as of the date, write
@@ -169,6 +171,13 @@ func Run(ctx context.Context, cfg *pipeline.Config, opt RunOptions) (*RunResult,
 		res.Outputs = append(res.Outputs, p.Final)
 	}
 	pending = nil
+	// Only now does the ERP have the category file: the next delta is
+	// computed from what it says.
+	if err := store.Unit(context.WithoutCancel(ctx), func(ctx context.Context, c *sql.Conn) error {
+		return reports.PlaceCategories(ctx, c, res.Categories)
+	}); err != nil {
+		return res, fmt.Errorf("record categories.csv as in place: %w", err)
+	}
 	log.Info("move inbox files")
 	if err := moveInbox(cfg, res, inbox, start); err != nil {
 		return res, err
@@ -278,6 +287,7 @@ func writeOutputs(ctx context.Context, c *sql.Conn, cfg *pipeline.Config, res *R
 	for _, n := range res.Notes {
 		cats.Manifest.Warnings = append(cats.Manifest.Warnings, n.String())
 	}
+	res.Categories = cats.Manifest
 	manifest, err := cats.Manifest.JSON()
 	if err != nil {
 		return fail(fmt.Errorf("manifest: %w", err))

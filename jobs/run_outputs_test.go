@@ -123,7 +123,11 @@ func TestRunCategoriesDelta(t *testing.T) {
 		// C002's big order gives it the tag 大单 and a new segment; nobody else changes.
 		{"after a change only the changed customer", map[string]string{"sales2.csv": "单据日期,单据编号,客户编码,客户名称,价税合计\n2026-03-20,XS010,C002,\"=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\",20000\n"},
 			[]string{"C002"}},
-		{"after no change no customer", nil, nil},
+		// A rerun on the same inputs (after a crash, say) writes the same
+		// delta again: the ERP may not have read it yet.
+		{"a rerun on the same inputs repeats the delta", nil, []string{"C002"}},
+		// New inputs that change no category or tag: an empty delta.
+		{"after no change no customer", map[string]string{"sales3.csv": "单据日期,单据编号,客户编码,客户名称,价税合计\n2026-01-05,XS001,C001,华东贸易,6000\n"}, nil},
 	}
 	for _, s := range steps {
 		addInbox(t, cfg, s.files)

@@ -82,7 +82,11 @@ func Categories(ctx context.Context, q Querier, opt pipeline.CategoryOutput, asO
 	if err != nil {
 		return nil, err
 	}
-	rs, err := q.QueryContext(ctx, custsql.Query("CategoryRows"), asOf, opt.Mode == "delta")
+	again, err := sameAsPlaced(ctx, q, runID, asOf)
+	if err != nil {
+		return nil, err
+	}
+	rs, err := q.QueryContext(ctx, custsql.Query("CategoryRows"), asOf, opt.Mode == "delta", again)
 	if err != nil {
 		return nil, err
 	}
@@ -122,19 +126,63 @@ type Execer interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 }
 
-// RecordCategories remembers what f tells the ERP, for the next delta. Run
-// it in the transaction of the run that writes f, so that the state moves
-// only if the run commits.
+// RecordCategories remembers what f will tell the ERP, in the run's
+// transaction; it counts as told for the next delta only once the file is
+// in place and PlaceCategories has run.
 func RecordCategories(ctx context.Context, x Execer, f *CategoryFile) error {
 	m := f.Manifest
-	if _, err := x.ExecContext(ctx, custsql.Query("ClearCategoryState")); err != nil {
+	if _, err := x.ExecContext(ctx, custsql.Query("ClearPendingCategoryState")); err != nil {
 		return err
 	}
-	if _, err := x.ExecContext(ctx, custsql.Query("SaveCategoryState"), m.AsOf); err != nil {
+	if _, err := x.ExecContext(ctx, custsql.Query("SavePendingCategoryState"), m.AsOf); err != nil {
 		return err
 	}
 	_, err := x.ExecContext(ctx, custsql.Query("RecordCategoryExport"), m.RunID, m.AsOf, m.Preset, m.Mode, m.Encoding, m.Rows, m.SHA256)
 	return err
+}
+
+// PlaceCategories makes the state recorded with the category file m, now
+// in place, the ERP's state: the next delta holds the changes since this
+// file. Call it after the rename, in its own transaction. If it never runs
+// (the process is killed first), the next delta repeats this one's changes
+// rather than losing them. The state before is kept, so that a rerun on
+// the same inputs writes this same file again.
+func PlaceCategories(ctx context.Context, x interface {
+	Querier
+	Execer
+}, m Manifest) error {
+	again, err := sameAsPlaced(ctx, x, m.RunID, m.AsOf)
+	if err != nil {
+		return err
+	}
+	steps := []string{"ClearPrevCategoryState", "SavePrevCategoryState", "ClearCategoryState", "PlaceCategoryState", "ClearPendingCategoryState", "ClearPlaced"}
+	if again {
+		steps = steps[2:]
+	}
+	for _, q := range steps {
+		if _, err := x.ExecContext(ctx, custsql.Query(q)); err != nil {
+			return fmt.Errorf("%s: %w", q, err)
+		}
+	}
+	_, err = x.ExecContext(ctx, custsql.Query("SavePlaced"), m.RunID, m.AsOf)
+	return err
+}
+
+// sameAsPlaced says whether the category file in place was made from the
+// inputs of run runID as of asOf.
+func sameAsPlaced(ctx context.Context, q Querier, runID int64, asOf string) (bool, error) {
+	rows, err := q.QueryContext(ctx, custsql.Query("SameAsPlaced"), runID, asOf)
+	if err != nil {
+		return false, err
+	}
+	defer rows.Close()
+	var again bool
+	if rows.Next() {
+		if err := rows.Scan(&again); err != nil {
+			return false, err
+		}
+	}
+	return again, rows.Err()
 }
 
 // encodeCategories writes rows as CSV in the columns, delimiter, line end

@@ -4,7 +4,9 @@
 -- name: CategoryRows
 -- The customers of the snapshot of $1, for categories.csv, each after its
 -- key. With $2 (delta) true, only those whose ERP code or tags differ from
--- what the last category file told the ERP, or that it never told.
+-- what the last category file told the ERP, or that it never told; with $3
+-- true (the file in place was made from these same inputs) from what the
+-- ERP held before that file, so that the same inputs give the same file.
 SELECT s.customer_key,
        coalesce(customer_code, s.customer_key),
        coalesce(customer_name, ''),
@@ -31,7 +33,9 @@ SELECT s.customer_key,
        CASE WHEN manual THEN '1' ELSE '0' END,
        coalesce(rule_segment, segment_code)
 FROM snapshots s
-LEFT JOIN category_rows p ON p.customer_key = s.customer_key
+LEFT JOIN (SELECT * FROM category_rows WHERE NOT $3
+           UNION ALL
+           SELECT * FROM category_rows_prev WHERE $3) p ON p.customer_key = s.customer_key
 WHERE s.as_of = $1
   AND (NOT $2
        OR p.customer_key IS NULL
@@ -39,14 +43,36 @@ WHERE s.as_of = $1
        OR p.tags IS DISTINCT FROM s.tags)
 ORDER BY s.customer_key;
 
+-- name: ClearPendingCategoryState
+DELETE FROM category_rows_pending;
+
+-- name: SavePendingCategoryState
+-- Once a category file of the snapshot of $1 is in place, the ERP holds every
+-- customer's current code and tags, whether the file was full or a delta.
+INSERT INTO category_rows_pending
+SELECT customer_key, erp_code, tags FROM snapshots WHERE as_of = $1;
+
+-- name: SameAsPlaced
+-- Whether the category file in place was made from run $1's inputs as of $2.
+SELECT count(*) > 0 FROM category_placed WHERE run_id = $1 AND as_of = $2;
+
+-- name: ClearPrevCategoryState
+DELETE FROM category_rows_prev;
+
+-- name: SavePrevCategoryState
+INSERT INTO category_rows_prev SELECT * FROM category_rows;
+
+-- name: ClearPlaced
+DELETE FROM category_placed;
+
+-- name: SavePlaced
+INSERT INTO category_placed VALUES ($1, $2);
+
 -- name: ClearCategoryState
 DELETE FROM category_rows;
 
--- name: SaveCategoryState
--- After a category file of the snapshot of $1, the ERP holds every
--- customer's current code and tags, whether the file was full or a delta.
-INSERT INTO category_rows
-SELECT customer_key, erp_code, tags FROM snapshots WHERE as_of = $1;
+-- name: PlaceCategoryState
+INSERT INTO category_rows SELECT * FROM category_rows_pending;
 
 -- name: RecordCategoryExport
 INSERT OR REPLACE INTO category_exports (run_id, as_of, preset, mode, encoding, rows, sha256)

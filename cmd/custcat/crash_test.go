@@ -33,7 +33,7 @@ func TestCrashConsistency(t *testing.T) {
 	bin := buildCustcat(t)
 	inbox := crashInbox(t)
 
-	ref := newCrashDir(t, inbox)
+	ref := newCrashDir(t, inbox, "")
 	began := time.Now()
 	refCode, refOut, refErr := ref.run(bin)
 	full := time.Since(began)
@@ -61,7 +61,7 @@ func TestCrashConsistency(t *testing.T) {
 	}
 	killed, committed := 0, 0
 	for _, p := range points {
-		d := newCrashDir(t, inbox)
+		d := newCrashDir(t, inbox, "")
 		if !d.runAndKill(t, bin, p) {
 			t.Logf("%s: the run ended before the kill", p.name)
 		} else {
@@ -84,7 +84,7 @@ func TestCrashConsistency(t *testing.T) {
 
 	// Kills at time offsets, each in the rerun of the run killed before:
 	// a chain of crashes, then a rerun that finishes.
-	d := newCrashDir(t, inbox)
+	d := newCrashDir(t, inbox, "")
 	chain := 0
 	for i := 1; i <= 6; i++ {
 		if d.runAndKill(t, bin, killPoint{after: full * time.Duration(i) / 7}) {
@@ -118,6 +118,38 @@ var loadedAny = regexp.MustCompile(`(?m)^\s*\S+\.csv\s+loaded\s`)
 func buildCustcat(t *testing.T) string {
 	t.Helper()
 	return os.Args[0]
+}
+
+// With category files in delta mode, the ERP's state moves only once the
+// file is in place: a run killed after its commit but before that must
+// leave the next delta holding the same changes, so that the rerun writes
+// the file the killed run never delivered, byte for byte.
+func TestCrashConsistencyDelta(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the binary many times")
+	}
+	bin := buildCustcat(t)
+	inbox := crashInbox(t)
+	const delta = "outputs: {categories: {mode: delta}}\n"
+	ref := newCrashDir(t, inbox, delta)
+	if code, out, errOut := ref.run(bin); code != exitFailed {
+		t.Fatalf("reference run: exit %d\n%s%s", code, out, errOut)
+	}
+	want := ref.state(t)
+	for _, p := range []killPoint{
+		{name: "log put outputs in place", log: `msg="put outputs in place"`},
+		{name: "categories.csv in place", file: exists("out", "categories.csv")},
+		{name: "log move inbox files", log: `msg="move inbox files"`},
+	} {
+		d := newCrashDir(t, inbox, delta)
+		if !d.runAndKill(t, bin, p) {
+			t.Logf("%s: the run ended before the kill", p.name)
+		}
+		d.run(bin)
+		if diff := want.diff(d.state(t)); diff != "" {
+			t.Errorf("%s: after the rerun:\n%s", p.name, diff)
+		}
+	}
 }
 
 // crashInbox generates the exports of the crash test: four of 20,000
@@ -175,14 +207,14 @@ type inboxFile struct{ name, text string }
 // crashDir is one folder that custcat runs in: config, inbox, outputs.
 type crashDir struct{ dir string }
 
-func newCrashDir(t *testing.T, files []inboxFile) crashDir {
+func newCrashDir(t *testing.T, files []inboxFile, config string) crashDir {
 	t.Helper()
 	d := crashDir{t.TempDir()}
 	inbox := filepath.Join(d.dir, "inbox")
 	if err := os.MkdirAll(inbox, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(d.dir, "custcat.yaml"), []byte("store: {threads: 2}\n"), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(d.dir, "custcat.yaml"), []byte("store: {threads: 2}\n"+config), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	old := time.Now().Add(-time.Hour)

@@ -129,7 +129,7 @@ func planFast(ctx context.Context, path string, src Source) (*fastPlan, error) {
 // loadFast loads the body of the export through read_csv and SQL. It
 // returns false, having staged and rejected nothing, when read_csv did not
 // return one row per line: the file is then for the Go parser.
-func loadFast(ctx context.Context, c *sql.Conn, plan *fastPlan, fl *fileLoader) (loaded bool, err error) {
+func loadFast(ctx context.Context, c *sql.Conn, plan *fastPlan, fl *fileLoader) (bool, error) {
 	p := &plan.parser
 	trim := "FastTrimPlain"
 	if plan.spaces {
@@ -143,12 +143,7 @@ func loadFast(ctx context.Context, c *sql.Conn, plan *fastPlan, fl *fileLoader) 
 		p.cols[fDocNo] >= 0, p.cols[fCustomerCode] >= 0); err != nil {
 		return false, fmt.Errorf("read lines: %w", err)
 	}
-	// fast_lines is a table of the database: it must not outlive this file.
-	defer func() {
-		if _, dropErr := c.ExecContext(context.WithoutCancel(ctx), custsql.Query("FastDrop")); dropErr != nil && err == nil {
-			loaded, err = false, fmt.Errorf("drop fast_lines: %w", dropErr)
-		}
-	}()
+	defer c.ExecContext(context.WithoutCancel(ctx), custsql.Query("FastDrop"))
 	var rows, records int
 	if err := c.QueryRowContext(ctx, custsql.Query("FastCount")).Scan(&rows, &records); err != nil {
 		return false, err

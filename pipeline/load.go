@@ -121,9 +121,6 @@ func Load(ctx context.Context, c *sql.Conn, cfg *Config, runID int64, inbox []In
 	if err := merge(ctx, c, res, runID, now); err != nil {
 		return nil, err
 	}
-	if _, err := c.ExecContext(ctx, custsql.Query("DropStage")); err != nil {
-		return nil, fmt.Errorf("drop stage: %w", err)
-	}
 	return res, nil
 }
 

@@ -1,23 +1,13 @@
--- Loading: parsed lines arrive in the table stage_lines, one file after
+-- Loading: parsed lines arrive in the temp table stage_lines, one file after
 -- another; MergeStage moves them into sales_lines once all files are read.
 
 -- name: CreateStage
--- stage_lines is a table of the database, not a TEMP table, though it lives
--- only inside the run's transaction (DropStage drops it before the commit, a
--- rollback takes it away): DuckDB writes the row groups of a large insert
--- into a database table to the file as they fill, compressed, while a TEMP
--- table stays in memory uncompressed and spills to the temp folder once it
--- passes memory_limit (10M lines take over 1 GB there).
-CREATE OR REPLACE TABLE stage_lines AS
+CREATE OR REPLACE TEMP TABLE stage_lines AS
 SELECT file_id, line_no, ledger, doc_key, doc_no, doc_date, customer_key, customer_code,
        customer_name, item_code, item_name, category, quantity, unit_price,
        CAST(amount AS DOUBLE) AS amount
 FROM sales_lines
 LIMIT 0;
-
--- name: DropStage
--- Run before the commit: the stage must not stay in the database.
-DROP TABLE IF EXISTS stage_lines;
 
 -- name: DropStagedFile
 DELETE FROM stage_lines WHERE file_id = $1;

@@ -33,9 +33,7 @@ CREATE OR REPLACE TEMP MACRO go_trim(s, spaces) AS trim(s);
 -- marker (a byte the file does not hold), $5 the characters Go's TrimSpace
 -- trims, $6 whether the export has document numbers, $7 whether it has
 -- customer codes (else names).
--- Like stage_lines (sql/ingest.sql, CreateStage), fast_lines is a table of the
--- database that lives only inside the run's transaction: FastDrop drops it.
-CREATE OR REPLACE TABLE fast_lines AS
+CREATE OR REPLACE TEMP TABLE fast_lines AS
 WITH cells AS (
     /*cells*/
 ),

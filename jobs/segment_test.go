@@ -191,10 +191,12 @@ func TestOneCustomerCollapsedCuts(t *testing.T) {
 	if diff := cmp.Diff(want, noteLines(res)); diff != "" {
 		t.Errorf("notes (-want +got):\n%s", diff)
 	}
-	for out, want := range map[string]string{"report.html": "88.0 / 88.0 / 88.0 / 88.0", "manifest.json": "88.0, 88.0, 88.0, 88.0"} {
+	// The report's warning (not only its table of cut points) and the manifest's.
+	for out, want := range map[string]string{"report.html": "的切点有重合 (88.0 / 88.0 / 88.0 / 88.0)",
+		"manifest.json": "cut points of monetary collapsed (many customers share a value): [88.0, 88.0, 88.0, 88.0]"} {
 		b, err := os.ReadFile(filepath.Join(cfg.Path(cfg.Out), out))
 		if err != nil || !strings.Contains(string(b), want) {
-			t.Errorf("%s does not warn of the collapsed monetary cut points %s (%v)", out, want, err)
+			t.Errorf("%s does not warn of the collapsed monetary cut points: %q (%v)", out, want, err)
 		}
 	}
 }

@@ -109,13 +109,15 @@ func ReadManual(cfg *Config) ([]ManualEntry, []string, error) {
 			}
 			e.Expires = DateString(days)
 		}
-		if e.Tag != "" {
-			key := [2]string{e.Customer, e.Tag}
-			if seen[key] {
-				e.Tag = ""
+		// A tag given twice for a customer is kept once.
+		key := [2]string{e.Customer, e.Tag}
+		if e.Tag != "" && seen[key] {
+			if e.Segment == "" {
+				continue
 			}
-			seen[key] = true
+			e.Tag = ""
 		}
+		seen[key] = true
 		entries = append(entries, e)
 	}
 	return entries, problems, nil

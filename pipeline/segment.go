@@ -27,6 +27,10 @@ func Segment(ctx context.Context, c *sql.Conn, cfg *Config, asOf string, runID i
 	if err := applyRules(ctx, c, cfg); err != nil {
 		return err
 	}
+	// The snapshot's warnings are replaced with it; the manual file's come first.
+	if _, err := c.ExecContext(ctx, custsql.Query("DeleteNotes"), asOf); err != nil {
+		return err
+	}
 	if err := applyManual(ctx, c, cfg, asOf); err != nil {
 		return err
 	}
@@ -58,9 +62,6 @@ func applyManual(ctx context.Context, c *sql.Conn, cfg *Config, asOf string) err
 		return err
 	}
 	if _, err := c.ExecContext(ctx, custsql.Query("ManualEntries")); err != nil {
-		return err
-	}
-	if _, err := c.ExecContext(ctx, custsql.Query("DeleteNotes"), asOf); err != nil {
 		return err
 	}
 	for _, e := range entries {

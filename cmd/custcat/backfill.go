@@ -43,8 +43,7 @@ func backfillCmd(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	var rules *jobs.RulesError
 	switch {
 	case errors.As(err, &rules):
-		fmt.Fprintf(stderr, "custcat: config %s: %d bad rule(s):\n%s\n", *configPath, len(rules.Problems), indent(joinLines(rules.Problems)))
-		return exitConfig
+		return badRules(stderr, *configPath, rules.Problems)
 	case err != nil && errors.Is(err, pipeline.ErrLocked):
 		return storeError(err, stderr)
 	case err != nil:

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strings"
 	"time"
 
 	"custcat/jobs"
@@ -21,14 +22,8 @@ func checkCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if cfg == nil {
 		return code
 	}
-	problems, err := pipeline.CheckRules(ctx, cfg)
-	if err != nil {
-		fmt.Fprintf(stderr, "custcat: check rules: %v\n", err)
-		return exitFailed
-	}
-	if len(problems) > 0 {
-		fmt.Fprintf(stderr, "custcat: config %s: %d bad rule(s):\n%s\n", *configPath, len(problems), indent(joinLines(problems)))
-		return exitConfig
+	if code := checkRulesOf(ctx, cfg, *configPath, stderr); code >= 0 {
+		return code
 	}
 	fmt.Fprintf(stdout, "config %s is valid: %d segments, %d tags, scoring %s, window %d days\n",
 		*configPath, len(cfg.Segments), len(cfg.Tags), cfg.Scoring.Method, cfg.WindowDays)
@@ -105,7 +100,7 @@ func checkManual(cfg *pipeline.Config, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "manual file %s: %d line(s) in force today, %d expired\n", cfg.Manual, active, len(entries)-active)
 	if len(problems) > 0 {
-		fmt.Fprintf(stderr, "custcat: manual file %s: %d line(s) a run would skip:\n%s\n", cfg.Manual, len(problems), indent(joinLines(problems)))
+		fmt.Fprintf(stderr, "custcat: manual file %s: %d line(s) a run would skip:\n%s\n", cfg.Manual, len(problems), indent(strings.Join(problems, "\n")))
 		return exitConfig
 	}
 	return -1

@@ -124,10 +124,16 @@ func checkRulesOf(ctx context.Context, cfg *pipeline.Config, path string, stderr
 		return exitFailed
 	}
 	if len(problems) > 0 {
-		fmt.Fprintf(stderr, "custcat: config %s: %d bad rule(s):\n%s\n", path, len(problems), indent(strings.Join(problems, "\n")))
-		return exitConfig
+		return badRules(stderr, path, problems)
 	}
 	return -1
+}
+
+// badRules prints the rules a config's check refused, each naming its
+// rule, and returns the exit code of a bad config.
+func badRules(stderr io.Writer, path string, problems []string) int {
+	fmt.Fprintf(stderr, "custcat: config %s: %d bad rule(s):\n%s\n", path, len(problems), indent(strings.Join(problems, "\n")))
+	return exitConfig
 }
 
 // storeError prints a failure to open the database and returns its exit code.

@@ -43,8 +43,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	switch {
 	case errors.As(err, &rules):
-		fmt.Fprintf(stderr, "custcat: config %s: %d bad rule(s):\n%s\n", *configPath, len(rules.Problems), indent(joinLines(rules.Problems)))
-		return exitConfig
+		return badRules(stderr, *configPath, rules.Problems)
 	case err == nil:
 		return exitOK
 	case errors.Is(err, jobs.ErrFilesFailed):
@@ -57,14 +56,6 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "custcat: run failed, the database is unchanged: %v\n", err)
 		return exitFailed
 	}
-}
-
-func joinLines(lines []string) string {
-	out := ""
-	for _, l := range lines {
-		out += l + "\n"
-	}
-	return out
 }
 
 // printSummary writes the run summary: files, line counts that add up,

@@ -14,6 +14,8 @@ import (
 	"strings"
 
 	"github.com/duckdb/duckdb-go/v2"
+
+	custsql "custcat/sql"
 )
 
 // headerSearchRows is how far below the top a header row may stand.
@@ -116,6 +118,7 @@ func loadFile(ctx context.Context, conn *sql.Conn, res *FileResult, src Source, 
 	defer rejects.Close()
 
 	loaded := false
+	var fast *fastPlan // the plan of a file the fast path read
 	if stage != nil {
 		plan, err := planFast(ctx, res.Path, src)
 		if err != nil {
@@ -123,9 +126,13 @@ func loadFile(ctx context.Context, conn *sql.Conn, res *FileResult, src Source, 
 		}
 		if plan != nil {
 			defer plan.Close()
+			defer conn.ExecContext(context.WithoutCancel(ctx), custsql.Query("FastDrop"))
 			fl := &fileLoader{res: res, p: plan.parser, sink: sink, rejects: rejects}
 			if loaded, err = loadFast(ctx, conn, plan, fl); err != nil {
 				return err
+			}
+			if loaded {
+				fast = plan
 			}
 			if loaded {
 				res.Format = plan.format
@@ -151,6 +158,11 @@ func loadFile(ctx context.Context, conn *sql.Conn, res *FileResult, src Source, 
 	}
 	if err := sink.flush(); err != nil {
 		return err
+	}
+	if fast != nil {
+		if err := insertFast(ctx, conn, fast, res); err != nil {
+			return err
+		}
 	}
 	res.Status = "loaded"
 	return nil

@@ -11,6 +11,8 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -21,18 +23,19 @@ import (
 )
 
 // The fast path: Go reads the head of a delimited export as before
-// (encoding, delimiter, header row, column map), then DuckDB's read_csv
-// reads and parses the body in parallel (sql/ingest_fast.sql), and the Go
-// parser takes only the runs of lines the SQL cannot settle. It takes a
-// file only when both read it the same way: UTF-8 (GBK and GB18030 are
-// decoded to a UTF-8 temp file first, in parallel), no quote character,
-// one line end throughout, no blank line inside, no NUL, no byte order
-// mark or replacement character inside. Any other file, or one where
-// read_csv returns other rows than the lines counted here, is read by the
-// Go parser alone.
+// (encoding, delimiter, header row, column map), then reads the whole file
+// once to check it and to write its body for read_csv (segmentWriter), and
+// DuckDB's read_csv reads and parses that body in parallel, settling the
+// lines straight into sales_lines (sql/ingest_fast.sql); the Go parser
+// takes only the runs of lines the SQL cannot settle. It takes a file only
+// when both read it the same way: UTF-8, GBK or GB18030 (decoded in
+// parallel), no quote character, one line end throughout, no blank line
+// inside, no NUL, no byte order mark or replacement character inside. Any
+// other file, or one where read_csv returns other rows than the lines
+// counted here, is read by the Go parser alone.
 
 // fastNull is the byte read_csv reads as NULL: one a plain file does not hold,
-// so that an empty cell stays ” and only the cells a short line lacks are NULL.
+// so that an empty cell stays empty and only the cells a short line lacks are NULL.
 const fastNull = "\x01"
 
 // fastSpareColumns is how many fields past the header's a line may have
@@ -41,19 +44,21 @@ const fastSpareColumns = 4
 
 // fastPlan is how the fast path reads one export.
 type fastPlan struct {
-	text   string // the UTF-8 file read_csv reads: the export, or its decoded copy
-	temp   bool   // text is a temp file to remove
+	path   string // the export
+	gb     bool   // the export is GBK or GB18030
+	body   string // the temp file of the body that read_csv reads (segmentWriter)
 	format string // as FileResult.Format
 	delim  byte
 	parser lineParser
-	lines  int  // physical lines in the file
-	rows   int  // the lines below the header that read_csv returns
-	spaces bool // the text holds a space character other than ' '
+	lines  int   // physical lines in the file
+	rows   int   // the lines below the header that read_csv returns
+	heads  []int // the head lines, in order (segmentWriter)
+	spaces bool  // the text holds a space character other than ' '
 }
 
 func (f *fastPlan) Close() {
-	if f.temp {
-		os.Remove(f.text)
+	if f.body != "" {
+		os.Remove(f.body)
 	}
 }
 
@@ -87,50 +92,67 @@ func planFast(ctx context.Context, path string, src Source) (*fastPlan, error) {
 	if delim == ' ' || len(head) == 0 || p.findHeader(head) != nil || p.headerAt < 0 {
 		return nil, nil
 	}
-	plan := &fastPlan{text: path, delim: delim, parser: p, format: fmt.Sprintf("%s header@%d", format, p.headerLine)}
+	plan := &fastPlan{path: path, delim: delim, parser: p, format: fmt.Sprintf("%s header@%d", format, p.headerLine)}
+	out, err := os.CreateTemp("", "custcat-body-*.csv")
+	if err != nil {
+		return nil, fmt.Errorf("temp file for the body: %w", err)
+	}
+	plan.body = out.Name()
+	fail := func(err error) (*fastPlan, error) {
+		out.Close()
+		plan.Close()
+		if errors.Is(err, errNotPlain) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	// The check and the body writer each take one core.
 	var check plainCheck
+	seg := newSegmentWriter(out, &p, delim)
+	async := newAsyncWriter(seg)
+	w := io.MultiWriter(&check, async)
 	switch enc {
 	case "utf-8", "utf-8-bom":
-		f, err := os.Open(path)
-		if err != nil {
-			return nil, err
-		}
-		_, err = io.CopyBuffer(&check, f, make([]byte, 4<<20))
-		f.Close()
-		if errors.Is(err, errNotPlain) {
-			return nil, nil
-		}
-		if err != nil {
-			return nil, err
-		}
+		err = readBlocks(path, w)
 	case "gbk", "gb18030":
-		text, err := decodeGB18030(ctx, path, &check)
-		if errors.Is(err, errNotPlain) {
-			return nil, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-		plan.text, plan.temp = text, true
+		err = decodeGB18030(ctx, path, w)
+		plan.gb = true
 	default:
-		return nil, nil
+		err = errNotPlain
+	}
+	if err := async.Close(); err != nil {
+		return fail(err)
+	}
+	if err != nil {
+		return fail(err)
+	}
+	if err := seg.Close(); err != nil {
+		return fail(err)
+	}
+	if err := out.Close(); err != nil {
+		return fail(err)
 	}
 	lines, trailing, ok := check.result()
 	if !ok {
-		plan.Close()
-		return nil, nil
+		return fail(errNotPlain)
 	}
 	plan.spaces = check.spaces(delim)
 	plan.lines = lines
 	plan.rows = lines - p.headerLine - trailing
+	plan.heads = seg.heads
+	if seg.rows != plan.rows {
+		return fail(errNotPlain) // cannot happen: the check and the writer count alike
+	}
 	return plan, nil
 }
 
-// loadFast loads the body of the export through read_csv and SQL. It
-// returns false, having staged and rejected nothing, when read_csv did not
-// return one row per line: the file is then for the Go parser.
+// loadFast reads the body of the export through read_csv and SQL and
+// gives the lines the SQL cannot settle, and those whose values repeat in
+// the file, to the Go parser; insertFast then loads the others. It returns
+// false, having staged and rejected nothing, when read_csv did not return
+// one row per line: the file is then for the Go parser. The caller drops
+// the temp tables (FastDrop).
 func loadFast(ctx context.Context, c *sql.Conn, plan *fastPlan, fl *fileLoader) (bool, error) {
-	p := &plan.parser
 	trim := "FastTrimPlain"
 	if plan.spaces {
 		trim = "FastTrim"
@@ -138,12 +160,9 @@ func loadFast(ctx context.Context, c *sql.Conn, plan *fastPlan, fl *fileLoader) 
 	if _, err := c.ExecContext(ctx, custsql.Query(trim)); err != nil {
 		return false, err
 	}
-	stmt := strings.Replace(custsql.Query("FastLines"), "/*cells*/", fastCells(p, plan.delim), 1)
-	if _, err := c.ExecContext(ctx, stmt, plan.text, string(plan.delim), p.headerLine, fastNull, trimSet,
-		p.cols[fDocNo] >= 0, p.cols[fCustomerCode] >= 0); err != nil {
+	if _, err := c.ExecContext(ctx, plan.statement("FastScan"), plan.args(fl.res)...); err != nil {
 		return false, fmt.Errorf("read lines: %w", err)
 	}
-	defer c.ExecContext(context.WithoutCancel(ctx), custsql.Query("FastDrop"))
 	var rows, records int
 	if err := c.QueryRowContext(ctx, custsql.Query("FastCount")).Scan(&rows, &records); err != nil {
 		return false, err
@@ -154,83 +173,348 @@ func loadFast(ctx context.Context, c *sql.Conn, plan *fastPlan, fl *fileLoader) 
 	if _, err := c.ExecContext(ctx, custsql.Query("FastSlowSegments")); err != nil {
 		return false, fmt.Errorf("find slow segments: %w", err)
 	}
-	first := p.headerLine + 1 // the line of row 0
-	if _, err := c.ExecContext(ctx, custsql.Query("FastStage"), fl.res.FileID, fl.res.Ledger, first); err != nil {
-		return false, fmt.Errorf("stage lines: %w", err)
-	}
-	slow, err := slowLines(ctx, c, first)
+	given, err := parseSegments(ctx, c, plan, fl, "FastSlowList")
 	if err != nil {
 		return false, err
 	}
-	fl.res.Read = int64(records - len(slow))
-	if len(slow) > 0 {
-		if err := parseSlowLines(ctx, plan, fl, slow); err != nil {
-			return false, err
-		}
+	// The lines just parsed are staged now, so that FastRepeats sees them.
+	if err := fl.sink.flush(); err != nil {
+		return false, err
 	}
+	if _, err := c.ExecContext(ctx, custsql.Query("FastRepeats"), fl.res.FileID); err != nil {
+		return false, fmt.Errorf("find repeated lines: %w", err)
+	}
+	more, err := parseSegments(ctx, c, plan, fl, "FastRepeatList")
+	if err != nil {
+		return false, err
+	}
+	if _, err := c.ExecContext(ctx, custsql.Query("FastRepeatSlow")); err != nil {
+		return false, err
+	}
+	fl.res.Read += int64(records - given - more)
 	return true, nil
 }
 
-// slowLine is a line for the Go parser and the segment it belongs to.
-type slowLine struct {
-	line, seg int
+// insertFast loads the lines loadFast settled into sales_lines, once the
+// file is known to load.
+func insertFast(ctx context.Context, c *sql.Conn, plan *fastPlan, res *FileResult) error {
+	args := plan.args(res)
+	args = append(args[:4], res.FileID, res.Ledger) // FastValues has no use for $5 and $6
+	if _, err := c.ExecContext(ctx, plan.statement("FastInsert"), args...); err != nil {
+		return fmt.Errorf("load lines: %w", err)
+	}
+	return nil
 }
 
-func slowLines(ctx context.Context, c *sql.Conn, first int) ([]slowLine, error) {
-	rows, err := c.QueryContext(ctx, custsql.Query("FastSlowLines"), first)
+// statement returns a statement of sql/ingest_fast.sql over the settled
+// lines of the plan's file.
+func (f *fastPlan) statement(name string) string {
+	body := "FastSettled"
+	if name == "FastInsert" {
+		body = "FastValues"
+	}
+	settled := strings.Replace(custsql.Query(body), "/*cells*/", fastCells(&f.parser, f.delim), 1)
+	return strings.Replace(custsql.Query(name), "/*settled*/", settled, 1)
+}
+
+// args are the parameters of FastScan and FastInsert.
+func (f *fastPlan) args(res *FileResult) []any {
+	p := &f.parser
+	return []any{f.body, string(f.delim), fastNull, trimSet, p.cols[fDocNo] >= 0, p.cols[fCustomerCode] >= 0,
+		res.FileID, res.Ledger}
+}
+
+// parseSegments gives the segments that query lists to the Go parser and
+// returns how many lines it gave.
+func parseSegments(ctx context.Context, c *sql.Conn, plan *fastPlan, fl *fileLoader, query string) (int, error) {
+	slow, err := slowSegments(ctx, c, query)
 	if err != nil {
-		return nil, fmt.Errorf("slow lines: %w", err)
+		return 0, err
+	}
+	return parseSlowLines(ctx, plan, fl, slow)
+}
+
+// slowSegment is a segment for the Go parser: its head (-1 for the lines
+// above the first head), and whether the head is an anchor.
+type slowSegment struct {
+	head   int
+	anchor bool
+}
+
+func slowSegments(ctx context.Context, c *sql.Conn, query string) ([]slowSegment, error) {
+	rows, err := c.QueryContext(ctx, custsql.Query(query))
+	if err != nil {
+		return nil, fmt.Errorf("slow segments: %w", err)
 	}
 	defer rows.Close()
-	var out []slowLine
+	var out []slowSegment
 	for rows.Next() {
-		var s slowLine
-		if err := rows.Scan(&s.line, &s.seg); err != nil {
+		var s slowSegment
+		var bad bool
+		if err := rows.Scan(&s.head, &bad); err != nil {
 			return nil, err
 		}
+		s.anchor = !bad && s.head >= 0
 		out = append(out, s)
 	}
 	return out, rows.Err()
 }
 
-// parseSlowLines reads the lines of the slow segments from the text and
-// gives them to the Go parser in order; each segment starts without a
-// line above (it begins at an anchor, a line that loads whatever is above
-// it, or at the top of the body).
-func parseSlowLines(ctx context.Context, plan *fastPlan, fl *fileLoader, slow []slowLine) error {
-	f, err := os.Open(plan.text)
+// parseSlowLines reads the lines of the slow segments from the export and
+// gives them to the Go parser in order, and returns how many it gave. The
+// parser starts afresh where the lines it is given do not follow on from
+// the last ones, and at an anchor (a line that loads whatever is above
+// it), as the segments of the SQL did before the file was cut in heads.
+func parseSlowLines(ctx context.Context, plan *fastPlan, fl *fileLoader, slow []slowSegment) (int, error) {
+	if len(slow) == 0 {
+		return 0, nil
+	}
+	f, err := os.Open(plan.path)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	defer f.Close()
 	sc := bufio.NewScanner(bufio.NewReaderSize(f, 1<<20))
 	sc.Buffer(make([]byte, 0, 1<<20), maxLineBytes)
 	sc.Split(splitLines)
-	n, seg := 0, -2
+	first, last := plan.parser.headerLine+1, plan.parser.headerLine+plan.rows
+	n, prev, given := 0, -1, 0
 	for _, s := range slow {
-		for n < s.line && sc.Scan() {
-			n++
+		// A segment runs from its head (or the top of the body) to the
+		// line above the next head (or the end).
+		from, to := max(s.head, first), last
+		if i, _ := slices.BinarySearch(plan.heads, max(s.head+1, first)); i < len(plan.heads) {
+			to = plan.heads[i] - 1
 		}
-		if n != s.line {
-			if err := sc.Err(); err != nil {
-				return err
+		for line := from; line <= to; line++ {
+			for n < line && sc.Scan() {
+				n++
 			}
-			return fmt.Errorf("line %d: the file ended at line %d", s.line, n)
+			if n != line {
+				if err := sc.Err(); err != nil {
+					return given, err
+				}
+				return given, fmt.Errorf("line %d: the file ended at line %d", line, n)
+			}
+			if err := ctx.Err(); err != nil {
+				return given, err
+			}
+			raw := sc.Bytes()
+			if plan.gb {
+				if raw, err = simplifiedchinese.GB18030.NewDecoder().Bytes(raw); err != nil {
+					return given, err
+				}
+			}
+			if sqlBlank(raw, plan.delim) {
+				prev = line
+				continue // not a record, as in the SQL
+			}
+			if line != prev+1 || line == s.head && s.anchor {
+				fl.p.reset()
+			}
+			prev = line
+			text := string(raw)
+			rec := record{Line: line, Raw: text, Cells: splitFields(text, plan.delim)}
+			if err := fl.handle(rec); err != nil {
+				return given, err
+			}
+			given++
 		}
-		if err := ctx.Err(); err != nil {
-			return err
+	}
+	return given, nil
+}
+
+// sqlBlank says whether a line is blank as the SQL reads it: nothing but
+// spaces, in one field or, with a tab delimiter, in any number.
+func sqlBlank(line []byte, delim byte) bool {
+	return len(bytes.TrimSpace(line)) == 0 && (delim == '\t' || bytes.IndexByte(line, delim) < 0)
+}
+
+// segmentWriter writes the body of an export (the lines below the header,
+// without the empty lines at the end) for read_csv, each line with four
+// leading fields: its line number, its head (the last line at or above it
+// whose document cells are not all blank; -1 above the first), the head
+// before that, and 1 for a continuation line, one whose document cells are
+// all blank, which it fills with the raw cells of the head. An export
+// without document numbers has no continuation lines: each record is a
+// head. See sql/ingest_fast.sql.
+type segmentWriter struct {
+	w       *bufio.Writer
+	delim   byte
+	skip    int   // the lines above the body
+	doc     []int // the cells of the date, document number, customer code and name
+	hasDoc  bool
+	line    int    // the lines begun
+	rows    int    // the lines written
+	empty   int    // empty lines held back: written only when text follows
+	partial []byte // the start of a line the last write cut
+	head    int
+	prev    int
+	cells   [][]byte // the document cells of the head
+	ends    []int    // the ends of the first cells of the line (split)
+	heads   []int
+	buf     []byte
+}
+
+func newSegmentWriter(w io.Writer, p *lineParser, delim byte) *segmentWriter {
+	s := &segmentWriter{w: bufio.NewWriterSize(w, 1<<20), delim: delim, skip: p.headerLine,
+		hasDoc: p.cols[fDocNo] >= 0, head: -1, prev: -1}
+	for _, f := range []int{fDate, fDocNo, fCustomerCode, fCustomerName} {
+		if i := p.cols[f]; i >= 0 {
+			s.doc = append(s.doc, i)
 		}
-		if s.seg != seg {
-			seg = s.seg
-			fl.p.reset()
+	}
+	s.cells = make([][]byte, len(s.doc))
+	if len(s.doc) > 0 {
+		s.ends = make([]int, slices.Max(s.doc)+1)
+	}
+	return s
+}
+
+func (s *segmentWriter) Write(b []byte) (int, error) {
+	n := len(b)
+	if len(s.partial) > 0 {
+		i := bytes.IndexByte(b, '\n')
+		if i < 0 {
+			s.partial = append(s.partial, b...)
+			return n, nil
 		}
-		text := sc.Text()
-		rec := record{Line: n, Raw: text, Cells: splitFields(text, plan.delim)}
-		if err := fl.handle(rec); err != nil {
+		s.partial = append(s.partial, b[:i]...)
+		if err := s.lineDone(s.partial); err != nil {
+			return 0, err
+		}
+		s.partial = s.partial[:0]
+		b = b[i+1:]
+	}
+	for {
+		i := bytes.IndexByte(b, '\n')
+		if i < 0 {
+			s.partial = append(s.partial, b...)
+			return n, nil
+		}
+		if err := s.lineDone(b[:i]); err != nil {
+			return 0, err
+		}
+		b = b[i+1:]
+	}
+}
+
+// Close writes the last line, if it has no line end, and flushes.
+func (s *segmentWriter) Close() error {
+	if len(s.partial) > 0 {
+		if err := s.lineDone(s.partial); err != nil {
 			return err
 		}
 	}
-	return nil
+	return s.w.Flush()
+}
+
+func (s *segmentWriter) lineDone(line []byte) error {
+	s.line++
+	if s.line <= s.skip {
+		return nil
+	}
+	line = bytes.TrimSuffix(line, []byte{'\r'})
+	if len(line) == 0 {
+		s.empty++ // an empty line: the end of the file, or not a plain file
+		return nil
+	}
+	if s.empty > 0 {
+		return errNotPlain // an empty line with text below it
+	}
+	cont := false
+	if !sqlBlank(line, s.delim) {
+		s.split(line)
+		cont = s.hasDoc && s.blankDoc(line)
+		if !cont {
+			s.heads = append(s.heads, s.line)
+			s.prev, s.head = s.head, s.line
+			for k, i := range s.doc {
+				s.cells[k] = append(s.cells[k][:0], s.cell(line, i)...)
+			}
+		}
+	}
+	b := strconv.AppendInt(s.buf[:0], int64(s.line), 10)
+	b = append(b, s.delim)
+	b = strconv.AppendInt(b, int64(s.head), 10)
+	b = append(b, s.delim)
+	b = strconv.AppendInt(b, int64(s.prev), 10)
+	b = append(b, s.delim)
+	if cont {
+		b = append(b, '1', s.delim)
+		b = s.fill(b, line)
+	} else {
+		b = append(b, '0', s.delim)
+		b = append(b, line...)
+	}
+	b = append(b, '\n')
+	s.buf = b
+	s.rows++
+	_, err := s.w.Write(b)
+	return err
+}
+
+// split finds the first cells of a line, up to the last document cell:
+// s.ends[i] is the offset after cell i, or -1 when the line has fewer.
+func (s *segmentWriter) split(line []byte) {
+	at := 0
+	for i := range s.ends {
+		if at < 0 {
+			s.ends[i] = -1
+			continue
+		}
+		j := bytes.IndexByte(line[at:], s.delim)
+		if j < 0 {
+			s.ends[i] = len(line)
+			at = -1
+			continue
+		}
+		s.ends[i] = at + j
+		at += j + 1
+	}
+}
+
+// cell returns cell i of the line split last (nil when it has fewer).
+func (s *segmentWriter) cell(line []byte, i int) []byte {
+	if s.ends[i] < 0 {
+		return nil
+	}
+	start := 0
+	if i > 0 {
+		start = s.ends[i-1] + 1
+	}
+	return line[start:s.ends[i]]
+}
+
+// blankDoc says whether the document cells of the line split last are all blank.
+func (s *segmentWriter) blankDoc(line []byte) bool {
+	for _, i := range s.doc {
+		if len(bytes.TrimSpace(s.cell(line, i))) > 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// fill appends the line split last with its document cells replaced by the
+// head's. A line too short to hold them all is appended as it is: it
+// cannot settle.
+func (s *segmentWriter) fill(b, line []byte) []byte {
+	last := len(s.ends) - 1
+	if s.head < 0 || s.ends[last] < 0 {
+		return append(b, line...)
+	}
+	for i := 0; i <= last; i++ {
+		if k := slices.Index(s.doc, i); k >= 0 {
+			b = append(b, s.cells[k]...)
+		} else {
+			b = append(b, s.cell(line, i)...)
+		}
+		if i < last {
+			b = append(b, s.delim)
+		}
+	}
+	return append(b, line[s.ends[last]:]...)
 }
 
 // trimSet is every character Go's strings.TrimSpace trims, for SQL's trim.
@@ -252,9 +536,9 @@ func fastCells(p *lineParser, delim byte) string {
 	var defs, blank, extra, suspect []string
 	for i := range n {
 		defs = append(defs, fmt.Sprintf("'%s': 'VARCHAR'", col(i)))
-		blank = append(blank, fmt.Sprintf("coalesce(go_trim(%s, $5), '') = ''", col(i)))
+		blank = append(blank, fmt.Sprintf("coalesce(go_trim(%s, $4), '') = ''", col(i)))
 		if i >= p.width {
-			extra = append(extra, fmt.Sprintf("coalesce(go_trim(%s, $5), '') = ''", col(i)))
+			extra = append(extra, fmt.Sprintf("coalesce(go_trim(%s, $4), '') = ''", col(i)))
 		}
 		if i < 4 {
 			// A superset of isSummaryRow: 合计 小计 总计 累计, the letters of "total"
@@ -272,10 +556,11 @@ func fastCells(p *lineParser, delim byte) string {
 			sel = append(sel, "'' AS "+name)
 		}
 	}
-	return fmt.Sprintf(`SELECT CASE WHEN coalesce(go_trim(c1, $5), '') <> '' THEN false ELSE (%s) AND (%s) END AS is_blank,
+	return fmt.Sprintf(`SELECT ln, hseg, pseg, cont = 1 AS cont,
+           CASE WHEN coalesce(go_trim(c1, $4), '') <> '' THEN false ELSE (%s) AND (%s) END AS is_blank,
            coalesce(%s IS NOT NULL AND %s AND NOT (%s), false) AS shape_ok,
            %s
-    FROM read_csv($1, columns = {%s}, delim = $2, skip = $3, nullstr = $4, quote = '', escape = '',
+    FROM read_csv($1, columns = {'ln': 'INTEGER', 'hseg': 'INTEGER', 'pseg': 'INTEGER', 'cont': 'INTEGER', %s}, delim = $2, nullstr = $3, quote = '', escape = '',
                   header = false, auto_detect = false, null_padding = true, ignore_errors = true)`,
 		strings.Join(blank, " AND "), blankWith,
 		col(p.width-1), strings.Join(append(extra, "true"), " AND "), strings.Join(suspect, " OR "),
@@ -429,25 +714,72 @@ func (c *plainCheck) trailingEnds() int {
 	return int(after) - 1
 }
 
-// decodeGB18030 decodes a GBK or GB18030 export into a UTF-8 temp file,
-// blocks of lines in parallel (a GB18030 character never holds the byte of
-// a line feed, so a block cut after one decodes as in the whole file), and
-// feeds the text to check as it is written.
-func decodeGB18030(ctx context.Context, path string, check io.Writer) (string, error) {
+// readBlocks writes a file to w in blocks of 4 MiB, each a new slice (an
+// asyncWriter keeps them).
+func readBlocks(path string, w io.Writer) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	for {
+		buf := make([]byte, 4<<20)
+		n, err := io.ReadFull(f, buf)
+		if n > 0 {
+			if _, werr := w.Write(buf[:n]); werr != nil {
+				return werr
+			}
+		}
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// asyncWriter writes to w in a goroutine of its own. It keeps the slices
+// it is given, which the caller must not change afterwards; Close waits
+// for the writes and returns the first error.
+type asyncWriter struct {
+	blocks chan []byte
+	done   chan error
+}
+
+func newAsyncWriter(w io.Writer) *asyncWriter {
+	a := &asyncWriter{blocks: make(chan []byte, 4), done: make(chan error, 1)}
+	go func() {
+		var err error
+		for b := range a.blocks {
+			if err == nil {
+				_, err = w.Write(b)
+			}
+		}
+		a.done <- err
+	}()
+	return a
+}
+
+func (a *asyncWriter) Write(b []byte) (int, error) {
+	a.blocks <- b
+	return len(b), nil
+}
+
+func (a *asyncWriter) Close() error {
+	close(a.blocks)
+	return <-a.done
+}
+
+// decodeGB18030 decodes a GBK or GB18030 export to w as UTF-8, blocks of
+// lines in parallel (a GB18030 character never holds the byte of a line
+// feed, so a block cut after one decodes as in the whole file).
+func decodeGB18030(ctx context.Context, path string, w io.Writer) error {
 	in, err := os.Open(path)
 	if err != nil {
-		return "", err
+		return err
 	}
 	defer in.Close()
-	out, err := os.CreateTemp("", "custcat-utf8-*.csv")
-	if err != nil {
-		return "", fmt.Errorf("temp file for the decoded text: %w", err)
-	}
-	fail := func(err error) (string, error) {
-		out.Close()
-		os.Remove(out.Name())
-		return "", err
-	}
 	type block struct {
 		src  []byte
 		done chan []byte
@@ -508,7 +840,6 @@ func decodeGB18030(ctx context.Context, path string, check io.Writer) (string, e
 			}
 		}
 	}()
-	w := io.MultiWriter(out, check)
 	var werr error
 	for b := range order {
 		text := <-b.done
@@ -517,13 +848,7 @@ func decodeGB18030(ctx context.Context, path string, check io.Writer) (string, e
 		}
 	}
 	if err := <-readErr; err != nil {
-		return fail(err)
+		return err
 	}
-	if werr != nil {
-		return fail(werr)
-	}
-	if err := out.Close(); err != nil {
-		return fail(err)
-	}
-	return out.Name(), nil
+	return werr
 }

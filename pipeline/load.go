@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	custsql "custcat/sql"
@@ -57,6 +58,7 @@ func Load(ctx context.Context, c *sql.Conn, cfg *Config, runID int64, inbox []In
 		return nil, fmt.Errorf("create stage: %w", err)
 	}
 	seen := map[string]bool{}
+	first := int64(math.MaxInt64) // the first file id of the run
 	for _, in := range inbox {
 		fr := FileResult{Name: in.Name, Path: in.Path, Size: in.Size}
 		sum, size, err := hashFile(in.Path)
@@ -84,6 +86,7 @@ func Load(ctx context.Context, c *sql.Conn, cfg *Config, runID int64, inbox []In
 		if err := c.QueryRowContext(ctx, custsql.Query("NextFileID")).Scan(&fr.FileID); err != nil {
 			return nil, err
 		}
+		first = min(first, fr.FileID)
 		if fr.Status == "" {
 			if progress != nil {
 				progress.Start(in.Name, in.Size)
@@ -103,8 +106,10 @@ func Load(ctx context.Context, c *sql.Conn, cfg *Config, runID int64, inbox []In
 				fr.Status, fr.Reason = "failed", err.Error()
 			}
 			if fr.Status == "failed" {
-				if _, err := c.ExecContext(ctx, custsql.Query("DropStagedFile"), fr.FileID); err != nil {
-					return nil, err
+				for _, q := range []string{"DropStagedFile", "DropLoadedFile"} {
+					if _, err := c.ExecContext(ctx, custsql.Query(q), fr.FileID); err != nil {
+						return nil, err
+					}
 				}
 			}
 		}
@@ -118,7 +123,7 @@ func Load(ctx context.Context, c *sql.Conn, cfg *Config, runID int64, inbox []In
 		}
 		res.Files = append(res.Files, fr)
 	}
-	if err := merge(ctx, c, res, runID, now); err != nil {
+	if err := merge(ctx, c, res, runID, first, now); err != nil {
 		return nil, err
 	}
 	return res, nil
@@ -144,10 +149,25 @@ func forgetRepeatedFailure(ctx context.Context, c *sql.Conn, fr *FileResult) err
 	return nil
 }
 
-// merge moves the staged lines into sales_lines and registers the files.
-func merge(ctx context.Context, c *sql.Conn, res *LoadResult, runID int64, now time.Time) error {
-	if _, err := c.ExecContext(ctx, custsql.Query("MarkStage"), res.Count("loaded") > 1); err != nil {
-		return fmt.Errorf("mark stage: %w", err)
+// merge moves the staged lines but their duplicates into sales_lines,
+// drops the new lines (those of file ids from first on) of documents a
+// later file holds too and the earlier lines of documents that came again,
+// and registers the files.
+func merge(ctx context.Context, c *sql.Conn, res *LoadResult, runID, first int64, now time.Time) error {
+	if _, err := c.ExecContext(ctx, custsql.Query("MarkDuplicates")); err != nil {
+		return fmt.Errorf("mark duplicates: %w", err)
+	}
+	if _, err := c.ExecContext(ctx, custsql.Query("InsertStaged")); err != nil {
+		return fmt.Errorf("insert staged lines: %w", err)
+	}
+	// Only a run of more than one file can hold a document twice. Deleting
+	// lines inserted in the same transaction costs a rewrite of them at
+	// commit, so it is done only then.
+	superseding := res.Count("loaded") > 1
+	if superseding {
+		if _, err := c.ExecContext(ctx, custsql.Query("MarkSuperseded"), first); err != nil {
+			return fmt.Errorf("mark superseded lines: %w", err)
+		}
 	}
 	rows, err := c.QueryContext(ctx, custsql.Query("StageCounts"))
 	if err != nil {
@@ -192,14 +212,28 @@ func merge(ctx context.Context, c *sql.Conn, res *LoadResult, runID int64, now t
 			return fmt.Errorf("register %s: %w", f.Name, err)
 		}
 	}
-	r, err := c.ExecContext(ctx, custsql.Query("ReplaceDocuments"))
-	if err != nil {
-		return fmt.Errorf("replace documents: %w", err)
+	if superseding {
+		if _, err := c.ExecContext(ctx, custsql.Query("DropSuperseded")); err != nil {
+			return fmt.Errorf("drop superseded lines: %w", err)
+		}
 	}
-	n, _ := r.RowsAffected()
-	res.Replaced += n
+	var old bool
+	if err := c.QueryRowContext(ctx, custsql.Query("HasOldLines"), first).Scan(&old); err != nil {
+		return err
+	}
+	if old {
+		r, err := c.ExecContext(ctx, custsql.Query("ReplaceDocuments"), first)
+		if err != nil {
+			return fmt.Errorf("replace documents: %w", err)
+		}
+		n, _ := r.RowsAffected()
+		res.Replaced += n
+	}
+	if _, err := c.ExecContext(ctx, custsql.Query("RefreshCustomers"), first); err != nil {
+		return fmt.Errorf("RefreshCustomers: %w", err)
+	}
 	// The master goes last, so that its names win over those of sales lines.
-	for _, q := range []string{"InsertLines", "RefreshCustomers", "KeepLatestMaster", "RefreshMaster", "RetireMaster"} {
+	for _, q := range []string{"KeepLatestMaster", "RefreshMaster", "RetireMaster"} {
 		if _, err := c.ExecContext(ctx, custsql.Query(q)); err != nil {
 			return fmt.Errorf("%s: %w", q, err)
 		}

@@ -1,5 +1,10 @@
--- Loading: parsed lines arrive in the temp table stage_lines, one file after
--- another; MergeStage moves them into sales_lines once all files are read.
+-- Loading: the fast path (sql/ingest_fast.sql) loads the lines it settles
+-- straight into sales_lines, and the Go parser stages the others in the
+-- temp table stage_lines, one file after another; once all files are read,
+-- InsertStaged moves those into sales_lines too, less their duplicates, and
+-- the statements below drop what later files replace. The run's new lines
+-- are those of its files: file ids only grow, so they are those with
+-- file_id >= $1, the first id the run took.
 
 -- name: CreateStage
 CREATE OR REPLACE TEMP TABLE stage_lines AS
@@ -11,6 +16,9 @@ LIMIT 0;
 
 -- name: DropStagedFile
 DELETE FROM stage_lines WHERE file_id = $1;
+
+-- name: DropLoadedFile
+DELETE FROM sales_lines WHERE file_id = $1;
 
 -- name: FileLoaded
 -- The id of a file loaded before with the same content, if any.
@@ -34,13 +42,12 @@ INSERT INTO files (file_id, run_id, name, sha256, source, ledger, size, format, 
                    lines_read, lines_loaded, lines_rejected, lines_duplicate, lines_summary, loaded_at)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16);
 
--- name: MarkStage
--- The staged lines that do not go into sales_lines, with why: an exact repeat
--- of an earlier line of its document in the same file ('duplicate'), or a line
--- of a document that a later staged file holds too ('superseded'). Equal lines
--- have equal hashes, so only lines whose hash repeats within their file are
--- compared column by column: the stage is hashed once, not sorted. $1 says
--- whether more than one file was staged (else nothing can be superseded).
+-- name: MarkDuplicates
+-- The staged lines that are an exact repeat of an earlier line of their
+-- document in the same file. Equal lines have equal hashes, so only lines
+-- whose hash repeats within their file are compared column by column: the
+-- stage is hashed once, not sorted. (The fast path stages every line whose
+-- hash repeats in its file.)
 CREATE OR REPLACE TEMP TABLE stage_drop AS
 WITH hashed AS (
     SELECT file_id, line_no,
@@ -55,31 +62,44 @@ candidates AS (
     SELECT s.*
     FROM stage_lines s
     SEMI JOIN (SELECT file_id, line_no FROM hashed SEMI JOIN repeated USING (file_id, h)) c USING (file_id, line_no)
-),
-duplicates AS (
-    SELECT file_id, line_no
-    FROM (SELECT file_id, line_no,
-                 row_number() OVER (PARTITION BY file_id, ledger, doc_key, doc_date, customer_key, customer_code,
-                                    customer_name, item_code, item_name, category, quantity, unit_price, amount
-                                    ORDER BY line_no) AS dup
-          FROM candidates)
-    WHERE dup > 1
+)
+SELECT file_id, line_no, 'duplicate' AS why
+FROM (SELECT file_id, line_no,
+             row_number() OVER (PARTITION BY file_id, ledger, doc_key, doc_date, customer_key, customer_code,
+                                customer_name, item_code, item_name, category, quantity, unit_price, amount
+                                ORDER BY line_no) AS dup
+      FROM candidates)
+WHERE dup > 1;
+
+-- name: InsertStaged
+INSERT INTO sales_lines
+SELECT file_id, line_no, ledger, doc_key, doc_no, doc_date, customer_key, customer_code,
+       customer_name, item_code, item_name, category, quantity, unit_price,
+       CAST(amount AS DECIMAL(18,2))
+FROM stage_lines
+ANTI JOIN stage_drop USING (file_id, line_no);
+TRUNCATE stage_lines;
+
+-- name: MarkSuperseded
+-- The new lines of a document that a later file of the run holds too.
+-- $1 the first file id of the run.
+INSERT INTO stage_drop
+WITH new AS (
+    SELECT file_id, line_no, ledger, doc_key FROM sales_lines WHERE file_id >= $1
 ),
 later AS (
     SELECT ledger, doc_key, max(file_id) AS last_file
-    FROM stage_lines
-    WHERE $1
+    FROM new
     GROUP BY ledger, doc_key
     HAVING min(file_id) < max(file_id)
-),
-superseded AS (
-    SELECT s.file_id, s.line_no
-    FROM stage_lines s JOIN later l USING (ledger, doc_key)
-    WHERE s.file_id < l.last_file
 )
-SELECT file_id, line_no, 'duplicate' AS why FROM duplicates
-UNION ALL
-SELECT file_id, line_no, 'superseded' FROM superseded ANTI JOIN duplicates USING (file_id, line_no);
+SELECT s.file_id, s.line_no, 'superseded'
+FROM new s JOIN later l USING (ledger, doc_key)
+WHERE s.file_id < l.last_file;
+
+-- name: DropSuperseded
+DELETE FROM sales_lines s USING stage_drop d
+WHERE d.why = 'superseded' AND s.file_id = d.file_id AND s.line_no = d.line_no;
 
 -- name: StageCounts
 -- Per file: duplicates, and lines superseded by a later file of this run.
@@ -89,29 +109,30 @@ SELECT file_id,
 FROM stage_drop
 GROUP BY file_id;
 
--- name: ReplaceDocuments
--- Lines already loaded whose documents the new files hold again go.
-DELETE FROM sales_lines s
-WHERE EXISTS (SELECT 1 FROM stage_lines t
-              WHERE t.doc_no IS NOT NULL AND t.ledger = s.ledger AND t.doc_key = s.doc_key);
+-- name: HasOldLines
+-- Whether lines loaded before the run and lines of the run are both there:
+-- else no document can come again. $1 the first file id of the run.
+SELECT EXISTS (SELECT 1 FROM sales_lines WHERE file_id < $1)
+   AND EXISTS (SELECT 1 FROM sales_lines WHERE file_id >= $1 AND doc_no IS NOT NULL);
 
--- name: InsertLines
-INSERT INTO sales_lines
-SELECT file_id, line_no, ledger, doc_key, doc_no, doc_date, customer_key, customer_code,
-       customer_name, item_code, item_name, category, quantity, unit_price,
-       CAST(amount AS DECIMAL(18,2))
-FROM stage_lines s
-ANTI JOIN stage_drop d USING (file_id, line_no);
+-- name: ReplaceDocuments
+-- Lines loaded before whose documents the new lines hold again go. $1 the
+-- first file id of the run.
+DELETE FROM sales_lines s
+WHERE s.file_id < $1
+  AND EXISTS (SELECT 1 FROM sales_lines t
+              WHERE t.file_id >= $1 AND t.doc_no IS NOT NULL AND t.ledger = s.ledger AND t.doc_key = s.doc_key);
 
 -- name: RefreshCustomers
 -- Customers of the new lines, with the code and name of their latest line.
+-- $1 the first file id of the run.
 INSERT INTO customers (customer_key, customer_code, customer_name, in_sales)
 SELECT customer_key,
        arg_max(customer_code, doc_date) FILTER (WHERE customer_code IS NOT NULL),
        arg_max(customer_name, doc_date) FILTER (WHERE customer_name IS NOT NULL),
        true
 FROM sales_lines
-WHERE customer_key IN (SELECT customer_key FROM stage_lines)
+WHERE customer_key IN (SELECT customer_key FROM sales_lines WHERE file_id >= $1 GROUP BY customer_key)
 GROUP BY customer_key
 ON CONFLICT (customer_key) DO UPDATE SET
     customer_code = coalesce(excluded.customer_code, customers.customer_code),

@@ -1,17 +1,30 @@
 -- The fast path of delimited exports: DuckDB reads and parses the body of a
 -- plain UTF-8 file (no quotes, one line a record; pipeline/ingest_fast.go
--- says which files qualify) in parallel, and the Go parser takes only the
--- runs of lines these statements cannot settle. The rules are those of
--- pipeline/ingest_line.go; a line is settled here only when the Go parser
--- would load it with the same values:
+-- says which files qualify) in parallel, straight into sales_lines, and the
+-- Go parser takes only the runs of lines these statements cannot settle.
+-- The rules are those of pipeline/ingest_line.go; a line is settled here
+-- only when the Go parser would load it with the same values:
 --   anchor: a line that loads on its own (a date, a customer, numbers, and
 --           a document number where the export has that column);
 --   continuation: document number, date and customer cells all blank, the
 --           numbers good: it takes the document cells of the anchor above.
--- A run of lines from an anchor to the next is a segment; a segment holding
--- any other line (a bad value, a total row, a wrong field count, an unusual
--- date format...) goes to the Go parser whole, in order, so that fill-down,
--- reject reasons and line numbers stay exactly as the Go parser makes them.
+--
+-- read_csv reads not the export but the body as Go writes it while it
+-- checks the file (segmentWriter): each line with four leading fields, so
+-- that no statement needs the file's order (an ordered window runs on one
+-- thread):
+--   ln    the line number in the export;
+--   hseg  the head of the line: the last line at or above it whose
+--         document cells are not all blank (-1 above the first);
+--   pseg  the head before hseg;
+--   cont  1 for a continuation line, whose blank document cells Go filled
+--         with the head's cells.
+-- A head and the lines below it up to the next head are a segment. A
+-- segment holding a line that does not settle goes to the Go parser whole,
+-- in order; when the bad line is the head itself, so does the segment
+-- above (the Go parser fills the lines below a bad head from the anchor
+-- above it), so that fill-down, reject reasons and line numbers stay
+-- exactly as the Go parser makes them.
 
 -- name: FastTrim
 -- go_trim(s, spaces) trims as Go's strings.TrimSpace does, spaces being every
@@ -22,26 +35,25 @@ CREATE OR REPLACE TEMP MACRO go_trim(s, spaces) AS trim(s, spaces);
 -- name: FastTrimPlain
 CREATE OR REPLACE TEMP MACRO go_trim(s, spaces) AS trim(s);
 
--- name: FastLines
--- One row per line below the header, in file order; the statements below
--- number them in that order (row r is line $3 + 1 + r).
--- The cells CTE is the read_csv projection pipeline/ingest_fast.go writes for the
--- file's width and column map: c_date, c_doc, ... the raw cells of the mapped
--- fields ('' where the export has none), shape_ok (the field count is right
--- and no leading cell looks like a total row) and blank (a blank line).
--- $1 path, $2 delimiter, $3 lines to skip (the header line), $4 the NULL
--- marker (a byte the file does not hold), $5 the characters Go's TrimSpace
--- trims, $6 whether the export has document numbers, $7 whether it has
--- customer codes (else names).
-CREATE OR REPLACE TEMP TABLE fast_lines AS
-WITH cells AS (
+-- name: FastSettled
+-- The lines of the body, settled: the body of the statements below, which
+-- pipeline/ingest_fast.go puts in place of their /*settled*/.
+-- The cells CTE is the read_csv projection pipeline/ingest_fast.go writes for
+-- the file's width and column map: ln, hseg, pseg, cont, then c_date, c_doc,
+-- ... the raw cells of the mapped fields ('' where the export has none),
+-- shape_ok (the field count is right and no leading cell looks like a total
+-- row) and blank (a blank line).
+-- $1 path, $2 delimiter, $3 the NULL marker (a byte the file does not hold),
+-- $4 the characters Go's TrimSpace trims, $5 whether the export has
+-- document numbers, $6 whether it has customer codes (else names).
+cells AS (
     /*cells*/
 ),
 cut AS (
-    SELECT is_blank AS blank, shape_ok,
-           go_trim(c_date, $5) AS d, go_trim(c_doc, $5) AS doc, go_trim(c_code, $5) AS code, go_trim(c_name, $5) AS name,
-           go_trim(c_item_code, $5) AS item_code, go_trim(c_item_name, $5) AS item_name, go_trim(c_category, $5) AS category,
-           go_trim(c_quantity, $5) AS q, go_trim(c_unit_price, $5) AS p, go_trim(c_amount, $5) AS a
+    SELECT ln, hseg, pseg, cont, is_blank AS blank, shape_ok,
+           go_trim(c_date, $4) AS d, go_trim(c_doc, $4) AS doc, go_trim(c_code, $4) AS code, go_trim(c_name, $4) AS name,
+           go_trim(c_item_code, $4) AS item_code, go_trim(c_item_name, $4) AS item_name, go_trim(c_category, $4) AS category,
+           go_trim(c_quantity, $4) AS q, go_trim(c_unit_price, $4) AS p, go_trim(c_amount, $4) AS a
     FROM cells
 ),
 -- Dates as ParseDate reads them without help: Y-M-D with '-', '/' or '.',
@@ -70,71 +82,137 @@ checked AS (
            (q = '' OR abs(qv) < 1e13) AND (p = '' OR abs(pv) < 1e13)
              AND CASE WHEN a <> '' THEN abs(av) < 1e13 ELSE abs(qv * pv) < 1e13 END AS numbers_ok
     FROM valued
+),
+settled AS (
+    SELECT ln, hseg, pseg, blank,
+           NOT blank AND (hseg < 0 OR NOT coalesce(CASE WHEN cont
+                   THEN shape_ok AND numbers_ok
+                   ELSE shape_ok AND date_ok AND numbers_ok
+                        AND CASE WHEN $6 THEN code <> '' ELSE name <> '' END
+                        AND (NOT $5 OR doc <> '') END, false)) AS bad,
+           nullif(doc, '') AS doc_no,
+           CASE WHEN date_ok THEN make_date(yy, mm, dd) END AS doc_date,
+           nullif(code, '') AS customer_code,
+           nullif(name, '') AS customer_name,
+           nullif(item_code, '') AS item_code,
+           nullif(item_name, '') AS item_name,
+           nullif(category, '') AS category,
+           qv AS quantity,
+           pv AS unit_price,
+           round(CASE WHEN a <> '' THEN av ELSE qv * pv END * 100) / 100 AS amount
+    FROM checked
 )
-SELECT blank,
-       coalesce(shape_ok AND date_ok AND numbers_ok
-                AND CASE WHEN $7 THEN code <> '' ELSE name <> '' END
-                AND (NOT $6 OR doc <> ''), false) AS anchor,
-       coalesce(shape_ok AND $6 AND doc = '' AND d = '' AND code = '' AND name = '' AND numbers_ok, false) AS continuation,
-       nullif(doc, '') AS doc_no,
-       CASE WHEN date_ok THEN make_date(yy, mm, dd) END AS doc_date,
-       nullif(code, '') AS customer_code,
-       nullif(name, '') AS customer_name,
-       nullif(item_code, '') AS item_code,
-       nullif(item_name, '') AS item_name,
-       nullif(category, '') AS category,
-       qv AS quantity,
-       pv AS unit_price,
-       round(CASE WHEN a <> '' THEN av ELSE qv * pv END * 100) / 100 AS amount
-FROM checked;
+
+-- name: FastScan
+-- The lines, settled, without their values: whether they are blank or do
+-- not settle, and the hash of the values of a settled line, taken as
+-- MarkDuplicates takes it in stage_lines. $7 file id, $8 ledger.
+CREATE OR REPLACE TEMP TABLE fast_lines AS
+WITH /*settled*/
+SELECT ln, hseg, pseg, blank, bad,
+       CASE WHEN NOT blank AND NOT bad THEN
+           hash($8, coalesce(doc_no, '#' || CAST($7 AS VARCHAR) || ':' || CAST(ln AS VARCHAR)), doc_date,
+                coalesce(customer_code, customer_name), customer_code, customer_name, item_code, item_name,
+                category, quantity, unit_price, amount) END AS h
+FROM settled;
 
 -- name: FastCount
 -- The rows read (to check that read_csv skipped none) and the records among them.
 SELECT count(*), count(*) FILTER (WHERE NOT blank) FROM fast_lines;
 
 -- name: FastSlowSegments
--- The segments (by the row of their anchor; -1 before the first) that hold a
--- line this SQL does not settle. Lines before the first anchor are all for
--- the Go parser: a continuation line there has nothing to take its cells from.
+-- The segments for the Go parser, by their head (-1: the lines above the
+-- first head), and whether the head itself does not settle: a segment
+-- with a bad line, and the one above a bad head.
 CREATE OR REPLACE TEMP TABLE fast_slow AS
-SELECT DISTINCT seg
-FROM (SELECT blank, anchor, continuation,
-             coalesce(max(CASE WHEN anchor THEN r END) OVER (ROWS UNBOUNDED PRECEDING), -1) AS seg
-      FROM (SELECT *, row_number() OVER () - 1 AS r FROM fast_lines))
-WHERE NOT blank AND (NOT anchor AND NOT continuation OR seg = -1);
+WITH bad AS (SELECT ln, hseg, pseg FROM fast_lines WHERE bad)
+SELECT seg, bool_or(bad_head) AS bad_head
+FROM (SELECT hseg AS seg, ln = hseg AS bad_head FROM bad
+      UNION ALL
+      SELECT pseg, false FROM bad WHERE ln = hseg)
+GROUP BY seg;
 
--- name: FastSlowLines
--- The lines of the slow segments, for the Go parser: line number and segment.
--- $1 the line number of row 0.
-SELECT CAST(r + $1 AS INTEGER) AS line_no, seg
-FROM (SELECT r, blank,
-             coalesce(max(CASE WHEN anchor THEN r END) OVER (ROWS UNBOUNDED PRECEDING), -1) AS seg
-      FROM (SELECT *, row_number() OVER () - 1 AS r FROM fast_lines))
-WHERE NOT blank AND seg IN (SELECT seg FROM fast_slow)
-ORDER BY line_no;
+-- name: FastSlowList
+SELECT seg, bad_head FROM fast_slow ORDER BY seg;
 
--- name: FastStage
--- The settled lines into stage_lines: continuation lines take the document
--- number, date and customer of their anchor (an anchor is its own). $1 file
--- id, $2 ledger, $3 the line number of row 0. The segment of a line is a
--- running maximum, which DuckDB streams in file order.
-INSERT INTO stage_lines
-WITH settled AS (
-    SELECT *
-    FROM (SELECT *, coalesce(max(CASE WHEN anchor THEN r END) OVER (ROWS UNBOUNDED PRECEDING), -1) AS seg
-          FROM (SELECT *, row_number() OVER () - 1 AS r FROM fast_lines))
-    WHERE (anchor OR continuation) AND seg NOT IN (SELECT seg FROM fast_slow)
+-- name: FastRepeats
+-- The other segments that hold a line whose hash another line of the file
+-- has too, among the settled lines and those the Go parser staged: they go
+-- to the Go parser as well, and MarkDuplicates compares them column by
+-- column in stage_lines. Every line left to FastInsert is then the only
+-- one of its values in the file. $1 file id.
+CREATE OR REPLACE TEMP TABLE fast_repeat AS
+WITH fast AS (
+    SELECT hseg, h FROM fast_lines WHERE h IS NOT NULL AND hseg NOT IN (SELECT seg FROM fast_slow)
 ),
-anchors AS (
-    SELECT seg, doc_no, doc_date, customer_code, customer_name FROM settled WHERE anchor
+repeated AS (
+    SELECT h
+    FROM (SELECT h FROM fast
+          UNION ALL
+          SELECT hash(ledger, doc_key, doc_date, customer_key, customer_code, customer_name, item_code,
+                      item_name, category, quantity, unit_price, amount)
+          FROM stage_lines WHERE file_id = $1)
+    GROUP BY h
+    HAVING count(*) > 1
 )
-SELECT $1, line_no, $2,
-       coalesce(a.doc_no, '#' || CAST($1 AS VARCHAR) || ':' || CAST(line_no AS VARCHAR)),
-       a.doc_no, a.doc_date, coalesce(a.customer_code, a.customer_name), a.customer_code, a.customer_name,
-       l.item_code, l.item_name, l.category, l.quantity, l.unit_price, l.amount
-FROM (SELECT *, CAST(r + $3 AS INTEGER) AS line_no FROM settled) l
-JOIN anchors a USING (seg);
+SELECT DISTINCT hseg AS seg, false AS bad_head FROM fast SEMI JOIN repeated USING (h);
+
+-- name: FastRepeatList
+SELECT seg, bad_head FROM fast_repeat ORDER BY seg;
+
+-- name: FastRepeatSlow
+INSERT INTO fast_slow SELECT * FROM fast_repeat;
+
+-- name: FastValues
+-- The values of the lines of the segments FastScan found settled: the body
+-- of FastInsert. Every line of those segments is settled, so its cells
+-- need no more checks: a number cell is blank or a plain decimal, which
+-- TRY_CAST reads as the checks of FastSettled do, and the date cell holds
+-- a good date. $1 to $4 as in FastSettled.
+cells AS (
+    /*cells*/
+),
+cut AS (
+    SELECT ln, go_trim(c_date, $4) AS d, go_trim(c_doc, $4) AS doc, go_trim(c_code, $4) AS code, go_trim(c_name, $4) AS name,
+           go_trim(c_item_code, $4) AS item_code, go_trim(c_item_name, $4) AS item_name, go_trim(c_category, $4) AS category,
+           go_trim(c_quantity, $4) AS q, go_trim(c_unit_price, $4) AS p, go_trim(c_amount, $4) AS a
+    FROM cells
+    WHERE NOT is_blank AND hseg NOT IN (SELECT seg FROM fast_slow)
+),
+valued AS (
+    SELECT *,
+           regexp_extract(d, '^(\d{4})(?:[-/.](\d{1,2})[-/.](\d{1,2})|(\d{2})(\d{2}))(?:[ T].*)?$',
+                          ['y', 'm', 'd', 'm8', 'd8']) AS dp,
+           TRY_CAST(q AS DOUBLE) AS qv, TRY_CAST(p AS DOUBLE) AS pv, TRY_CAST(a AS DOUBLE) AS av
+    FROM cut
+),
+settled AS (
+    SELECT ln,
+           nullif(doc, '') AS doc_no,
+           make_date(CAST(dp.y AS INTEGER), CAST(coalesce(nullif(dp.m, ''), dp.m8) AS INTEGER),
+                     CAST(coalesce(nullif(dp.d, ''), dp.d8) AS INTEGER)) AS doc_date,
+           nullif(code, '') AS customer_code,
+           nullif(name, '') AS customer_name,
+           nullif(item_code, '') AS item_code,
+           nullif(item_name, '') AS item_name,
+           nullif(category, '') AS category,
+           qv AS quantity,
+           pv AS unit_price,
+           round(CASE WHEN a <> '' THEN av ELSE qv * pv END * 100) / 100 AS amount
+    FROM valued
+)
+
+-- name: FastInsert
+-- The settled lines of the other segments, straight into sales_lines.
+-- $5 file id, $6 ledger.
+INSERT INTO sales_lines
+WITH /*settled*/
+SELECT $5, ln, $6, coalesce(doc_no, '#' || CAST($5 AS VARCHAR) || ':' || CAST(ln AS VARCHAR)),
+       doc_no, doc_date, coalesce(customer_code, customer_name), customer_code, customer_name,
+       item_code, item_name, category, quantity, unit_price, CAST(amount AS DECIMAL(18,2))
+FROM settled;
 
 -- name: FastDrop
 DROP TABLE IF EXISTS fast_lines;
 DROP TABLE IF EXISTS fast_slow;
+DROP TABLE IF EXISTS fast_repeat;

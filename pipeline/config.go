@@ -200,7 +200,7 @@ const (
 // DefaultConfig returns the configuration a user gets with an empty file.
 func DefaultConfig() Config {
 	return Config{
-		Store:          StoreConfig{Path: "var/custcat.duckdb", MemoryLimit: "1GB"},
+		Store:          StoreConfig{Path: "var/custcat.duckdb", MemoryLimit: "512MB"},
 		Inbox:          "inbox",
 		Archive:        "archive",
 		Failed:         "failed",

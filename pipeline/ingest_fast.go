@@ -42,6 +42,10 @@ const fastNull = "\x01"
 // (blank ones are allowed, as in the Go parser); more send the file to Go.
 const fastSpareColumns = 4
 
+// fastRepeatPart is how many lines FastRepeats groups at a time: the
+// groups of 10 million lines at once did not fit in 512 MB.
+const fastRepeatPart = 2_000_000
+
 // fastPlan is how the fast path reads one export.
 type fastPlan struct {
 	path   string // the export
@@ -52,7 +56,9 @@ type fastPlan struct {
 	parser lineParser
 	lines  int   // physical lines in the file
 	rows   int   // the lines below the header that read_csv returns
-	heads  []int // the head lines, in order (segmentWriter)
+	heads  []int32 // the head lines, in order (segmentWriter)
+	starts []int64 // where each head line starts in the export, for UTF-8
+	bodyAt int64   // where the body starts in the export, for UTF-8
 	spaces bool  // the text holds a space character other than ' '
 }
 
@@ -139,7 +145,7 @@ func planFast(ctx context.Context, path string, src Source) (*fastPlan, error) {
 	plan.spaces = check.spaces(delim)
 	plan.lines = lines
 	plan.rows = lines - p.headerLine - trailing
-	plan.heads = seg.heads
+	plan.heads, plan.starts, plan.bodyAt = seg.heads, seg.starts, seg.bodyAt
 	if seg.rows != plan.rows {
 		return fail(errNotPlain) // cannot happen: the check and the writer count alike
 	}
@@ -181,8 +187,14 @@ func loadFast(ctx context.Context, c *sql.Conn, plan *fastPlan, fl *fileLoader) 
 	if err := fl.sink.flush(); err != nil {
 		return false, err
 	}
-	if _, err := c.ExecContext(ctx, custsql.Query("FastRepeats"), fl.res.FileID); err != nil {
-		return false, fmt.Errorf("find repeated lines: %w", err)
+	if _, err := c.ExecContext(ctx, custsql.Query("FastRepeatTable")); err != nil {
+		return false, err
+	}
+	parts := max(1, records/fastRepeatPart)
+	for part := range parts {
+		if _, err := c.ExecContext(ctx, custsql.Query("FastRepeats"), fl.res.FileID, parts, part); err != nil {
+			return false, fmt.Errorf("find repeated lines: %w", err)
+		}
 	}
 	more, err := parseSegments(ctx, c, plan, fl, "FastRepeatList")
 	if err != nil {
@@ -274,17 +286,42 @@ func parseSlowLines(ctx context.Context, plan *fastPlan, fl *fileLoader, slow []
 		return 0, err
 	}
 	defer f.Close()
-	sc := bufio.NewScanner(bufio.NewReaderSize(f, 1<<20))
-	sc.Buffer(make([]byte, 0, 1<<20), maxLineBytes)
-	sc.Split(splitLines)
+	var sc *bufio.Scanner
+	seek := func(at int64) error {
+		if _, err := f.Seek(at, io.SeekStart); err != nil {
+			return err
+		}
+		sc = bufio.NewScanner(bufio.NewReaderSize(f, 1<<20))
+		sc.Buffer(make([]byte, 0, 1<<20), maxLineBytes)
+		sc.Split(splitLines)
+		return nil
+	}
+	if err := seek(0); err != nil {
+		return 0, err
+	}
 	first, last := plan.parser.headerLine+1, plan.parser.headerLine+plan.rows
 	n, prev, given := 0, -1, 0
 	for _, s := range slow {
 		// A segment runs from its head (or the top of the body) to the
 		// line above the next head (or the end).
-		from, to := max(s.head, first), last
-		if i, _ := slices.BinarySearch(plan.heads, max(s.head+1, first)); i < len(plan.heads) {
-			to = plan.heads[i] - 1
+		from, to, at, next := first, last, plan.bodyAt, 0
+		if s.head >= 0 {
+			i, _ := slices.BinarySearch(plan.heads, int32(s.head))
+			from, next = s.head, i+1
+			if !plan.gb {
+				at = plan.starts[i]
+			}
+		}
+		if next < len(plan.heads) {
+			to = int(plan.heads[next]) - 1
+		}
+		// In a UTF-8 export the segment's start is known: skip to it
+		// rather than read the lines before it.
+		if !plan.gb && from > n+1024 {
+			if err := seek(at); err != nil {
+				return given, err
+			}
+			n = from - 1
 		}
 		for line := from; line <= to; line++ {
 			for n < line && sc.Scan() {
@@ -352,7 +389,10 @@ type segmentWriter struct {
 	prev    int
 	cells   [][]byte // the document cells of the head
 	ends    []int    // the ends of the first cells of the line (split)
-	heads   []int
+	heads   []int32 // the head lines
+	starts  []int64 // the offset of each head line in the text
+	bodyAt  int64   // the offset of the first line of the body
+	at      int64   // the offset of the line being read
 	buf     []byte
 }
 
@@ -411,7 +451,10 @@ func (s *segmentWriter) Close() error {
 
 func (s *segmentWriter) lineDone(line []byte) error {
 	s.line++
+	start := s.at
+	s.at += int64(len(line)) + 1
 	if s.line <= s.skip {
+		s.bodyAt = s.at
 		return nil
 	}
 	line = bytes.TrimSuffix(line, []byte{'\r'})
@@ -427,7 +470,8 @@ func (s *segmentWriter) lineDone(line []byte) error {
 		s.split(line)
 		cont = s.hasDoc && s.blankDoc(line)
 		if !cont {
-			s.heads = append(s.heads, s.line)
+			s.heads = append(s.heads, int32(s.line))
+			s.starts = append(s.starts, start)
 			s.prev, s.head = s.head, s.line
 			for k, i := range s.doc {
 				s.cells[k] = append(s.cells[k][:0], s.cell(line, i)...)

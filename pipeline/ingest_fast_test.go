@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"context"
 	"database/sql"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -69,6 +70,24 @@ const kingdeeLines = `销售出库单序时簿
 　 ,　,,,,,,,,
 `
 
+// longKingdee is kingdeeLines with thousands of good lines between its
+// body and a second copy of it, which repeats its documents and lines:
+// the Go parser reads stretches far apart, and far from their repeats.
+func longKingdee() string {
+	var b strings.Builder
+	b.WriteString(kingdeeLines)
+	for i := range 3000 {
+		if i%3 == 0 {
+			fmt.Fprintf(&b, "2024-05-%02d,XL%05d,C%02d,华信科技有限公司,1.01,复印纸,办公用品,%d,2.5,\n", 1+i%28, i, i%7, 1+i%5)
+		} else {
+			fmt.Fprintf(&b, ",,,,1.%02d,中性笔,办公用品,%d,1.5,\n", i%9, i%4)
+		}
+	}
+	_, body, _ := strings.Cut(kingdeeLines, "价税合计\n")
+	b.WriteString(body)
+	return b.String()
+}
+
 // TestFastPathLoadsLikeGo loads exports through the fast path and the same
 // bytes gzipped, which only the Go parser reads, and compares every staged
 // line, reject and count.
@@ -85,6 +104,8 @@ func TestFastPathLoadsLikeGo(t *testing.T) {
 		{name: "no document numbers", text: noDoc},
 		{name: "names, not codes", text: strings.ReplaceAll(kingdeeLines, "客户编码", "备用"), config: "max_reject_ratio: 1\n"},
 		{name: "tab", text: strings.ReplaceAll(kingdeeLines, ",", "\t")},
+		{name: "slow stretches far apart", text: longKingdee()},
+		{name: "slow stretches far apart, gbk", text: longKingdee(), gbk: true},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -107,8 +107,13 @@ func Load(ctx context.Context, c *sql.Conn, cfg *Config, runID int64, inbox []In
 			}
 			if fr.Status == "failed" {
 				for _, q := range []string{"DropStagedFile", "DropLoadedFile"} {
-					if _, err := c.ExecContext(ctx, custsql.Query(q), fr.FileID); err != nil {
-						return nil, err
+					if _, dropErr := c.ExecContext(ctx, custsql.Query(q), fr.FileID); dropErr != nil {
+						// The store failed under the file (out of memory, say),
+						// not the file: that error is the one to tell.
+						if err != nil {
+							return nil, fmt.Errorf("%s: %w", in.Name, err)
+						}
+						return nil, dropErr
 					}
 				}
 			}

@@ -132,6 +132,9 @@ FROM (SELECT hseg AS seg, ln = hseg AS bad_head FROM bad
       SELECT pseg, false FROM bad WHERE ln = hseg)
 GROUP BY seg;
 
+-- name: FastRepeatTable
+CREATE OR REPLACE TEMP TABLE fast_repeat (seg INTEGER, bad_head BOOLEAN);
+
 -- name: FastSlowList
 SELECT seg, bad_head FROM fast_slow ORDER BY seg;
 
@@ -140,28 +143,37 @@ SELECT seg, bad_head FROM fast_slow ORDER BY seg;
 -- has too, among the settled lines and those the Go parser staged: they go
 -- to the Go parser as well, and MarkDuplicates compares them column by
 -- column in stage_lines. Every line left to FastInsert is then the only
--- one of its values in the file. $1 file id.
-CREATE OR REPLACE TEMP TABLE fast_repeat AS
+-- one of its values in the file. The hashes are grouped a part at a time
+-- (h % $2 = $3), so that the groups of a large file fit in memory. $1 file
+-- id, $2 the number of parts, $3 this part; both cast to UBIGINT: untyped,
+-- they made each part take 4 s instead of 0.2 s at 10M lines.
+INSERT INTO fast_repeat
 WITH fast AS (
-    SELECT hseg, h FROM fast_lines WHERE h IS NOT NULL AND hseg NOT IN (SELECT seg FROM fast_slow)
+    SELECT hseg, h FROM fast_lines
+    WHERE h IS NOT NULL AND h % CAST($2 AS UBIGINT) = CAST($3 AS UBIGINT) AND hseg NOT IN (SELECT seg FROM fast_slow)
 ),
 repeated AS (
     SELECT h
     FROM (SELECT h FROM fast
           UNION ALL
-          SELECT hash(ledger, doc_key, doc_date, customer_key, customer_code, customer_name, item_code,
-                      item_name, category, quantity, unit_price, amount)
-          FROM stage_lines WHERE file_id = $1)
+          SELECT h
+          FROM (SELECT hash(ledger, doc_key, doc_date, customer_key, customer_code, customer_name, item_code,
+                            item_name, category, quantity, unit_price, amount) AS h
+                FROM stage_lines WHERE file_id = $1)
+          WHERE h % CAST($2 AS UBIGINT) = CAST($3 AS UBIGINT))
     GROUP BY h
     HAVING count(*) > 1
 )
 SELECT DISTINCT hseg AS seg, false AS bad_head FROM fast SEMI JOIN repeated USING (h);
 
 -- name: FastRepeatList
-SELECT seg, bad_head FROM fast_repeat ORDER BY seg;
+SELECT DISTINCT seg, bad_head FROM fast_repeat ORDER BY seg;
 
 -- name: FastRepeatSlow
-INSERT INTO fast_slow SELECT * FROM fast_repeat;
+-- The repeats go to the Go parser; fast_lines has served, and its memory is
+-- better spent on FastInsert.
+INSERT INTO fast_slow SELECT DISTINCT seg, bad_head FROM fast_repeat;
+DROP TABLE fast_lines;
 
 -- name: FastValues
 -- The values of the lines of the segments FastScan found settled: the body

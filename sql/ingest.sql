@@ -118,10 +118,11 @@ SELECT EXISTS (SELECT 1 FROM sales_lines WHERE file_id < $1)
 -- name: ReplaceDocuments
 -- Lines loaded before whose documents the new lines hold again go. $1 the
 -- first file id of the run.
+-- (As a join with the new documents: the correlated EXISTS over the same
+-- table took 3.6 s against 0.4 s for 30,000 new lines and 10M old ones.)
 DELETE FROM sales_lines s
-WHERE s.file_id < $1
-  AND EXISTS (SELECT 1 FROM sales_lines t
-              WHERE t.file_id >= $1 AND t.doc_no IS NOT NULL AND t.ledger = s.ledger AND t.doc_key = s.doc_key);
+USING (SELECT DISTINCT ledger, doc_key FROM sales_lines WHERE file_id >= $1 AND doc_no IS NOT NULL) n
+WHERE s.file_id < $1 AND s.ledger = n.ledger AND s.doc_key = n.doc_key;
 
 -- name: RefreshCustomers
 -- Customers of the new lines, with the code and name of their latest line.

@@ -99,9 +99,11 @@ func planFast(ctx context.Context, path string, src Source) (*fastPlan, error) {
 		return nil, nil
 	}
 	plan := &fastPlan{path: path, delim: delim, parser: p, format: fmt.Sprintf("%s header@%d", format, p.headerLine)}
+	// Where the body cannot be written (no TMPDIR, no room in it), the Go
+	// parser reads the file: slower, but it needs no temp space.
 	out, err := os.CreateTemp("", "custcat-body-*.csv")
 	if err != nil {
-		return nil, fmt.Errorf("temp file for the body: %w", err)
+		return nil, nil
 	}
 	plan.body = out.Name()
 	fail := func(err error) (*fastPlan, error) {
@@ -127,16 +129,16 @@ func planFast(ctx context.Context, path string, src Source) (*fastPlan, error) {
 		err = errNotPlain
 	}
 	if err := async.Close(); err != nil {
-		return fail(err)
+		return fail(errNotPlain) // not plain, or the body could not be written
 	}
 	if err != nil {
-		return fail(err)
+		return fail(err) // the export could not be read
 	}
 	if err := seg.Close(); err != nil {
-		return fail(err)
+		return fail(errNotPlain)
 	}
 	if err := out.Close(); err != nil {
-		return fail(err)
+		return fail(errNotPlain)
 	}
 	lines, trailing, ok := check.result()
 	if !ok {

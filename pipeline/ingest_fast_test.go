@@ -194,6 +194,23 @@ func assertFastPath(t *testing.T, path string) {
 	}
 }
 
+// TestNoRoomForTheBody loads an export when the fast path cannot write its
+// body (TMPDIR missing): the Go parser reads it, with the same result.
+func TestNoRoomForTheBody(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "sales.csv"), []byte(kingdeeLines))
+	t.Setenv("TMPDIR", filepath.Join(dir, "missing"))
+	plan, err := planFast(context.Background(), filepath.Join(dir, "sales.csv"), defaultSource())
+	if err != nil || plan != nil {
+		t.Fatalf("planFast without a temp folder: %v, %v; want neither a plan nor an error", plan, err)
+	}
+	res, _ := loadInbox(t, dir, "max_reject_ratio: 0.9\n")
+	if f := res.Files[0]; f.Status != "loaded" || f.Loaded != 29 || f.Duplicate != 4 || f.Rejected != 12 {
+		t.Errorf("without a temp folder: %s, %d loaded, %d duplicate, %d rejected; want loaded, 29, 4, 12 (%s)",
+			f.Status, f.Loaded, f.Duplicate, f.Rejected, f.Reason)
+	}
+}
+
 // TestFastPathDeclines lists files the fast path leaves to the Go parser.
 func TestFastPathDeclines(t *testing.T) {
 	head := "单据日期,单据编号,客户编码,价税合计\n"

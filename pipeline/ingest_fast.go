@@ -117,7 +117,7 @@ func planFast(ctx context.Context, path string, src Source) (*fastPlan, error) {
 	w := io.MultiWriter(&check, async)
 	switch enc {
 	case "utf-8", "utf-8-bom":
-		err = readBlocks(path, w)
+		err = readBlocks(path, w, async.buffer)
 	case "gbk", "gb18030":
 		err = decodeGB18030(ctx, path, w)
 		plan.gb = true

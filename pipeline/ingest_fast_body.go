@@ -233,6 +233,7 @@ var errNotPlain = errors.New("not a plain text export")
 type plainCheck struct {
 	n        int64  // bytes seen
 	tail     []byte // the last bytes seen, for patterns across writes
+	edge     []byte // tail and the first bytes of the next write
 	lf, cr   int    // line feeds and carriage returns
 	crlf     int    // CR LF pairs
 	bad      bool
@@ -252,9 +253,41 @@ func (c *plainCheck) Write(b []byte) (int, error) {
 	if bytes.IndexByte(b, 0) >= 0 || bytes.IndexByte(b, '"') >= 0 || bytes.IndexByte(b, fastNull[0]) >= 0 {
 		c.bad = true
 	}
-	// Patterns that may straddle two writes are looked for in tail+b.
-	w := append(c.tail, b...)
-	base := c.n - int64(len(c.tail))
+	// Patterns of up to three bytes may straddle two writes: they are looked
+	// for in the last two bytes before b and the first two of b, then in b.
+	// (Looking in tail+b whole copied every block: a quarter of the check.)
+	edge := append(append(c.edge[:0], c.tail...), b[:min(len(b), 2)]...)
+	c.edge = edge
+	c.patterns(edge, c.n-int64(len(c.tail)))
+	c.patterns(b, c.n)
+	if !c.tab && bytes.IndexByte(b, '\t') >= 0 {
+		c.tab = true
+	}
+	c.lf += bytes.Count(b, []byte{'\n'})
+	c.cr += bytes.Count(b, []byte{'\r'})
+	c.crlf += bytes.Count(b, []byte("\r\n"))
+	if len(c.tail) > 0 && c.tail[len(c.tail)-1] == '\r' && b[0] == '\n' {
+		c.crlf++
+	}
+	if c.n == 0 && (b[0] == '\n' || b[0] == '\r') {
+		c.bad = true // the first line is empty
+	}
+	if i := bytes.LastIndexFunc(b, func(r rune) bool { return r != '\n' && r != '\r' }); i >= 0 {
+		c.lastText = c.n + int64(i) + 1
+	}
+	c.n += int64(len(b))
+	if len(b) >= 2 {
+		c.tail = append(c.tail[:0], b[len(b)-2:]...)
+	} else {
+		c.tail = append(c.tail[:0], edge[max(0, len(edge)-2):]...)
+	}
+	return len(b), nil
+}
+
+// patterns looks in w, which starts at offset base of the text, for a byte
+// order mark past the start, a U+FFFD, a space character other than ' ',
+// and an empty line.
+func (c *plainCheck) patterns(w []byte, base int64) {
 	for i := 0; ; {
 		j := bytes.IndexByte(w[i:], 0xef)
 		if j < 0 || i+j+2 >= len(w) {
@@ -267,38 +300,16 @@ func (c *plainCheck) Write(b []byte) (int, error) {
 		}
 		i++
 	}
-	if !c.tab && bytes.IndexByte(b, '\t') >= 0 {
-		c.tab = true
-	}
 	if !c.space && hasSpace(w) {
 		c.space = true
 	}
-	c.lf += bytes.Count(b, []byte{'\n'})
-	c.cr += bytes.Count(b, []byte{'\r'})
-	c.crlf += bytes.Count(b, []byte("\r\n"))
-	if len(c.tail) > 0 && c.tail[len(c.tail)-1] == '\r' && b[0] == '\n' {
-		c.crlf++
-	}
-	if c.empty == 0 {
-		if c.n == 0 && (b[0] == '\n' || b[0] == '\r') {
-			c.bad = true // the first line is empty
-		}
+	if c.empty == 0 || base < c.empty {
 		for _, pat := range []string{"\n\n", "\n\r\n"} {
 			if i := bytes.Index(w, []byte(pat)); i >= 0 && (c.empty == 0 || base+int64(i)+1 < c.empty) {
 				c.empty = base + int64(i) + 1
 			}
 		}
 	}
-	if i := bytes.LastIndexFunc(b, func(r rune) bool { return r != '\n' && r != '\r' }); i >= 0 {
-		c.lastText = c.n + int64(i) + 1
-	}
-	c.n += int64(len(b))
-	if len(w) >= 2 {
-		c.tail = append(c.tail[:0], w[len(w)-2:]...)
-	} else {
-		c.tail = append(c.tail[:0], w...)
-	}
-	return len(b), nil
 }
 
 // spaces says whether the text holds a character Go's TrimSpace trims
@@ -367,16 +378,16 @@ func (c *plainCheck) trailingEnds() int {
 	return int(after) - 1
 }
 
-// readBlocks writes a file to w in blocks of 4 MiB, each a new slice (an
-// asyncWriter keeps them).
-func readBlocks(path string, w io.Writer) error {
+// readBlocks writes a file to w in blocks of 4 MiB, each a slice from
+// buffer that w may keep (an asyncWriter keeps them until written).
+func readBlocks(path string, w io.Writer, buffer func() []byte) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
 	for {
-		buf := make([]byte, 4<<20)
+		buf := buffer()
 		n, err := io.ReadFull(f, buf)
 		if n > 0 {
 			if _, werr := w.Write(buf[:n]); werr != nil {
@@ -394,24 +405,43 @@ func readBlocks(path string, w io.Writer) error {
 
 // asyncWriter writes to w in a goroutine of its own. It keeps the slices
 // it is given, which the caller must not change afterwards; Close waits
-// for the writes and returns the first error.
+// for the writes and returns the first error. A slice it has written goes
+// back to buffer, so that a reader need not allocate one per block (the
+// garbage of a new 4 MiB block each time cost a sixth of the check).
 type asyncWriter struct {
 	blocks chan []byte
+	free   chan []byte
 	done   chan error
 }
 
 func newAsyncWriter(w io.Writer) *asyncWriter {
-	a := &asyncWriter{blocks: make(chan []byte, 4), done: make(chan error, 1)}
+	a := &asyncWriter{blocks: make(chan []byte, 4), free: make(chan []byte, 8), done: make(chan error, 1)}
 	go func() {
 		var err error
 		for b := range a.blocks {
 			if err == nil {
 				_, err = w.Write(b)
 			}
+			select {
+			case a.free <- b[:cap(b)]:
+			default:
+			}
 		}
 		a.done <- err
 	}()
 	return a
+}
+
+// buffer returns a block of 4 MiB to fill, one written before if any.
+func (a *asyncWriter) buffer() []byte {
+	select {
+	case b := <-a.free:
+		if len(b) == 4<<20 {
+			return b
+		}
+	default:
+	}
+	return make([]byte, 4<<20)
 }
 
 func (a *asyncWriter) Write(b []byte) (int, error) {

@@ -251,3 +251,40 @@ func defaultSource() Source {
 	src, _ := cfg.SourceFor("sales.csv")
 	return src
 }
+
+// TestPlainCheckAcrossWrites feeds texts to the check whole and in pieces
+// of one to five bytes: patterns that straddle two writes (a byte order
+// mark, U+FFFD, CR LF, an empty line, a space character) count the same.
+func TestPlainCheckAcrossWrites(t *testing.T) {
+	texts := map[string]string{
+		"plain":            kingdeeLines,
+		"crlf":             strings.ReplaceAll(kingdeeLines, "\n", "\r\n") + "\r\n\r\n",
+		"blank line":       "a,b\n1,2\n\n3,4\n",
+		"blank crlf line":  "a,b\r\n1,2\r\n\r\n3,4\r\n",
+		"BOM inside":       "\ufeffa,b\n1,\ufeff2\n",
+		"BOM at the start": "\ufeffa,b\n1,2\n",
+		"U+FFFD":           "a,b\n1,\ufffd\n",
+		"ideographic":      "a,b\n1,\u30002\n",
+		"no-break space":   "a,b\n1,\u00a02\n",
+		"empty first line": "\na,b\n",
+		"ends in blanks":   "a,b\n1,2\n\n\n",
+	}
+	for name, text := range texts {
+		var whole plainCheck
+		whole.Write([]byte(text))
+		wl, wt, wok := whole.result()
+		for size := 1; size <= 5; size++ {
+			var c plainCheck
+			for b := []byte(text); len(b) > 0; {
+				n := min(size, len(b))
+				c.Write(b[:n])
+				b = b[n:]
+			}
+			l, tr, ok := c.result()
+			if l != wl || tr != wt || ok != wok || c.spaces(',') != whole.spaces(',') {
+				t.Errorf("%s in pieces of %d: lines %d, trailing %d, plain %t, spaces %t; whole: %d, %d, %t, %t",
+					name, size, l, tr, ok, c.spaces(','), wl, wt, wok, whole.spaces(','))
+			}
+		}
+	}
+}

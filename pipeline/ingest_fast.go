@@ -161,8 +161,10 @@ func loadFast(ctx context.Context, c *sql.Conn, plan *fastPlan, fl *fileLoader) 
 	if plan.spaces {
 		trim = "FastTrim"
 	}
-	if _, err := c.ExecContext(ctx, custsql.Query(trim)); err != nil {
-		return false, err
+	for _, q := range []string{trim, "FastMacros"} {
+		if _, err := c.ExecContext(ctx, custsql.Query(q)); err != nil {
+			return false, err
+		}
 	}
 	// fast_lines is only grouped and joined: the order of its rows does
 	// not matter, and not keeping it saves a fifth of FastScan.
@@ -231,7 +233,8 @@ func (f *fastPlan) statement(name string) string {
 	if name == "FastInsert" {
 		body = "FastValues"
 	}
-	settled := strings.Replace(custsql.Query(body), "/*cells*/", fastCells(&f.parser, f.delim), 1)
+	cut := strings.Replace(custsql.Query("FastCut"), "/*cells*/", fastCells(&f.parser, f.delim), 1)
+	settled := strings.Replace(custsql.Query(body), "/*cut*/", cut, 1)
 	return strings.Replace(custsql.Query(name), "/*settled*/", settled, 1)
 }
 

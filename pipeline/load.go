@@ -59,6 +59,7 @@ func Load(ctx context.Context, c *sql.Conn, cfg *Config, runID int64, inbox []In
 	}
 	seen := map[string]bool{}
 	first := int64(math.MaxInt64) // the first file id of the run
+	salesFiles := 0               // sales files loaded
 	for _, in := range inbox {
 		fr := FileResult{Name: in.Name, Path: in.Path, Size: in.Size}
 		sum, size, err := hashFile(in.Path)
@@ -105,16 +106,16 @@ func Load(ctx context.Context, c *sql.Conn, cfg *Config, runID int64, inbox []In
 			if err != nil {
 				fr.Status, fr.Reason = "failed", err.Error()
 			}
+			// A failed file has put nothing in sales_lines (the fast path
+			// inserts once the file is known to load): only its staged lines go.
 			if fr.Status == "failed" {
-				for _, q := range []string{"DropStagedFile", "DropLoadedFile"} {
-					if _, dropErr := c.ExecContext(ctx, custsql.Query(q), fr.FileID); dropErr != nil {
-						// The store failed under the file (out of memory, say),
-						// not the file: that error is the one to tell.
-						if err != nil {
-							return nil, fmt.Errorf("%s: %w", in.Name, err)
-						}
-						return nil, dropErr
+				if _, dropErr := c.ExecContext(ctx, custsql.Query("DropStagedFile"), fr.FileID); dropErr != nil {
+					// The store failed under the file (out of memory, say),
+					// not the file: that error is the one to tell.
+					if err != nil {
+						return nil, fmt.Errorf("%s: %w", in.Name, err)
 					}
+					return nil, dropErr
 				}
 			}
 		}
@@ -125,10 +126,13 @@ func Load(ctx context.Context, c *sql.Conn, cfg *Config, runID int64, inbox []In
 		}
 		if fr.Status == "loaded" {
 			seen[sum] = true
+			if src.Kind != KindCustomers {
+				salesFiles++
+			}
 		}
 		res.Files = append(res.Files, fr)
 	}
-	if err := merge(ctx, c, res, runID, first, now); err != nil {
+	if err := merge(ctx, c, res, runID, first, salesFiles > 1, now); err != nil {
 		return nil, err
 	}
 	return res, nil
@@ -157,18 +161,17 @@ func forgetRepeatedFailure(ctx context.Context, c *sql.Conn, fr *FileResult) err
 // merge moves the staged lines but their duplicates into sales_lines,
 // drops the new lines (those of file ids from first on) of documents a
 // later file holds too and the earlier lines of documents that came again,
-// and registers the files.
-func merge(ctx context.Context, c *sql.Conn, res *LoadResult, runID, first int64, now time.Time) error {
+// and registers the files. Only a run that loaded more than one sales file
+// (superseding) can hold a document twice.
+func merge(ctx context.Context, c *sql.Conn, res *LoadResult, runID, first int64, superseding bool, now time.Time) error {
 	if _, err := c.ExecContext(ctx, custsql.Query("MarkDuplicates")); err != nil {
 		return fmt.Errorf("mark duplicates: %w", err)
 	}
 	if _, err := c.ExecContext(ctx, custsql.Query("InsertStaged")); err != nil {
 		return fmt.Errorf("insert staged lines: %w", err)
 	}
-	// Only a run of more than one file can hold a document twice. Deleting
-	// lines inserted in the same transaction costs a rewrite of them at
-	// commit, so it is done only then.
-	superseding := res.Count("loaded") > 1
+	// Deleting lines inserted in the same transaction costs a rewrite of
+	// them at commit, so it is done only when a document can come twice.
 	if superseding {
 		if _, err := c.ExecContext(ctx, custsql.Query("MarkSuperseded"), first); err != nil {
 			return fmt.Errorf("mark superseded lines: %w", err)

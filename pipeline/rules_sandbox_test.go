@@ -98,12 +98,7 @@ func TestRulesSandbox(t *testing.T) {
 				return
 			}
 			store.Unit(ctx, func(ctx context.Context, c *sql.Conn) error {
-				for _, s := range []string{"Features", "QuantileCuts", "Scores"} {
-					args := map[string][]any{"Features": {"2024-12-31", 365}, "QuantileCuts": {"[0.2,0.4,0.6,0.8]"}, "Scores": {0.8, 0.95}}[s]
-					if _, err := c.ExecContext(ctx, custsql.Query(s), args...); err != nil {
-						t.Fatal(err)
-					}
-				}
+				scoreUnsandboxed(t, ctx, c)
 				query, args := rulesQuery(&cfg)
 				_, err := c.ExecContext(ctx, query, args...)
 				t.Logf("unsandboxed: %v", err)
@@ -121,12 +116,7 @@ func TestRulesSandbox(t *testing.T) {
 	ctx := context.Background()
 	var matched int
 	store.Unit(ctx, func(ctx context.Context, c *sql.Conn) error {
-		for _, s := range []string{"Features", "QuantileCuts", "Scores"} {
-			args := map[string][]any{"Features": {"2024-12-31", 365}, "QuantileCuts": {"[0.2,0.4,0.6,0.8]"}, "Scores": {0.8, 0.95}}[s]
-			if _, err := c.ExecContext(ctx, custsql.Query(s), args...); err != nil {
-				t.Fatal(err)
-			}
-		}
+		scoreUnsandboxed(t, ctx, c)
 		query, args := rulesQuery(&cfg)
 		if _, err := c.ExecContext(ctx, query, args...); err != nil {
 			t.Fatal(err)
@@ -172,4 +162,16 @@ func rulesStore(t *testing.T, when string) (*Config, *Store) {
 
 func exists(p string) func() bool {
 	return func() bool { _, err := os.Stat(p); return err == nil }
+}
+
+// scoreUnsandboxed computes the features, quintile cuts and scores of the
+// store on its own connection, for the rules query run without the sandbox.
+func scoreUnsandboxed(t *testing.T, ctx context.Context, c *sql.Conn) {
+	t.Helper()
+	for _, s := range []string{"Features", "QuantileCuts", "Scores"} {
+		args := map[string][]any{"Features": {"2024-12-31", 365}, "QuantileCuts": {"[0.2,0.4,0.6,0.8]"}, "Scores": {0.8, 0.95}}[s]
+		if _, err := c.ExecContext(ctx, custsql.Query(s), args...); err != nil {
+			t.Fatal(err)
+		}
+	}
 }

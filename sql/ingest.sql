@@ -17,9 +17,6 @@ LIMIT 0;
 -- name: DropStagedFile
 DELETE FROM stage_lines WHERE file_id = $1;
 
--- name: DropLoadedFile
-DELETE FROM sales_lines WHERE file_id = $1;
-
 -- name: FileLoaded
 -- The id of a file loaded before with the same content, if any.
 SELECT file_id FROM files WHERE sha256 = $1 AND status = 'loaded' LIMIT 1;

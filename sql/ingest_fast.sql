@@ -37,17 +37,32 @@ CREATE OR REPLACE TEMP MACRO go_trim(s, spaces) AS trim(s, spaces);
 -- name: FastTrimPlain
 CREATE OR REPLACE TEMP MACRO go_trim(s, spaces) AS trim(s);
 
--- name: FastSettled
--- The lines of the body, settled: the body of the statements below, which
--- pipeline/ingest_fast.go puts in place of their /*settled*/.
+-- name: FastMacros
+-- Dates as ParseDate reads them without help: Y-M-D with '-', '/' or '.',
+-- or YYYYMMDD, optionally followed by a time; the parts as strings.
+CREATE OR REPLACE TEMP MACRO fast_date_parts(d) AS
+    regexp_extract(d, '^(\d{4})(?:[-/.](\d{1,2})[-/.](\d{1,2})|(\d{2})(\d{2}))(?:[ T].*)?$',
+                   ['y', 'm', 'd', 'm8', 'd8']);
+CREATE OR REPLACE TEMP MACRO fast_date_y(dp) AS TRY_CAST(dp.y AS INTEGER);
+CREATE OR REPLACE TEMP MACRO fast_date_m(dp) AS TRY_CAST(coalesce(nullif(dp.m, ''), dp.m8) AS INTEGER);
+CREATE OR REPLACE TEMP MACRO fast_date_d(dp) AS TRY_CAST(coalesce(nullif(dp.d, ''), dp.d8) AS INTEGER);
+-- Numbers as ParseAmount's fast path reads them: plain decimals; else NULL.
+CREATE OR REPLACE TEMP MACRO fast_number(s) AS
+    CASE WHEN regexp_full_match(s, '[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?') THEN TRY_CAST(s AS DOUBLE) END;
+-- The amount of a line: the amount cell, else quantity times price, in cents.
+CREATE OR REPLACE TEMP MACRO fast_amount(a, av, qv, pv) AS
+    round(CASE WHEN a <> '' THEN av ELSE qv * pv END * 100) / 100;
+
+-- name: FastCut
+-- The cells of the body, trimmed: the start of FastSettled and FastValues,
+-- which pipeline/ingest_fast.go puts in place of their /*cut*/.
 -- The cells CTE is the read_csv projection pipeline/ingest_fast.go writes for
 -- the file's width and column map: ln, hseg, pseg, cont, then c_date, c_doc,
 -- ... the raw cells of the mapped fields ('' where the export has none),
 -- shape_ok (the field count is right and no leading cell looks like a total
--- row) and blank (a blank line).
+-- row) and is_blank (a blank line).
 -- $1 path, $2 delimiter, $3 the NULL marker (a byte the file does not hold),
--- $4 the characters Go's TrimSpace trims, $5 whether the export has
--- document numbers, $6 whether it has customer codes (else names).
+-- $4 the characters Go's TrimSpace trims.
 cells AS (
     /*cells*/
 ),
@@ -57,24 +72,23 @@ cut AS (
            go_trim(c_item_code, $4) AS item_code, go_trim(c_item_name, $4) AS item_name, go_trim(c_category, $4) AS category,
            go_trim(c_quantity, $4) AS q, go_trim(c_unit_price, $4) AS p, go_trim(c_amount, $4) AS a
     FROM cells
-),
--- Dates as ParseDate reads them without help: Y-M-D with '-', '/' or '.',
--- or YYYYMMDD, optionally followed by a time.
+)
+
+-- name: FastSettled
+-- The lines of the body, settled: the body of the statements below, which
+-- pipeline/ingest_fast.go puts in place of their /*settled*/. $1 to $4 as
+-- in FastCut, $5 whether the export has document numbers, $6 whether it
+-- has customer codes (else names).
+/*cut*/,
 date_parts AS (
-    SELECT *,
-           regexp_extract(d, '^(\d{4})(?:[-/.](\d{1,2})[-/.](\d{1,2})|(\d{2})(\d{2}))(?:[ T].*)?$',
-                          ['y', 'm', 'd', 'm8', 'd8']) AS dp
-    FROM cut
+    SELECT *, fast_date_parts(d) AS dp FROM cut
 ),
--- Numbers as ParseAmount's fast path reads them: plain decimals.
 valued AS (
     SELECT *,
-           TRY_CAST(dp.y AS INTEGER) AS yy,
-           TRY_CAST(coalesce(nullif(dp.m, ''), dp.m8) AS INTEGER) AS mm,
-           TRY_CAST(coalesce(nullif(dp.d, ''), dp.d8) AS INTEGER) AS dd,
-           CASE WHEN regexp_full_match(q, '[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?') THEN TRY_CAST(q AS DOUBLE) END AS qv,
-           CASE WHEN regexp_full_match(p, '[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?') THEN TRY_CAST(p AS DOUBLE) END AS pv,
-           CASE WHEN regexp_full_match(a, '[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?') THEN TRY_CAST(a AS DOUBLE) END AS av
+           fast_date_y(dp) AS yy, fast_date_m(dp) AS mm, fast_date_d(dp) AS dd,
+           fast_number(q) AS qv,
+           fast_number(p) AS pv,
+           fast_number(a) AS av
     FROM date_parts
 ),
 checked AS (
@@ -101,7 +115,7 @@ settled AS (
            nullif(category, '') AS category,
            qv AS quantity,
            pv AS unit_price,
-           round(CASE WHEN a <> '' THEN av ELSE qv * pv END * 100) / 100 AS amount
+           fast_amount(a, av, qv, pv) AS amount
     FROM checked
 )
 
@@ -180,29 +194,18 @@ DROP TABLE fast_lines;
 -- of FastInsert. Every line of those segments is settled, so its cells
 -- need no more checks: a number cell is blank or a plain decimal, which
 -- TRY_CAST reads as the checks of FastSettled do, and the date cell holds
--- a good date. $1 to $4 as in FastSettled.
-cells AS (
-    /*cells*/
-),
-cut AS (
-    SELECT ln, go_trim(c_date, $4) AS d, go_trim(c_doc, $4) AS doc, go_trim(c_code, $4) AS code, go_trim(c_name, $4) AS name,
-           go_trim(c_item_code, $4) AS item_code, go_trim(c_item_name, $4) AS item_name, go_trim(c_category, $4) AS category,
-           go_trim(c_quantity, $4) AS q, go_trim(c_unit_price, $4) AS p, go_trim(c_amount, $4) AS a
-    FROM cells
-    WHERE NOT is_blank AND hseg NOT IN (SELECT seg FROM fast_slow)
-),
+-- a good date. $1 to $4 as in FastCut.
+/*cut*/,
 valued AS (
-    SELECT *,
-           regexp_extract(d, '^(\d{4})(?:[-/.](\d{1,2})[-/.](\d{1,2})|(\d{2})(\d{2}))(?:[ T].*)?$',
-                          ['y', 'm', 'd', 'm8', 'd8']) AS dp,
+    SELECT *, fast_date_parts(d) AS dp,
            TRY_CAST(q AS DOUBLE) AS qv, TRY_CAST(p AS DOUBLE) AS pv, TRY_CAST(a AS DOUBLE) AS av
     FROM cut
+    WHERE NOT blank AND hseg NOT IN (SELECT seg FROM fast_slow)
 ),
 settled AS (
     SELECT ln,
            nullif(doc, '') AS doc_no,
-           make_date(CAST(dp.y AS INTEGER), CAST(coalesce(nullif(dp.m, ''), dp.m8) AS INTEGER),
-                     CAST(coalesce(nullif(dp.d, ''), dp.d8) AS INTEGER)) AS doc_date,
+           make_date(fast_date_y(dp), fast_date_m(dp), fast_date_d(dp)) AS doc_date,
            nullif(code, '') AS customer_code,
            nullif(name, '') AS customer_name,
            nullif(item_code, '') AS item_code,
@@ -210,7 +213,7 @@ settled AS (
            nullif(category, '') AS category,
            qv AS quantity,
            pv AS unit_price,
-           round(CASE WHEN a <> '' THEN av ELSE qv * pv END * 100) / 100 AS amount
+           fast_amount(a, av, qv, pv) AS amount
     FROM valued
 )
 

@@ -131,6 +131,11 @@ func Run(ctx context.Context, cfg *pipeline.Config, opt RunOptions) (*RunResult,
 		if _, err := c.ExecContext(ctx, custsql.Query("StartRun"), res.RunID, opt.Job, opt.Trigger, asOf, cfg.WindowDays, start); err != nil {
 			return err
 		}
+		if res.RunID%pipeline.CompactEvery == 0 {
+			if err := pipeline.Compact(ctx, c); err != nil {
+				return err
+			}
+		}
 		log = opt.Log.With(slog.Int64("run", res.RunID), slog.String("as_of", asOf))
 		log.Info("load", slog.Int("files", len(inbox)))
 		load, err := pipeline.Load(ctx, c, cfg, res.RunID, inbox, start, opt.Progress)

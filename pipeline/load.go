@@ -230,12 +230,22 @@ func merge(ctx context.Context, c *sql.Conn, res *LoadResult, runID, first int64
 		return err
 	}
 	if old {
+		for _, q := range []string{"NewDocuments", "LostCustomers"} {
+			if _, err := c.ExecContext(ctx, custsql.Query(q), first); err != nil {
+				return fmt.Errorf("%s: %w", q, err)
+			}
+		}
+		if _, err := c.ExecContext(ctx, custsql.Query("ClearLastSale")); err != nil {
+			return err
+		}
 		r, err := c.ExecContext(ctx, custsql.Query("ReplaceDocuments"), first)
 		if err != nil {
 			return fmt.Errorf("replace documents: %w", err)
 		}
 		n, _ := r.RowsAffected()
 		res.Replaced += n
+	} else if _, err := c.ExecContext(ctx, custsql.Query("NoLostCustomers")); err != nil {
+		return err
 	}
 	if _, err := c.ExecContext(ctx, custsql.Query("RefreshCustomers"), first); err != nil {
 		return fmt.Errorf("RefreshCustomers: %w", err)

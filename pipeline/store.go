@@ -41,6 +41,8 @@ func OpenStore(ctx context.Context, cfg StoreConfig, path string) (*Store, error
 	if cfg.MemoryLimit != "" {
 		q.Set("memory_limit", cfg.MemoryLimit)
 	}
+	// No checkpoint merges row groups unless the run asks for it (Compact).
+	q.Set("max_vacuum_tasks", "0")
 	if cfg.Threads > 0 {
 		q.Set("threads", strconv.Itoa(cfg.Threads))
 	}
@@ -148,4 +150,21 @@ func (s *Store) Unit(ctx context.Context, fn func(ctx context.Context, c *sql.Co
 	}
 	committed = true
 	return nil
+}
+
+// CompactEvery is how often, in runs, the commit of a run compacts the
+// database: only the checkpoint of a run whose id is a multiple of it
+// merges small row groups and those thinned by deleted lines (DuckDB's
+// vacuum), and so gives back their space. In the others a run's new lines
+// go into row groups of their own, which costs nothing more at commit:
+// merging them into the last row group of a 10M-line table on every commit
+// took 0.8 s of the 1.2 s checkpoint of a nightly run. Once a week for a
+// nightly schedule.
+const CompactEvery = 7
+
+// Compact lets the checkpoint at the commit of the transaction on c merge
+// row groups; it stays so until the store is closed.
+func Compact(ctx context.Context, c *sql.Conn) error {
+	_, err := c.ExecContext(ctx, "SET GLOBAL max_vacuum_tasks = 100")
+	return err
 }

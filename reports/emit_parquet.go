@@ -19,7 +19,10 @@ func CustomersParquet(ctx context.Context, x Execer, asOf string, runID int64, p
 	// COPY cannot bind its file name; the name is ours (a temp file in the
 	// out folder), and doubling single quotes keeps it one string literal.
 	target := strings.ReplaceAll(p.Temp(), "'", "''")
-	stmt := fmt.Sprintf("COPY (%s) TO '%s' (FORMAT parquet)", custsql.Query("CustomerParquetRows"), target)
+	// USE_TMP_FILE false: the target is our temporary file already, and a
+	// process killed while DuckDB wrote its own "tmp_" copy beside it left
+	// that copy behind, where no later run removed it.
+	stmt := fmt.Sprintf("COPY (%s) TO '%s' (FORMAT parquet, USE_TMP_FILE false)", custsql.Query("CustomerParquetRows"), target)
 	if _, err := x.ExecContext(ctx, stmt, asOf, runID); err != nil {
 		p.Abort()
 		return nil, fmt.Errorf("write %s: %w", path, err)

@@ -112,27 +112,66 @@ GROUP BY file_id;
 SELECT EXISTS (SELECT 1 FROM sales_lines WHERE file_id < $1)
    AND EXISTS (SELECT 1 FROM sales_lines WHERE file_id >= $1 AND doc_no IS NOT NULL);
 
+-- name: NewDocuments
+-- The documents of the run's lines. $1 the first file id of the run.
+CREATE OR REPLACE TEMP TABLE new_docs AS
+SELECT DISTINCT ledger, doc_key FROM sales_lines WHERE file_id >= $1 AND doc_no IS NOT NULL;
+
+-- name: LostCustomers
+-- The customers of the lines ReplaceDocuments drops: their latest line may
+-- be among them, so RefreshCustomers reads all their lines again. With no
+-- lines loaded before the run, the table stays empty. $1 the first file id
+-- of the run.
+CREATE OR REPLACE TEMP TABLE lost_customers AS
+SELECT DISTINCT s.customer_key
+FROM sales_lines s JOIN new_docs n ON s.ledger = n.ledger AND s.doc_key = n.doc_key
+WHERE s.file_id < $1;
+
+-- name: ClearLastSale
+UPDATE customers SET last_sale = NULL WHERE customer_key IN (SELECT customer_key FROM lost_customers);
+
+-- name: NoLostCustomers
+CREATE OR REPLACE TEMP TABLE lost_customers (customer_key VARCHAR);
+
 -- name: ReplaceDocuments
 -- Lines loaded before whose documents the new lines hold again go. $1 the
 -- first file id of the run.
 -- (As a join with the new documents: the correlated EXISTS over the same
 -- table took 3.6 s against 0.4 s for 30,000 new lines and 10M old ones.)
 DELETE FROM sales_lines s
-USING (SELECT DISTINCT ledger, doc_key FROM sales_lines WHERE file_id >= $1 AND doc_no IS NOT NULL) n
+USING new_docs n
 WHERE s.file_id < $1 AND s.ledger = n.ledger AND s.doc_key = n.doc_key;
 
 -- name: RefreshCustomers
--- Customers of the new lines, with the code and name of their latest line.
--- $1 the first file id of the run.
-INSERT INTO customers (customer_key, customer_code, customer_name, in_sales)
+-- Customers of the new lines, with the code and name of their latest line
+-- (by date, then file, then line) and the date of that line. Only the
+-- run's lines are read, and before them only the lines of the customers
+-- who lost some (lost_customers, whose last_sale LostCustomers cleared):
+-- for the others, the latest line before the run is the one last_sale
+-- dates, so the run's values win unless their latest line is older. (Reading
+-- every line of each customer the run touched took 1.2 s of a nightly run
+-- into 10M lines.) $1 the first file id of the run.
+INSERT INTO customers (customer_key, customer_code, customer_name, in_sales, last_sale)
+WITH lines AS (
+    SELECT customer_key, customer_code, customer_name, doc_date, file_id, line_no
+    FROM sales_lines WHERE file_id >= $1
+    UNION ALL
+    SELECT customer_key, customer_code, customer_name, doc_date, file_id, line_no
+    FROM sales_lines WHERE file_id < $1 AND customer_key IN (SELECT customer_key FROM lost_customers)
+)
 SELECT customer_key,
-       arg_max(customer_code, doc_date) FILTER (WHERE customer_code IS NOT NULL),
-       arg_max(customer_name, doc_date) FILTER (WHERE customer_name IS NOT NULL),
-       true
-FROM sales_lines
-WHERE customer_key IN (SELECT customer_key FROM sales_lines WHERE file_id >= $1 GROUP BY customer_key)
+       arg_max(customer_code, (doc_date, file_id, line_no)) FILTER (WHERE customer_code IS NOT NULL),
+       arg_max(customer_name, (doc_date, file_id, line_no)) FILTER (WHERE customer_name IS NOT NULL),
+       true,
+       max(doc_date)
+FROM lines
 GROUP BY customer_key
 ON CONFLICT (customer_key) DO UPDATE SET
-    customer_code = coalesce(excluded.customer_code, customers.customer_code),
-    customer_name = coalesce(excluded.customer_name, customers.customer_name),
+    customer_code = CASE WHEN customers.last_sale IS NULL OR excluded.last_sale >= customers.last_sale
+                         THEN coalesce(excluded.customer_code, customers.customer_code)
+                         ELSE coalesce(customers.customer_code, excluded.customer_code) END,
+    customer_name = CASE WHEN customers.last_sale IS NULL OR excluded.last_sale >= customers.last_sale
+                         THEN coalesce(excluded.customer_name, customers.customer_name)
+                         ELSE coalesce(customers.customer_name, excluded.customer_name) END,
+    last_sale = greatest(customers.last_sale, excluded.last_sale),
     in_sales = true;

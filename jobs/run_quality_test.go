@@ -17,7 +17,8 @@ import (
 // segments plain: C001 (11,000 over 2 orders: M 4, F 2) is B, every other
 // customer C. The master lists C001 under a longer name, which wins; C003
 // has that name too; C003, C004 and C005 have no sales; C009 buys but is
-// not in the master.
+// not in the master; its line dated after the as-of date does not count as
+// its last sale.
 const qualityConfig = `
 store: {path: var/custcat.duckdb, threads: 1, memory_limit: 256MB}
 sources:
@@ -40,6 +41,7 @@ const qualitySales = `单据日期,单据编号,客户编码,客户名称,价税
 2026-02-10,XS002,C001,华东贸易,5000
 2026-03-01,XS003,C002,华南商行,800
 2026-03-02,XS004,C009,无名商店,300
+2026-04-15,XS005,C009,无名商店,50
 `
 
 // Kingdee headers. Line 7 has no code; line 8 repeats line 5 exactly; line
@@ -89,8 +91,8 @@ func TestRunQualityByHand(t *testing.T) {
 	if master.Status != "loaded" || master.Read != 8 || master.Loaded != 5 || master.Rejected != 2 || master.Duplicate != 1 {
 		t.Errorf("master file = %+v; want 8 read = 5 loaded + 2 rejected + 1 duplicate", master)
 	}
-	if tot := res.Load.Totals(); tot.Read != tot.Loaded+tot.Rejected+tot.Duplicate+tot.Summary+tot.Held || tot.Read != 12 {
-		t.Errorf("totals %+v do not add up to the 12 lines read", tot)
+	if tot := res.Load.Totals(); tot.Read != tot.Loaded+tot.Rejected+tot.Duplicate+tot.Summary+tot.Held || tot.Read != 13 {
+		t.Errorf("totals %+v do not add up to the 13 lines read", tot)
 	}
 	rejects := readCSV(t, filepath.Join(cfg.Path(cfg.Out), "rejects.csv"))
 	wantRejects := [][]string{

@@ -46,9 +46,13 @@ names AS (
     WHERE c.customer_code IS NOT NULL AND trim(coalesce(c.customer_name, '')) <> ''
 ),
 last_sale AS (
-    SELECT customer_key, max(doc_date) AS last_date
+    -- customers.last_sale, unless lines dated after the as-of date are
+    -- among the customer's: then the latest of those up to it.
+    SELECT customer_key, last_sale AS last_date FROM customers WHERE last_sale <= $1::DATE
+    UNION ALL
+    SELECT customer_key, max(doc_date)
     FROM sales_lines
-    WHERE doc_date <= $1::DATE
+    WHERE doc_date <= $1::DATE AND customer_key IN (SELECT customer_key FROM customers WHERE last_sale > $1::DATE)
     GROUP BY customer_key
 ),
 issues AS (

@@ -46,13 +46,13 @@ func applyRulesSandboxed(ctx context.Context, c *sql.Conn, query string, args []
 	defer bc.Close()
 
 	// The scores travel as an Arrow stream, read once by the sandbox.
-	err = withArrow(c, func(store *duckdb.Arrow, _ driver.Conn) error {
+	err = WithArrow(c, func(store *duckdb.Arrow, _ driver.Conn) error {
 		scores, err := store.QueryContext(ctx, "SELECT * FROM scores")
 		if err != nil {
 			return fmt.Errorf("read scores: %w", err)
 		}
 		defer scores.Release()
-		return withArrow(bc, func(sandbox *duckdb.Arrow, dc driver.Conn) error {
+		return WithArrow(bc, func(sandbox *duckdb.Arrow, dc driver.Conn) error {
 			release, err := sandbox.RegisterView(scores, "scores")
 			if err != nil {
 				return err
@@ -74,13 +74,13 @@ func applyRulesSandboxed(ctx context.Context, c *sql.Conn, query string, args []
 	if err != nil {
 		return err
 	}
-	return withArrow(bc, func(sandbox *duckdb.Arrow, _ driver.Conn) error {
+	return WithArrow(bc, func(sandbox *duckdb.Arrow, _ driver.Conn) error {
 		results, err := sandbox.QueryContext(ctx, "SELECT customer_key, "+strings.Join(added, ", ")+" FROM segmented")
 		if err != nil {
 			return fmt.Errorf("read rule results: %w", err)
 		}
 		defer results.Release()
-		return withArrow(c, func(store *duckdb.Arrow, dc driver.Conn) error {
+		return WithArrow(c, func(store *duckdb.Arrow, dc driver.Conn) error {
 			release, err := store.RegisterView(results, "rule_results")
 			if err != nil {
 				return err
@@ -133,8 +133,8 @@ func eachName(ctx context.Context, c *sql.Conn, query string, fn func(string)) e
 	return rows.Err()
 }
 
-// withArrow calls fn with the Arrow interface and the driver connection of c.
-func withArrow(c *sql.Conn, fn func(*duckdb.Arrow, driver.Conn) error) error {
+// WithArrow calls fn with the Arrow interface and the driver connection of c.
+func WithArrow(c *sql.Conn, fn func(*duckdb.Arrow, driver.Conn) error) error {
 	return c.Raw(func(dc any) error {
 		ar, err := duckdb.NewArrowFromConn(dc.(driver.Conn))
 		if err != nil {

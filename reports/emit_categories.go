@@ -5,11 +5,16 @@ import (
 	"context"
 	"crypto/sha256"
 	"database/sql"
+	"database/sql/driver"
 	"encoding/csv"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/duckdb/duckdb-go/v2"
 
 	"golang.org/x/text/encoding"
 	"golang.org/x/text/encoding/simplifiedchinese"
@@ -77,33 +82,17 @@ type categoryRow struct {
 // Categories renders categories.csv for the snapshot of asOf in the layout
 // of opt. A delta holds only the customers whose ERP code or tags differ
 // from what the last recorded file said (see RecordCategories).
-func Categories(ctx context.Context, q Querier, opt pipeline.CategoryOutput, asOf string, runID int64) (*CategoryFile, error) {
+func Categories(ctx context.Context, c *sql.Conn, opt pipeline.CategoryOutput, asOf string, runID int64) (*CategoryFile, error) {
 	cols, err := CategoryLayout(opt)
 	if err != nil {
 		return nil, err
 	}
-	again, err := sameAsPlaced(ctx, q, runID, asOf)
+	again, err := sameAsPlaced(ctx, c, runID, asOf)
 	if err != nil {
 		return nil, err
 	}
-	rs, err := q.QueryContext(ctx, custsql.Query("CategoryRows"), asOf, opt.Mode == "delta", again)
+	rows, err := categoryRows(ctx, c, asOf, opt.Mode == "delta", again)
 	if err != nil {
-		return nil, err
-	}
-	defer rs.Close()
-	var rows []categoryRow
-	for rs.Next() {
-		r := categoryRow{cells: make([]string, len(CategoryColumns))}
-		ptrs := []any{&r.key}
-		for i := range r.cells {
-			ptrs = append(ptrs, &r.cells[i])
-		}
-		if err := rs.Scan(ptrs...); err != nil {
-			return nil, fmt.Errorf("read row %d: %w", len(rows)+1, err)
-		}
-		rows = append(rows, r)
-	}
-	if err := rs.Err(); err != nil {
 		return nil, err
 	}
 	data, err := encodeCategories(rows, cols, opt)
@@ -166,6 +155,49 @@ func PlaceCategories(ctx context.Context, x interface {
 	}
 	_, err = x.ExecContext(ctx, custsql.Query("SavePlaced"), m.RunID, m.AsOf)
 	return err
+}
+
+// categoryRows reads the rows of CategoryRows, every cell text, as an Arrow
+// stream: through database/sql, scanning 50,000 customers of 25 cells took
+// 0.75 s of a nightly run.
+func categoryRows(ctx context.Context, c *sql.Conn, args ...any) ([]categoryRow, error) {
+	var rows []categoryRow
+	err := pipeline.WithArrow(c, func(ar *duckdb.Arrow, _ driver.Conn) error {
+		rr, err := ar.QueryContext(ctx, custsql.Query("CategoryRows"), args...)
+		if err != nil {
+			return err
+		}
+		defer rr.Release()
+		for rr.Next() {
+			rec := rr.RecordBatch()
+			cols := make([]*array.String, rec.NumCols())
+			for i := range cols {
+				s, ok := rec.Column(i).(*array.String)
+				if !ok {
+					return fmt.Errorf("column %s is %s, not text", rec.ColumnName(i), rec.Column(i).DataType())
+				}
+				cols[i] = s
+			}
+			for r := range int(rec.NumRows()) {
+				row := categoryRow{cells: make([]string, len(cols)-1)}
+				for i, col := range cols {
+					if col.IsNull(r) {
+						return fmt.Errorf("read row %d: column %s is NULL", len(rows)+1, rec.ColumnName(i))
+					}
+					// The value points into the record, which is released.
+					v := strings.Clone(col.Value(r))
+					if i == 0 {
+						row.key = v
+					} else {
+						row.cells[i-1] = v
+					}
+				}
+				rows = append(rows, row)
+			}
+		}
+		return rr.Err()
+	})
+	return rows, err
 }
 
 // sameAsPlaced says whether the category file in place was made from the

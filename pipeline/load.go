@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 	"time"
 
 	custsql "custcat/sql"
@@ -244,11 +245,16 @@ func merge(ctx context.Context, c *sql.Conn, res *LoadResult, runID, first int64
 		}
 		n, _ := r.RowsAffected()
 		res.Replaced += n
-	} else if _, err := c.ExecContext(ctx, custsql.Query("NoLostCustomers")); err != nil {
-		return err
 	}
-	if _, err := c.ExecContext(ctx, custsql.Query("RefreshCustomers"), first); err != nil {
-		return fmt.Errorf("RefreshCustomers: %w", err)
+	// Only a run with lines from before it can take lines from a customer;
+	// without any, the statement reads the run's lines alone.
+	refresh := "RefreshCustomers"
+	if old {
+		refresh = "RefreshLostCustomers"
+	}
+	q := strings.Replace(custsql.Query(refresh), "/*latest*/", custsql.Query("LatestCustomerLines"), 1)
+	if _, err := c.ExecContext(ctx, q, first); err != nil {
+		return fmt.Errorf("%s: %w", refresh, err)
 	}
 	// The master goes last, so that its names win over those of sales lines.
 	for _, q := range []string{"KeepLatestMaster", "RefreshMaster", "RetireMaster"} {

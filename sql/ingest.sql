@@ -119,9 +119,8 @@ SELECT DISTINCT ledger, doc_key FROM sales_lines WHERE file_id >= $1 AND doc_no 
 
 -- name: LostCustomers
 -- The customers of the lines ReplaceDocuments drops: their latest line may
--- be among them, so RefreshCustomers reads all their lines again. With no
--- lines loaded before the run, the table stays empty. $1 the first file id
--- of the run.
+-- be among them, so RefreshLostCustomers reads all their lines again. $1
+-- the first file id of the run.
 CREATE OR REPLACE TEMP TABLE lost_customers AS
 SELECT DISTINCT s.customer_key
 FROM sales_lines s JOIN new_docs n ON s.ledger = n.ledger AND s.doc_key = n.doc_key
@@ -129,9 +128,6 @@ WHERE s.file_id < $1;
 
 -- name: ClearLastSale
 UPDATE customers SET last_sale = NULL WHERE customer_key IN (SELECT customer_key FROM lost_customers);
-
--- name: NoLostCustomers
-CREATE OR REPLACE TEMP TABLE lost_customers (customer_key VARCHAR);
 
 -- name: ReplaceDocuments
 -- Lines loaded before whose documents the new lines hold again go. $1 the
@@ -145,12 +141,22 @@ WHERE s.file_id < $1 AND s.ledger = n.ledger AND s.doc_key = n.doc_key;
 -- name: RefreshCustomers
 -- Customers of the new lines, with the code and name of their latest line
 -- (by date, then file, then line) and the date of that line. Only the
--- run's lines are read, and before them only the lines of the customers
--- who lost some (lost_customers, whose last_sale LostCustomers cleared):
--- for the others, the latest line before the run is the one last_sale
--- dates, so the run's values win unless their latest line is older. (Reading
--- every line of each customer the run touched took 1.2 s of a nightly run
--- into 10M lines.) $1 the first file id of the run.
+-- run's lines are read: for a customer who lost none (LostCustomers), the
+-- latest line before the run is the one last_sale dates, so the run's
+-- values win unless their latest line is older. (Reading every line of
+-- each customer the run touched took 1.2 s of a nightly run into 10M
+-- lines.) $1 the first file id of the run.
+INSERT INTO customers (customer_key, customer_code, customer_name, in_sales, last_sale)
+WITH lines AS (
+    SELECT customer_key, customer_code, customer_name, doc_date, file_id, line_no
+    FROM sales_lines WHERE file_id >= $1
+)
+/*latest*/;
+
+-- name: RefreshLostCustomers
+-- RefreshCustomers when the run took lines from customers (lost_customers,
+-- whose last_sale LostCustomers cleared): their lines from before the run
+-- are read too. $1 the first file id of the run.
 INSERT INTO customers (customer_key, customer_code, customer_name, in_sales, last_sale)
 WITH lines AS (
     SELECT customer_key, customer_code, customer_name, doc_date, file_id, line_no
@@ -159,6 +165,11 @@ WITH lines AS (
     SELECT customer_key, customer_code, customer_name, doc_date, file_id, line_no
     FROM sales_lines WHERE file_id < $1 AND customer_key IN (SELECT customer_key FROM lost_customers)
 )
+/*latest*/;
+
+-- name: LatestCustomerLines
+-- The body of RefreshCustomers and RefreshLostCustomers, in place of their
+-- /*latest*/: each customer of the lines, with its latest code and name.
 SELECT customer_key,
        arg_max(customer_code, (doc_date, file_id, line_no)) FILTER (WHERE customer_code IS NOT NULL),
        arg_max(customer_name, (doc_date, file_id, line_no)) FILTER (WHERE customer_name IS NOT NULL),
@@ -174,4 +185,4 @@ ON CONFLICT (customer_key) DO UPDATE SET
                          THEN coalesce(excluded.customer_name, customers.customer_name)
                          ELSE coalesce(customers.customer_name, excluded.customer_name) END,
     last_sale = greatest(customers.last_sale, excluded.last_sale),
-    in_sales = true;
+    in_sales = true

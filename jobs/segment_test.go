@@ -312,3 +312,26 @@ func TestBackfillDates(t *testing.T) {
 		}
 	}
 }
+
+// TestTopCategory: the top category is the one with the largest positive
+// amount in the window; a tie goes to the first name; returns and lines
+// before the window do not count.
+func TestTopCategory(t *testing.T) {
+	sales := `单据日期,单据编号,客户编码,客户名称,物料类别,价税合计
+2026-03-01,XS001,C1,甲,乙类,100
+2026-03-01,XS001,C1,甲,甲类,60
+2026-03-02,XS002,C1,甲,甲类,40
+2026-03-03,XS003,C1,甲,丙类,-500
+2024-01-01,XS004,C1,甲,丁类,900
+2026-03-01,XS005,C2,乙,,70
+2026-03-01,XS006,C3,丙,丙类,10
+2026-03-01,XS006,C3,丙,乙类,30
+`
+	cfg := segmentCase(t, "", map[string]string{"sales.csv": sales}, nil)
+	mustRun(t, cfg, "2026-03-31")
+	got := snapshotRows(t, cfg, "2026-03-31", "customer_key, coalesce(top_category, '-'), coalesce(CAST(round(top_category_share, 2) AS VARCHAR), '-')")
+	want := []string{"C1 乙类 0.5", "C2 - -", "C3 乙类 0.75"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("top categories %q, want %q", got, want)
+	}
+}

@@ -39,16 +39,23 @@ by_line AS (
     FROM lines
     GROUP BY customer_key
 ),
+cats AS (
+    -- The categories, numbered in name order: grouping by customer and a
+    -- number instead of the name took the step from 3.2 to 2.5 s at 10M
+    -- lines (the grouping itself 2.0 to 0.7 s of CPU).
+    SELECT category, CAST(row_number() OVER (ORDER BY category) AS INTEGER) AS cid
+    FROM (SELECT DISTINCT category FROM lines WHERE in_window AND amount > 0 AND coalesce(category, '') <> '')
+),
 by_category AS (
-    -- The top category: the largest amount, ties to the first name (an
-    -- aggregate, not a window ranking every category: 2.4 s against 2.6 s
-    -- for the whole step at 10M lines).
-    SELECT customer_key, arg_min(category, (-amount, category)) AS category, max(amount) AS amount
-    FROM (SELECT customer_key, category, sum(amount) AS amount
-          FROM lines
-          WHERE in_window AND amount > 0 AND coalesce(category, '') <> ''
-          GROUP BY customer_key, category)
-    GROUP BY customer_key
+    -- The top category: the largest amount, ties to the first name.
+    SELECT b.customer_key, c.category, b.amount
+    FROM (SELECT customer_key, arg_min(cid, (-amount, cid)) AS cid, max(amount) AS amount
+          FROM (SELECT customer_key, cid, sum(amount) AS amount
+                FROM lines JOIN cats USING (category)
+                WHERE in_window AND amount > 0
+                GROUP BY customer_key, cid)
+          GROUP BY customer_key) b
+    JOIN cats c USING (cid)
 ),
 universe AS (
     SELECT customer_key FROM by_line

@@ -165,6 +165,11 @@ func Run(ctx context.Context, cfg *pipeline.Config, opt RunOptions) (*RunResult,
 		return finishRun(ctx, c, res, opt.Now())
 	})
 	if err != nil {
+		if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
+			// DuckDB reports a statement stopped by the cancel as its own
+			// INTERRUPT error; say first that the run was stopped.
+			err = fmt.Errorf("%w: %v", cerr, err)
+		}
 		recordFailure(store, cfg, opt, asOf, start, err)
 		return res, err
 	}

@@ -168,13 +168,10 @@ func loadFast(ctx context.Context, c *sql.Conn, plan *fastPlan, fl *fileLoader) 
 	}
 	// fast_lines is only grouped and joined: the order of its rows does
 	// not matter, and not keeping it saves a fifth of FastScan.
-	if _, err := c.ExecContext(ctx, "SET preserve_insertion_order = false"); err != nil {
-		return false, err
-	}
-	_, err := c.ExecContext(ctx, plan.statement("FastScan"), append(plan.args(), fl.res.FileID)...)
-	if _, resetErr := c.ExecContext(ctx, "RESET preserve_insertion_order"); err == nil {
-		err = resetErr
-	}
+	err := unordered(ctx, c, func() error {
+		_, err := c.ExecContext(ctx, plan.statement("FastScan"), append(plan.args(), fl.res.FileID)...)
+		return err
+	})
 	if err != nil {
 		return false, fmt.Errorf("read lines: %w", err)
 	}
@@ -217,13 +214,34 @@ func loadFast(ctx context.Context, c *sql.Conn, plan *fastPlan, fl *fileLoader) 
 }
 
 // insertFast loads the lines loadFast settled into sales_lines, once the
-// file is known to load.
+// file is known to load. The rows need not keep the file's order: no
+// statement reads sales_lines in its stored order (each orders by file
+// and line where order matters), and letting the threads insert as they
+// go took the 10M-line run from 51.9 to 48.9 s (the medians of four runs).
 func insertFast(ctx context.Context, c *sql.Conn, plan *fastPlan, res *FileResult) error {
 	args := append(plan.args()[:4], res.FileID, res.Ledger) // FastValues has no use for $5 and $6
-	if _, err := c.ExecContext(ctx, plan.statement("FastInsert"), args...); err != nil {
+	err := unordered(ctx, c, func() error {
+		_, err := c.ExecContext(ctx, plan.statement("FastInsert"), args...)
+		return err
+	})
+	if err != nil {
 		return fmt.Errorf("load lines: %w", err)
 	}
 	return nil
+}
+
+// unordered runs fn with DuckDB free to write the rows of its statements
+// in any order (preserve_insertion_order off), which lets every thread
+// write as it goes.
+func unordered(ctx context.Context, c *sql.Conn, fn func() error) error {
+	if _, err := c.ExecContext(ctx, "SET preserve_insertion_order = false"); err != nil {
+		return err
+	}
+	err := fn()
+	if _, resetErr := c.ExecContext(ctx, "RESET preserve_insertion_order"); err == nil {
+		err = resetErr
+	}
+	return err
 }
 
 // statement returns a statement of sql/ingest_fast.sql over the settled

@@ -212,7 +212,8 @@ func TestServeLoadsArrivingFiles(t *testing.T) {
 	}
 }
 
-// bigExport is an export that takes the loader a few seconds.
+// bigExport is an export that takes the loader a few seconds (300,000
+// lines: about 4 s for the whole run on 2 cores).
 func bigExport(lines int) string {
 	var b strings.Builder
 	b.WriteString("日期,单据编号,客户编码,客户名称,价税合计\n")
@@ -226,7 +227,7 @@ func bigExport(lines int) string {
 // rolls the run back and the daemon exits; the database is as before.
 func TestServeSignalMidRun(t *testing.T) {
 	dir, cfg := serveCase(t, "jobs: [{name: often, schedule: \"@every 1s\"}]\n")
-	drop(t, dir, "big.csv", bigExport(100_000))
+	drop(t, dir, "big.csv", bigExport(300_000))
 	p := start(t, "serve", "-c", cfg)
 	at := 0
 	p.waitLog(t, &at, "load", func(m map[string]any) bool { return m["files"] == 1.0 })
@@ -272,7 +273,7 @@ func TestServeSignalMidRun(t *testing.T) {
 		t.Errorf("the export left the inbox of a rolled-back run: %v", err)
 	}
 	// The database took no harm: a run loads the export now.
-	if code, out, errOut := custcat(t, "run", "-c", cfg, "--as-of", "2024-12-31"); code != exitOK || !strings.Contains(out, "100000 loaded") {
+	if code, out, errOut := custcat(t, "run", "-c", cfg, "--as-of", "2024-12-31"); code != exitOK || !strings.Contains(out, "300000 loaded") {
 		t.Errorf("run after the stop: exit %d\n%s%s", code, out, errOut)
 	}
 }
@@ -286,7 +287,7 @@ func TestServeSecondSignalAborts(t *testing.T) {
 	defer hook.Close()
 	defer hook.CloseClientConnections()
 	dir, cfg := serveCase(t, "webhook: "+hook.URL+"\njobs: [{name: often, schedule: \"@every 1s\"}]\n")
-	drop(t, dir, "big.csv", bigExport(100_000))
+	drop(t, dir, "big.csv", bigExport(300_000))
 	p := start(t, "serve", "-c", cfg)
 	at := 0
 	p.waitLog(t, &at, "load", func(m map[string]any) bool { return m["files"] == 1.0 })

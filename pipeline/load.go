@@ -230,7 +230,11 @@ func merge(ctx context.Context, c *sql.Conn, res *LoadResult, runID, first int64
 	if err := c.QueryRowContext(ctx, custsql.Query("HasOldLines"), first).Scan(&old); err != nil {
 		return err
 	}
+	// Only a run with lines from before it can take lines from a customer;
+	// without any, RefreshCustomers reads the run's lines alone.
+	refresh := "RefreshCustomers"
 	if old {
+		refresh = "RefreshLostCustomers"
 		for _, q := range []string{"NewDocuments", "LostCustomers"} {
 			if _, err := c.ExecContext(ctx, custsql.Query(q), first); err != nil {
 				return fmt.Errorf("%s: %w", q, err)
@@ -245,12 +249,6 @@ func merge(ctx context.Context, c *sql.Conn, res *LoadResult, runID, first int64
 		}
 		n, _ := r.RowsAffected()
 		res.Replaced += n
-	}
-	// Only a run with lines from before it can take lines from a customer;
-	// without any, the statement reads the run's lines alone.
-	refresh := "RefreshCustomers"
-	if old {
-		refresh = "RefreshLostCustomers"
 	}
 	q := strings.Replace(custsql.Query(refresh), "/*latest*/", custsql.Query("LatestCustomerLines"), 1)
 	if _, err := c.ExecContext(ctx, q, first); err != nil {

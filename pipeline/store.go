@@ -163,7 +163,8 @@ func (s *Store) Unit(ctx context.Context, fn func(ctx context.Context, c *sql.Co
 const CompactEvery = 7
 
 // Compact lets the checkpoint at the commit of the transaction on c merge
-// row groups; it stays so until the store is closed.
+// row groups (100 vacuum tasks, DuckDB's default); it stays so until the
+// store is closed.
 func Compact(ctx context.Context, c *sql.Conn) error {
 	_, err := c.ExecContext(ctx, "SET GLOBAL max_vacuum_tasks = 100")
 	return err

@@ -75,10 +75,11 @@ cut AS (
 )
 
 -- name: FastSettled
--- The lines of the body, settled: the body of the statements below, which
--- pipeline/ingest_fast.go puts in place of their /*settled*/. $1 to $4 as
--- in FastCut, $5 whether the export has document numbers, $6 whether it
--- has customer codes (else names).
+-- The lines of the body, settled, with the values FastScan hashes: the body
+-- of FastScan, which pipeline/ingest_fast.go puts in place of its
+-- /*settled*/ (FastValues is the body of FastInsert). $1 to $4 as in
+-- FastCut, $5 whether the export has document numbers, $6 whether it has
+-- customer codes (else names).
 /*cut*/,
 date_parts AS (
     SELECT *, fast_date_parts(d) AS dp FROM cut
@@ -107,14 +108,7 @@ settled AS (
                         AND CASE WHEN $6 THEN code <> '' ELSE name <> '' END
                         AND (NOT $5 OR doc <> '') END, false)) AS bad,
            nullif(doc, '') AS doc_no,
-           CASE WHEN date_ok THEN make_date(yy, mm, dd) END AS doc_date,
-           nullif(code, '') AS customer_code,
-           nullif(name, '') AS customer_name,
            nullif(item_code, '') AS item_code,
-           nullif(item_name, '') AS item_name,
-           nullif(category, '') AS category,
-           qv AS quantity,
-           pv AS unit_price,
            fast_amount(a, av, qv, pv) AS amount
     FROM checked
 )

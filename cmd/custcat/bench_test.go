@@ -98,7 +98,7 @@ func BenchmarkEndToEnd(b *testing.B) {
 			}
 		}
 		for _, r := range realData {
-			m, _ := runCustcat(b, bin, "", filepath.Join("..", "..", "..", "shared", "data", r.file), r.asOf, r.config)
+			m, _ := runCustcat(b, bin, "", filepath.Join("..", "..", "data", "public", r.file), r.asOf, r.config)
 			m.name, m.lines = "real: "+r.name, r.lines
 			all = append(all, m)
 		}

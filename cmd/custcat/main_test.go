@@ -172,10 +172,7 @@ func TestQuintilesByHand(t *testing.T) {
 
 // TestRealData loads the public data sets and checks their counts.
 func TestRealData(t *testing.T) {
-	shared := filepath.Join("..", "..", "..", "shared", "data")
-	if _, err := os.Stat(shared); err != nil {
-		t.Fatalf("the real data sets are missing (%v): custcat's tests need ../shared/data beside the checkout", err)
-	}
+	shared := filepath.Join("..", "..", "data", "public")
 	cases := []struct {
 		name, file, config, asOf string
 		read, loaded, rejected   int64

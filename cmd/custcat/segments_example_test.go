@@ -17,9 +17,9 @@ func TestRFMSegmentsExample(t *testing.T) {
 		t.Fatal(err)
 	}
 	os.WriteFile(filepath.Join(dir, "custcat.yaml"), append(cfg, []byte("sources: [{name: rfm}]\n")...), 0o644)
-	orders, err := os.ReadFile(filepath.Join("..", "..", "..", "shared", "data", "rfm", "rfm_data_orders.csv"))
+	orders, err := os.ReadFile(filepath.Join("..", "..", "data", "public", "rfm", "rfm_data_orders.csv"))
 	if err != nil {
-		t.Fatalf("the real data sets are missing (%v): custcat's tests need ../shared/data beside the checkout", err)
+		t.Fatal(err)
 	}
 	os.WriteFile(filepath.Join(dir, "inbox", "orders.csv"), orders, 0o644)
 	if code, out, errOut := custcat(t, "run", "-c", filepath.Join(dir, "custcat.yaml"), "--as-of", "2006-12-31"); code != 0 {

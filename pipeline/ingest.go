@@ -75,9 +75,9 @@ func openExport(path string, src Source) (recordReader, error) {
 	case strings.HasSuffix(name, ".parquet"):
 		return openParquet(path)
 	case strings.HasSuffix(name, ".xls"):
-		return nil, fmt.Errorf("%w: .xls (the old Excel format); open it in Excel or WPS and save it as .xlsx or CSV", ErrUnsupported)
+		return openXLS(path, src) // text or an HTML table, as many ERPs write them, or refused
 	}
-	return nil, fmt.Errorf("%w: %s; custcat reads .csv, .txt, .tsv (optionally .gz), .xlsx and .parquet", ErrUnsupported, filepath.Ext(name))
+	return nil, fmt.Errorf("%w: %s; custcat reads .csv, .txt, .tsv (optionally .gz), .xlsx, .parquet, and .xls that is text or an HTML table", ErrUnsupported, filepath.Ext(name))
 }
 
 // hashFile returns the sha256 of a file's content.
@@ -178,6 +178,9 @@ type fileLoader struct {
 }
 
 func (fl *fileLoader) handle(rec record) error {
+	if rec.Bad == "" && fl.p.emptyRow(rec.Cells) {
+		return nil // a row of empty cells is a blank line, not a line of data
+	}
 	fl.res.Read++
 	if rec.Bad == "" && isSummaryRow(rec.Cells) {
 		fl.res.Summary++

@@ -71,16 +71,24 @@ func openCSV(path string, src Source) (*csvReader, error) {
 		r.Close()
 		return nil, err
 	}
-	if isBinary(head) {
+	r.encoding = src.Encoding
+	if wide := utf16Encoding(head); wide != "" {
+		if r.encoding != "" && r.encoding != "auto" {
+			r.Close()
+			return nil, utf16Mismatch(wide, r.encoding, src)
+		}
+		r.encoding = wide
+	} else if isBinary(head) {
 		r.Close()
 		return nil, errors.New("binary content, not a text export")
 	}
-	r.encoding = src.Encoding
 	if r.encoding == "" || r.encoding == "auto" {
 		r.encoding = detectEncoding(head)
 	}
 	var text io.Reader = br
 	switch r.encoding {
+	case "utf-16le", "utf-16be":
+		text = utf16Text(br, r.encoding)
 	case "utf-8", "utf-8-bom":
 		if bytes.HasPrefix(head, []byte("\xef\xbb\xbf")) {
 			br.Discard(3)
@@ -196,6 +204,10 @@ func (r *csvReader) checkText(s string) string {
 	case "utf-8", "utf-8-bom":
 		if !utf8.ValidString(s) {
 			return "invalid UTF-8 text (is the file GBK? set encoding)"
+		}
+	case "utf-16le", "utf-16be":
+		if strings.ContainsRune(s, utf8.RuneError) {
+			return "invalid " + strings.ToUpper(r.encoding) + " text"
 		}
 	default:
 		if strings.ContainsRune(s, utf8.RuneError) {

@@ -19,7 +19,7 @@ import (
 // hint to give it a customers source.
 func TestMasterReadAsSales(t *testing.T) {
 	_, err := mapHeader(strings.Split("客户编码,客户名称,地址,联系人,电话,客户类别", ","), Source{Name: "erp"})
-	want := "no column for date, amount (or quantity and unit_price); map it under sources (name: erp) columns, for example columns: {amount: 价税合计}; this header looks like a customer master export: give its files a source with kind: customers"
+	want := "no column for date, amount (or quantity and unit_price); map it under sources (name: erp) columns, for example columns: {date: 开单日, amount: 本单金额}; this header looks like a customer master export: give its files a source with kind: customers"
 	if err == nil || err.Error() != want {
 		t.Fatalf("error = %v\nwant %s", err, want)
 	}

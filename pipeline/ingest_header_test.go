@@ -92,7 +92,7 @@ func TestMapHeader(t *testing.T) {
 			kind:   KindCustomers,
 			name:   "customers no code and no name",
 			header: "地址,联系人,电话",
-			err:    "no column for customer_code or customer_name; map it under sources (name: s) columns, for example columns: {customer_code: 客户号}",
+			err:    "no column for customer_code or customer_name; map it under sources (name: s) columns, for example columns: {customer_code: 往来单位编码}",
 		},
 	}
 	for _, c := range cases {

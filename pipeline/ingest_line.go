@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -22,6 +23,8 @@ type lineParser struct {
 	headerAt   int // index of the header among the held rows; -1 without a header
 	headerLine int
 	width      int // the number of cells a data line has
+	header     headerMap
+	otherLine  int // the line of the other header row (云星空 引出); 0 if none
 
 	last     SalesLine
 	haveLast bool
@@ -46,13 +49,31 @@ func (p *lineParser) findHeader(rows []record) error {
 		}
 		return fmt.Errorf("no header row found in the first %d lines; name the columns under sources (name: %s) columns, or set header: none with column positions", headerSearchRows, p.src.Name)
 	}
-	cols, err := mapHeader(rows[best].Cells, p.src)
+	at, other := headerPair(rows, best, p.src)
+	var otherCells []string
+	if other >= 0 {
+		otherCells, p.otherLine = rows[other].Cells, rows[other].Line
+	}
+	h, err := mapHeaders(rows[at].Cells, otherCells, p.src)
 	if err != nil {
 		return err
 	}
-	p.cols, p.headerAt, p.headerLine = cols, best, rows[best].Line
-	p.width = len(rows[best].Cells)
+	p.header = h
+	p.cols, p.headerAt, p.headerLine = h.cols, at, rows[at].Line
+	p.width = len(rows[at].Cells)
 	return nil
+}
+
+// emptyRow says whether a row has no data: every cell blank, but for the
+// columns that number rows (headerMap.seq). 云星空 writes one after each
+// sales order (,,,,,,); it is skipped as a blank line is.
+func (p *lineParser) emptyRow(cells []string) bool {
+	for i, c := range cells {
+		if strings.TrimSpace(c) != "" && !slices.Contains(p.header.seq, i) {
+			return false
+		}
+	}
+	return true
 }
 
 func (p *lineParser) reset() { p.haveLast = false }

@@ -12,6 +12,12 @@ type Probe struct {
 	HeaderLine int            // 0 without a header
 	Columns    map[string]int // field -> 1-based column
 	Header     []string
+	// OtherHeaderLine is the second header row of a 云星空 引出 export,
+	// read with the header and not loaded; 0 if none.
+	OtherHeaderLine int
+	// Choices say, for each field two columns could give, which one the
+	// run takes and why.
+	Choices []string
 }
 
 // ProbeFile reads the top of an export the way a run would.
@@ -41,7 +47,8 @@ func ProbeFile(path string, src Source) (Probe, error) {
 	} else if err := p.findHeader(rows); err != nil {
 		return Probe{}, err
 	}
-	out := Probe{Format: rr.Format(), HeaderLine: p.headerLine, Columns: map[string]int{}}
+	out := Probe{Format: rr.Format(), HeaderLine: p.headerLine, Columns: map[string]int{},
+		OtherHeaderLine: p.otherLine, Choices: p.header.choices}
 	if p.headerAt >= 0 {
 		out.Header = rows[p.headerAt].Cells
 	}

@@ -72,7 +72,13 @@ func checkCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		if p.HeaderLine > 0 {
 			header = fmt.Sprintf("header on line %d", p.HeaderLine)
 		}
+		if p.OtherHeaderLine > 0 {
+			header += fmt.Sprintf(" (and line %d, its other header row, not data)", p.OtherHeaderLine)
+		}
 		fmt.Fprintf(stdout, "  %s (source %s): %s, %s; %v\n", f.Name, src.Name, p.Format, header, cols)
+		for _, c := range p.Choices {
+			fmt.Fprintf(stdout, "    %s\n", c)
+		}
 	}
 	if bad > 0 {
 		return exitFailed

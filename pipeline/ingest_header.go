@@ -191,6 +191,7 @@ func normHeader(s string) string {
 	s = strings.TrimPrefix(s, "\ufeff")
 	s = strings.TrimLeft(s, "* ")
 	s = groupPrefix.ReplaceAllString(s, "")
+	s = baseDataPart(s)
 	if m := currencyNote.FindStringSubmatch(s); m != nil {
 		s = strings.Replace(m[1], "本位币", "本币", 1) + strings.TrimSuffix(s, m[0])
 	}
@@ -203,6 +204,31 @@ func normHeader(s string) string {
 		}
 		return r
 	}, s)
+}
+
+// baseDataPart reads the caption of one part of a 云星空 base-data field:
+// 客户#编码 is the customer's code (客户编码), 客户#名称 its name
+// (客户名称), and a field whose caption names the code already keeps it:
+// 物料编码#编码 is 物料编码, 物料编码#名称 is 物料名称.
+func baseDataPart(s string) string {
+	field, part, ok := strings.Cut(s, "#")
+	if !ok {
+		return s
+	}
+	base := field
+	for _, w := range []string{"编码", "代码", "编号"} {
+		base = strings.TrimSuffix(base, w)
+	}
+	switch part {
+	case "编码", "代码":
+		if base != field {
+			return field
+		}
+		return field + part
+	case "名称":
+		return base + part
+	}
+	return s
 }
 
 // columnMap says which cell holds each field of a schema; -1 where the

@@ -15,6 +15,7 @@ type Probe struct {
 	// OtherHeaderLine is the second header row of a 云星空 引出 export,
 	// read with the header and not loaded; 0 if none.
 	OtherHeaderLine int
+	OtherHeader     []string
 	// Choices say, for each field two columns could give, which one the
 	// run takes and why.
 	Choices []string
@@ -51,6 +52,11 @@ func ProbeFile(path string, src Source) (Probe, error) {
 		OtherHeaderLine: p.otherLine, Choices: p.header.choices}
 	if p.headerAt >= 0 {
 		out.Header = rows[p.headerAt].Cells
+	}
+	for _, r := range rows {
+		if p.otherLine > 0 && r.Line == p.otherLine {
+			out.OtherHeader = r.Cells
+		}
 	}
 	fields := src.schema().fields
 	for f, i := range p.cols {

@@ -65,6 +65,9 @@ func checkCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			if i-1 < len(p.Header) {
 				name = p.Header[i-1]
 			}
+			if i-1 < len(p.OtherHeader) && strings.TrimSpace(p.OtherHeader[i-1]) != "" {
+				name += "|" + p.OtherHeader[i-1] // the 云星空 field key beside the caption
+			}
 			cols = append(cols, fmt.Sprintf("%s=%s", field, name))
 		}
 		sort.Strings(cols)

@@ -179,7 +179,8 @@ var (
 	// currencyNote is a currency named after the title, 价税合计(本币): it
 	// tells two totals apart, so it moves to the front (本币价税合计)
 	// rather than go with the other units in parentheses.
-	currencyNote = regexp.MustCompile(`\((本币|原币|本位币)\)$`)
+	currencyNote   = regexp.MustCompile(`\((本币|原币|本位币)\)$`)
+	currencyPrefix = regexp.MustCompile(`^\((本币|原币|本位币)\)`)
 )
 
 // normHeader folds a column title for matching: half-width, lower case,
@@ -190,10 +191,14 @@ func normHeader(s string) string {
 	s = width.Narrow.String(strings.TrimSpace(s))
 	s = strings.TrimPrefix(s, "\ufeff")
 	s = strings.TrimLeft(s, "* ")
-	s = groupPrefix.ReplaceAllString(s, "")
+	if m := groupPrefix.FindString(s); m != "" && !currencyPrefix.MatchString(m) {
+		s = strings.TrimPrefix(s, m)
+	}
 	s = baseDataPart(s)
 	if m := currencyNote.FindStringSubmatch(s); m != nil {
 		s = strings.Replace(m[1], "本位币", "本币", 1) + strings.TrimSuffix(s, m[0])
+	} else if m := currencyPrefix.FindStringSubmatch(s); m != nil {
+		s = strings.Replace(m[1], "本位币", "本币", 1) + strings.TrimPrefix(s, m[0])
 	}
 	s = parenthetical.ReplaceAllString(s, "")
 	s = strings.ToLower(s)

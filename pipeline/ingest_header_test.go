@@ -161,6 +161,8 @@ func FuzzHeaderDetection(f *testing.F) {
 	f.Add("销售出库单\n单据日期,单据编号,客户编码,价税合计\n2024-01-01,X1,C1,10")
 	f.Add("InvoiceNo,InvoiceDate,CustomerID,Quantity,UnitPrice\n1,2024-01-01,5,1,2")
 	f.Add("a;b;c\n1;2;3")
+	f.Add(cloudKeys + "\n" + cloudCaptions + "\n1,XSDD001,2024-02-01,C-001,华南电子,1,P-100,路由器,10,199,1990\n,,,,,,,,,,")
+	f.Add(cloudCaptions + "\n" + cloudKeys + "\n1,XSDD001,2024-02-01,C-001,华南电子,1,P-100,路由器,10,199,1990")
 	f.Fuzz(func(t *testing.T, text string) {
 		var rows []record
 		for i, l := range strings.Split(text, "\n") {
@@ -202,6 +204,7 @@ func TestNormHeaderCloudCaptions(t *testing.T) {
 		"价税合计(本币)":       "本币价税合计",
 		"价税合计（原币）":       "原币价税合计",
 		"价税合计(本位币)":      "本币价税合计",
+		"(本币)价税合计":       "本币价税合计",
 		"金额(元)":          "金额",
 		"*基本信息(序号)":      "基本信息",
 	} {

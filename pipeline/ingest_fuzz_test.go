@@ -16,7 +16,7 @@ import (
 
 // exportKinds are the file names FuzzReadExport gives its input: the
 // format follows the name, as in the inbox.
-var exportKinds = []string{"sales.csv", "sales.tsv", "sales.csv.gz", "sales.xlsx"}
+var exportKinds = []string{"sales.csv", "sales.tsv", "sales.csv.gz", "sales.xlsx", "sales.xls"}
 
 // FuzzReadExport loads any bytes as an export, end to end: format,
 // encoding, delimiter and header detection, parsing, staging and merging
@@ -39,6 +39,13 @@ func FuzzReadExport(f *testing.F) {
 			f.Add(uint8(k), []byte(s))
 		}
 	}
+	// A .xls that is tab text, UTF-16 text or an HTML table; a 云星空 export.
+	f.Add(uint8(4), []byte(gbk("单据日期\t单据编号\t客户编码\t价税合计\r\n2024/3/1\tS1\tC1\t12\r\n")))
+	f.Add(uint8(4), utf16Bytes("单据日期\t单据编号\t客户编码\t价税合计\r\n2024/3/1\tS1\tC1\t\"1,234\"\r\n", false))
+	f.Add(uint8(0), utf16Bytes("单据日期\t客户编码\t价税合计\r\n2024/3/1\tC1\t1\r\n", true))
+	f.Add(uint8(4), []byte(`<html><meta charset="utf-8"><table><tr><td colspan=3>标题</td></tr><tr><th>日期</th><th>客户</th><th>金额</th></tr>`+
+		`<tr><td rowspan=2>2024-01-02</td><td rowspan="2">甲</td><td x:num="1.5">2</td></tr><tr><td>3</td><tr><td>合计<td><td>4.5</table>`))
+	f.Add(uint8(0), []byte(cloudOrders))
 	if b, err := os.ReadFile("../data/demo/exports/销售出库单_2024上半年.csv"); err == nil {
 		f.Add(uint8(0), b[:min(len(b), 4096)])
 	}

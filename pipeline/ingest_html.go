@@ -42,9 +42,10 @@ type htmlReader struct {
 var metaCharset = regexp.MustCompile(`(?i)<meta[^>]*charset\s*=\s*["']?\s*([a-z0-9_:.-]+)`)
 
 // openHTML opens an HTML page whose first bytes are head. Its encoding is
-// that of its byte order mark, else of its <meta> charset, else detected
-// as for delimited text (UTF-8, GBK or GB18030).
-func openHTML(path string, head []byte) (*htmlReader, error) {
+// that of its byte order mark, else the one its source sets, else that of
+// its <meta> charset, else detected as for delimited text (UTF-8, GBK or
+// GB18030).
+func openHTML(path string, head []byte, src Source) (*htmlReader, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -62,6 +63,9 @@ func openHTML(path string, head []byte) (*htmlReader, error) {
 			if _, name := charset.Lookup(string(m[1])); name != "" {
 				r.encoding = name
 			}
+		}
+		if src.Encoding != "" && src.Encoding != "auto" {
+			r.encoding = src.Encoding
 		}
 		switch r.encoding {
 		case "utf-8", "utf-8-bom":
@@ -108,7 +112,11 @@ func (r *htmlReader) Next() (record, error) {
 			r.tableDone = false
 		}
 		rec := record{Line: r.row, Cells: out, Raw: strings.Join(out, "\t")}
-		if strings.ContainsRune(rec.Raw, utf8.RuneError) {
+		switch {
+		case len(out) > maxHTMLCells:
+			rec.Cells, rec.Raw = nil, strings.Join(out[:16], "\t")
+			rec.Bad = "a row of more than " + strconv.Itoa(maxHTMLCells) + " cells"
+		case strings.ContainsRune(rec.Raw, utf8.RuneError):
 			rec.Bad = "invalid " + strings.ToUpper(r.encoding) + " text (is the page in another encoding? set its <meta charset>)"
 		}
 		return rec, nil
@@ -214,8 +222,12 @@ func (r *htmlReader) nextRow() ([]htmlCell, bool, error) {
 	return cells, inRow, nil
 }
 
-// maxHTMLSpan bounds colspan and rowspan: a page asking for more is broken.
-const maxHTMLSpan = 10000
+// maxHTMLSpan bounds colspan and rowspan, and maxHTMLCells a row: a page
+// asking for more is broken, and would take the memory of the machine.
+const (
+	maxHTMLSpan  = 1000
+	maxHTMLCells = 4096
+)
 
 // layout places the cells of a row in their columns: a cell spanning
 // columns is followed by blank cells, and the columns a rowspan above
@@ -232,6 +244,9 @@ func (r *htmlReader) layout(cells []htmlCell) []string {
 		}
 	}
 	for _, c := range cells {
+		if len(out) > maxHTMLCells {
+			break // the row is rejected; its cells need not be placed
+		}
 		cover()
 		at := len(out)
 		out = append(out, c.text)

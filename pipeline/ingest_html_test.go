@@ -17,7 +17,7 @@ func htmlRows(t *testing.T, page []byte) (string, []string) {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), "page.xls")
 	write(t, p, page)
-	r, err := openHTML(p, page)
+	r, err := openHTML(p, page, Source{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -175,5 +175,61 @@ func TestXlsByContent(t *testing.T) {
 				t.Errorf("sales_lines (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// FuzzHTMLTable reads any bytes as an HTML page: the reader ends, every
+// row it gives has its line and cells (or a reason), and no row is wider
+// than maxHTMLCells.
+func FuzzHTMLTable(f *testing.F) {
+	f.Add([]byte(`<table><tr><td colspan="3">t</td></tr><tr><td rowspan=2>a<td x:num="1">b<tr><td>c</table>`))
+	f.Add([]byte("<table><tr><td>a<td>b<tr><td>c<td>d</table><p>after</p><table><tr><td>e</table>"))
+	f.Add([]byte(`<html><meta charset=gb2312><script>"<td>"</script><table><tr><th>客户<th>金额</table>`))
+	f.Add(utf16Bytes("<table><tr><td>客户</td></tr></table>", true))
+	f.Fuzz(func(t *testing.T, page []byte) {
+		p := filepath.Join(t.TempDir(), "page.xls")
+		write(t, p, page)
+		r, err := openHTML(p, page, Source{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		last := 0
+		for {
+			rec, err := r.Next()
+			if errors.Is(err, io.EOF) {
+				return
+			}
+			if err != nil {
+				return // a page the tokenizer cannot read fails its file
+			}
+			if rec.Line <= last {
+				t.Fatalf("row %d after row %d", rec.Line, last)
+			}
+			last = rec.Line
+			if len(rec.Cells) > maxHTMLCells+1 || (rec.Bad == "" && len(rec.Cells) == 0 && rec.Raw != "") {
+				t.Fatalf("row %d: %d cells, bad %q", rec.Line, len(rec.Cells), rec.Bad)
+			}
+		}
+	})
+}
+
+// TestHTMLSourceEncoding: the encoding a source sets wins over a wrong
+// <meta charset>; without it, the page's GBK text is rejected, not misread.
+func TestHTMLSourceEncoding(t *testing.T) {
+	page := gbk(`<html><meta charset="utf-8"><table><tr><td>单据日期</td><td>客户名称</td><td>价税合计</td></tr>` +
+		`<tr><td>2024-03-01</td><td>甲公司</td><td>100</td></tr></table></html>`)
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "销售.xls"), []byte(page))
+	res, store := loadInbox(t, dir, "sources:\n  - {name: erp, files: \"*\", encoding: gbk}\n")
+	if got := res.Files[0]; got.Status != "loaded" || got.Format != "html gbk header@1" {
+		t.Fatalf("file: %s %q as %q; want loaded as html gbk", got.Status, got.Reason, got.Format)
+	}
+	if diff := cmp.Diff([]string{"2|甲公司|100.00"}, queryRows(t, store.DB, "SELECT line_no, customer_name, amount::VARCHAR FROM sales_lines")); diff != "" {
+		t.Errorf("sales_lines (-want +got):\n%s", diff)
+	}
+	res, _ = loadInbox(t, dir, "")
+	if got := res.Files[0]; got.Status != "failed" || !strings.Contains(got.Reason, "no header row found") {
+		t.Errorf("without the source's encoding: %s %q; want the file failed, its header unreadable", got.Status, got.Reason)
 	}
 }

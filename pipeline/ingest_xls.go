@@ -47,7 +47,7 @@ func openXLS(path string, src Source) (recordReader, error) {
 	case xlsZip:
 		return openXLSX(path, src)
 	case xlsHTML:
-		return openHTML(path, head[:n])
+		return openHTML(path, head[:n], src)
 	}
 	return openCSV(path, src)
 }

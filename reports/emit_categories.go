@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -95,6 +96,9 @@ func Categories(ctx context.Context, c *sql.Conn, opt pipeline.CategoryOutput, a
 	if err != nil {
 		return nil, err
 	}
+	if opt.IsXLSX() {
+		return xlsxCategories(rows, opt, asOf, runID)
+	}
 	data, err := encodeCategories(rows, cols, opt)
 	if err != nil {
 		return nil, err
@@ -102,12 +106,40 @@ func Categories(ctx context.Context, c *sql.Conn, opt pipeline.CategoryOutput, a
 	sum := sha256.Sum256(data)
 	m := Manifest{File: "categories.csv", AsOf: asOf, RunID: runID, Rows: len(rows),
 		SHA256: hex.EncodeToString(sum[:]), Encoding: opt.Encoding, LineEnd: opt.LineEnd,
-		Delimiter: opt.Delimiter, Preset: opt.Preset, Mode: opt.Mode}
+		Delimiter: opt.Delimiter, Preset: opt.Preset, Mode: opt.Mode, Format: "csv", Categories: countCategories(rows)}
 	for _, c := range cols {
 		m.Columns = append(m.Columns, c.Header)
 		m.Fields = append(m.Fields, c.Field)
 	}
 	return &CategoryFile{Data: data, Manifest: m}, nil
+}
+
+// xlsxCategories renders categories.xlsx: the template of opt (or the
+// preset's layout) filled with rows.
+func xlsxCategories(rows []categoryRow, opt pipeline.CategoryOutput, asOf string, runID int64) (*CategoryFile, error) {
+	data, info, warnings, err := encodeXLSX(rows, opt)
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(data)
+	m := Manifest{File: "categories.xlsx", AsOf: asOf, RunID: runID, Rows: len(rows),
+		SHA256: hex.EncodeToString(sum[:]), Preset: opt.Preset, Mode: opt.Mode, Format: "xlsx",
+		Template: info, Categories: countCategories(rows)}
+	for _, w := range warnings {
+		m.Warnings = append(m.Warnings, "template: "+w)
+	}
+	m.Columns, m.Fields = info.columns, info.fields
+	return &CategoryFile{Data: data, Manifest: m}, nil
+}
+
+// countCategories counts the rows of each ERP code.
+func countCategories(rows []categoryRow) map[string]int {
+	i := slices.Index(CategoryColumns, "erp_code")
+	n := map[string]int{}
+	for _, r := range rows {
+		n[r.cells[i]]++
+	}
+	return n
 }
 
 // Execer is what outputs write state through: a *sql.DB, *sql.Conn or *sql.Tx.

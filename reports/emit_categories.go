@@ -80,14 +80,11 @@ type categoryRow struct {
 	cells []string
 }
 
-// Categories renders categories.csv for the snapshot of asOf in the layout
-// of opt. A delta holds only the customers whose ERP code or tags differ
-// from what the last recorded file said (see RecordCategories).
+// Categories renders categories.csv (or categories.xlsx, see
+// emit_template.go) for the snapshot of asOf in the layout of opt. A
+// delta holds only the customers whose ERP code or tags differ from what
+// the last recorded file said (see RecordCategories).
 func Categories(ctx context.Context, c *sql.Conn, opt pipeline.CategoryOutput, asOf string, runID int64) (*CategoryFile, error) {
-	cols, err := CategoryLayout(opt)
-	if err != nil {
-		return nil, err
-	}
 	again, err := sameAsPlaced(ctx, c, runID, asOf)
 	if err != nil {
 		return nil, err
@@ -98,6 +95,10 @@ func Categories(ctx context.Context, c *sql.Conn, opt pipeline.CategoryOutput, a
 	}
 	if opt.IsXLSX() {
 		return xlsxCategories(rows, opt, asOf, runID)
+	}
+	cols, err := CategoryLayout(opt)
+	if err != nil {
+		return nil, err
 	}
 	data, err := encodeCategories(rows, cols, opt)
 	if err != nil {

@@ -547,3 +547,31 @@ func textStyles(f *excelize.File, sheet string, cols []xlsxColumn) error {
 	}
 	return nil
 }
+
+// CheckTemplate opens the template of opt (or builds the preset's layout)
+// and finds its header, as a run would, without writing anything: for
+// check, so that a template a run cannot fill is found before the night.
+func CheckTemplate(opt pipeline.CategoryOutput) (*TemplateInfo, []string, error) {
+	_, info, warnings, err := encodeXLSX(nil, opt)
+	return info, warnings, err
+}
+
+// CodeWarnings says which segments give an erp_code in a form the
+// preset's ERP does not take: the segment's own code (what erp_code is
+// when the config gives none), or a code of another form.
+func CodeWarnings(opt pipeline.CategoryOutput, segments []pipeline.SegmentRule) []string {
+	lay, ok := templateLayouts[opt.Preset]
+	if !ok || lay.CodeForm == nil {
+		return nil
+	}
+	var out []string
+	for i, s := range segments {
+		switch {
+		case s.ERPCode == s.Code:
+			out = append(out, fmt.Sprintf("segments[%d] (%s): erp_code is %q, the segment's own code (what it is when erp_code is not given); %s: write that as erp_code", i, s.Code, s.ERPCode, lay.CodeHint))
+		case !lay.CodeForm.MatchString(s.ERPCode):
+			out = append(out, fmt.Sprintf("segments[%d] (%s): erp_code %q is not of the form %s takes (%s); %s", i, s.Code, s.ERPCode, lay.ERP, lay.CodeForm, lay.CodeHint))
+		}
+	}
+	return out
+}

@@ -449,3 +449,33 @@ func TestFilledTemplatesInGnumeric(t *testing.T) {
 		})
 	}
 }
+
+// TestERPExamples: each example of data/examples is a valid config whose
+// codes are of the form its ERP takes, and fills its preset's layout.
+func TestERPExamples(t *testing.T) {
+	paths, err := filepath.Glob(filepath.Join("..", "data", "examples", "erp-*.yaml"))
+	if err != nil || len(paths) != len(pipeline.XLSXPresets) {
+		t.Fatalf("examples %v (%v), want one per preset %v", paths, err, pipeline.XLSXPresets)
+	}
+	for _, path := range paths {
+		t.Run(filepath.Base(path), func(t *testing.T) {
+			raw, err := os.ReadFile(path)
+			must(t, err)
+			cfg, problems := pipeline.ParseConfig(raw)
+			if len(problems) > 0 {
+				t.Fatalf("problems: %v", problems)
+			}
+			opt := cfg.Outputs.Categories
+			if want := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(path), "erp-"), ".yaml"); opt.Preset != want || !opt.IsXLSX() {
+				t.Errorf("preset %s format %s, want %s as xlsx", opt.Preset, opt.Format, want)
+			}
+			if w := CodeWarnings(opt, cfg.Segments); len(w) > 0 {
+				t.Errorf("code warnings: %v", w)
+			}
+			opt.Template = "" // the built-in layout stands in for the ERP's download
+			if _, _, _, err := encodeXLSX(templateRows(t, cfg.Segments[0].ERPCode), opt); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+}

@@ -169,6 +169,17 @@ func TestRunCategoriesTemplateSameBytes(t *testing.T) {
 		if m.Categories["01"] != 1 || m.Categories["02"] != 1 || m.Categories["0301"] != 1 || m.Mode != "full" {
 			t.Errorf("manifest categories %v mode %s", m.Categories, m.Mode)
 		}
+		// The report's account of the file for the ERP.
+		html, err := os.ReadFile(filepath.Join(cfg.Path(cfg.Out), "report.html"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range []string{`<h3 id="erp-file">ERP 导入文件</h3>`, "<td>categories.xlsx</td>", "<td>全部客户</td>",
+			"客户档案模板.xlsx (sha256 " + m.Template.SHA256[:12] + "…)，工作表 客户档案，表头第 2-3 行，数据从第 4 行起", "01: 1, 02: 1, 0301: 1"} {
+			if !strings.Contains(string(html), want) {
+				t.Errorf("report.html lacks %q", want)
+			}
+		}
 	}
 	if !bytes.Equal(files[0], files[1]) {
 		t.Error("two runs over the same data and template wrote different .xlsx files")

@@ -16,11 +16,12 @@ import (
 
 // ReportOptions choose what one report shows and in which language.
 type ReportOptions struct {
-	AsOf       string // YYYY-MM-DD, the snapshot to show
-	WindowDays int    // the window the snapshot used; 0 = all history
-	Lang       string // "zh" (default) or "en"
-	TopN       int    // customers per segment in the top table; 0 = 20
-	RunID      int64  // the run whose inputs the snapshot shows (see ReportRunID); 0 = look it up
+	AsOf       string    // YYYY-MM-DD, the snapshot to show
+	WindowDays int       // the window the snapshot used; 0 = all history
+	Lang       string    // "zh" (default) or "en"
+	TopN       int       // customers per segment in the top table; 0 = 20
+	RunID      int64     // the run whose inputs the snapshot shows (see ReportRunID); 0 = look it up
+	Categories *Manifest // the category file the run wrote, for the ERP section; nil: none
 }
 
 // ErrNoECharts means the binary was built without ECharts embedded.
@@ -100,6 +101,7 @@ type page struct {
 	ChartsJS       template.JS
 	ECharts        template.JS
 	Footer         string
+	ERPFile        *erpFile // the category file for the ERP
 	segmentLabel   map[string]string
 	segmentRank    map[string]int
 }
@@ -137,7 +139,7 @@ func newPage(d *reportData, opt ReportOptions) *page {
 	t := func(k string) string { return text(opt.Lang, k) }
 	p := &page{Lang: opt.Lang, HTMLLang: t("html_lang"), T: texts[opt.Lang], AsOf: opt.AsOf, RunID: d.RunID,
 		Files: d.Files, Cuts: d.Cuts, Segments: d.Segments, PrevDate: d.PrevDate, Rejects: d.Rejects,
-		segmentLabel: map[string]string{}, segmentRank: map[string]int{}}
+		segmentLabel: map[string]string{}, segmentRank: map[string]int{}, ERPFile: erpFileOf(opt.Categories, opt.Lang)}
 	p.Window = fmt.Sprintf(t("window_days"), opt.WindowDays)
 	if opt.WindowDays == 0 {
 		p.Window = t("window_all")

@@ -1,7 +1,9 @@
 package reports
 
 import (
+	"archive/zip"
 	"bytes"
+	"encoding/json"
 	"errors"
 	"os"
 	"os/exec"
@@ -104,6 +106,13 @@ var erpTemplates = []erpTemplate{
 		build: func(t *testing.T, f *excelize.File) {
 			sheetOf(t, f, "客户", []string{"客户导入模板"}, []string{"客户编码", "*客户名称", "客户类别", "联系人", "手机"})
 			must(t, f.MergeCell("客户", "A1", "E1"))
+			required, err := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true, Color: "FF0000"}, Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"DDEBF7"}}})
+			must(t, err)
+			must(t, f.SetCellStyle("客户", "A2", "B2", required))
+			column, err := f.NewStyle(&excelize.Style{Font: &excelize.Font{Family: "宋体", Size: 10}})
+			must(t, err)
+			must(t, f.SetColStyle("客户", "A:C", column))
+			must(t, f.SetColWidth("客户", "A", "C", 24))
 			must(t, f.AddDataValidation("客户", listRule(t, "C3:C5000", "01", "02", "03")))
 			must(t, f.AddDataValidation("客户", lengthRule(t, "B3:B5000", 80)))
 		},
@@ -181,6 +190,23 @@ func snapshotSheets(t *testing.T, f *excelize.File, filled string, from int) map
 			rows = rows[:min(len(rows), from-1)]
 		}
 		out[s+" rows"] = rows
+		var styles []string
+		for r, row := range rows {
+			for c := range row {
+				cell, _ := excelize.CoordinatesToCellName(c+1, r+1)
+				id, _ := f.GetCellStyle(s, cell)
+				st, _ := f.GetStyle(id)
+				js, _ := json.Marshal(st)
+				styles = append(styles, cell+" "+string(js))
+			}
+		}
+		out[s+" styles"] = styles
+		var widths []float64
+		for c := 1; c <= 10; c++ {
+			w, _ := f.GetColWidth(s, colName(c))
+			widths = append(widths, w)
+		}
+		out[s+" widths"] = widths
 		mc, _ := f.GetMergeCells(s)
 		var merged []string
 		for _, m := range mc {
@@ -232,8 +258,13 @@ func TestFillTemplateOfEachERP(t *testing.T) {
 				}
 				if want != "" {
 					st, _ := got.GetCellStyle(tt.sheet, cell)
-					if s, _ := got.GetStyle(st); s == nil || s.NumFmt != 49 {
+					s, _ := got.GetStyle(st)
+					if s == nil || s.NumFmt != 49 {
 						t.Errorf("%s has number format %v, want Text (49)", cell, s)
+					}
+					colStyle, _ := got.GetColStyle(tt.sheet, col)
+					if c, _ := got.GetStyle(colStyle); s != nil && c != nil && !cmp.Equal(s.Font, c.Font) {
+						t.Errorf("%s has font %+v, not its column's %+v", cell, s.Font, c.Font)
 					}
 				}
 			}
@@ -305,7 +336,10 @@ func slicesIndexCode(lay templateLayout) int {
 	return -1
 }
 
-// TestFillTemplateTwice: the same template and rows give the same bytes.
+// TestFillTemplateTwice: the same template and rows give the same bytes,
+// and nothing in the file comes from the clock: no zip entry has a
+// modification time (a time would change the bytes of a rerun a second
+// later).
 func TestFillTemplateTwice(t *testing.T) {
 	for _, tt := range erpTemplates {
 		path := writeTemplate(t, tt.build)
@@ -315,6 +349,14 @@ func TestFillTemplateTwice(t *testing.T) {
 		must(t, err)
 		if !bytes.Equal(a, b) {
 			t.Errorf("%s: two fills differ", tt.preset)
+		}
+		zr, err := zip.NewReader(bytes.NewReader(a), int64(len(a)))
+		must(t, err)
+		for _, e := range zr.File {
+			// DOS date and time 0, and no extended timestamp field.
+			if e.ModifiedDate != 0 || e.ModifiedTime != 0 || len(e.Extra) != 0 {
+				t.Errorf("%s: zip entry %s has the time %v (extra % x)", tt.preset, e.Name, e.Modified, e.Extra)
+			}
 		}
 	}
 }

@@ -86,6 +86,11 @@ func Run(ctx context.Context, cfg *pipeline.Config, opt RunOptions) (*RunResult,
 	if opt.Trigger == "" {
 		opt.Trigger = "manual"
 	}
+	step := func(string) {}
+	if opt.Progress != nil {
+		step = opt.Progress.Phase
+		defer step("")
+	}
 	start := opt.Now()
 	asOf := opt.AsOf
 	if asOf == "" {
@@ -144,6 +149,7 @@ func Run(ctx context.Context, cfg *pipeline.Config, opt RunOptions) (*RunResult,
 		}
 		res.Load = load
 		log.Info("segment")
+		step("segmenting")
 		if err := pipeline.Segment(ctx, c, cfg, asOf, res.RunID); err != nil {
 			return fmt.Errorf("segment: %w", err)
 		}
@@ -154,10 +160,12 @@ func Run(ctx context.Context, cfg *pipeline.Config, opt RunOptions) (*RunResult,
 			return err
 		}
 		log.Info("check customer data")
+		step("checking customer data")
 		if res.Quality, err = pipeline.CheckQuality(ctx, c, asOf, res.RunID); err != nil {
 			return fmt.Errorf("quality: %w", err)
 		}
 		log.Info("write outputs")
+		step("writing outputs")
 		pending, err = writeOutputs(ctx, c, cfg, res)
 		if err != nil {
 			return err
@@ -174,6 +182,7 @@ func Run(ctx context.Context, cfg *pipeline.Config, opt RunOptions) (*RunResult,
 		return res, err
 	}
 	log.Info("put outputs in place")
+	step("putting outputs in place")
 	for _, p := range pending {
 		if err := p.Commit(); err != nil {
 			return res, err

@@ -903,7 +903,7 @@ func (o *CategoryOutput) validateTemplate() []string {
 		add("%s.format is csv but a template is set; a template is filled as .xlsx: write format: xlsx", at)
 	}
 	if o.Template != "" {
-		if ext := strings.ToLower(filepath.Ext(o.Template)); ext != ".xlsx" && ext != ".xlsm" {
+		if ext := strings.ToLower(filepath.Ext(o.Template)); ext != ".xlsx" {
 			add("%s.template %q is not an .xlsx file; open the template in Excel or WPS and save it as .xlsx (Excel 工作簿)", at, o.Template)
 		}
 		if o.Preset == "kingdee" || o.Preset == "yonyou" {

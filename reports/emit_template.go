@@ -9,6 +9,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -189,6 +190,14 @@ func fillTemplate(f *excelize.File, info *TemplateInfo, cols []templateColumn, r
 		return nil, nil, where("%v", err)
 	}
 	info.Sheet = sheet
+	all, err := f.GetRows(sheet, excelize.Options{RawCellValue: true})
+	if err != nil {
+		return nil, nil, err
+	}
+	// A 云星空 row of field keys has its captions in the row below.
+	if bottom < len(all) && isKeyRow(all[bottom-1]) {
+		bottom++
+	}
 	if dataRow == 0 {
 		dataRow = bottom + 1
 	} else if dataRow <= bottom {
@@ -197,10 +206,6 @@ func fillTemplate(f *excelize.File, info *TemplateInfo, cols []templateColumn, r
 	info.HeaderRows, info.DataRow = fmt.Sprintf("%d-%d", top, dataRow-1), dataRow
 	if top == dataRow-1 {
 		info.HeaderRows = strconv.Itoa(top)
-	}
-	all, err := f.GetRows(sheet, excelize.Options{RawCellValue: true})
-	if err != nil {
-		return nil, nil, err
 	}
 	for r := dataRow - 1; r < len(all); r++ {
 		for c, v := range all[r] {
@@ -273,6 +278,27 @@ func fillTemplate(f *excelize.File, info *TemplateInfo, cols []templateColumn, r
 		return nil, nil, err
 	}
 	return buf.Bytes(), warnings, nil
+}
+
+// keyCell is a field key of a 云星空 template: FNumber, FCustId#Name,
+// FAuxPropId#FF100003, the entity key FBillHead(BD_Customer), or the
+// column *Split*1 that parts entities in a head sheet.
+var keyCell = regexp.MustCompile(`^(F[A-Za-z0-9_]*(#[A-Za-z0-9_#]+)?(\([A-Za-z0-9_]+\))?|\*Split\*[0-9]+)$`)
+
+// isKeyRow says whether a header row is a row of 云星空 field keys: two
+// or more cells, all field keys.
+func isKeyRow(row []string) bool {
+	n := 0
+	for _, v := range row {
+		if v == "" {
+			continue
+		}
+		if !keyCell.MatchString(v) {
+			return false
+		}
+		n++
+	}
+	return n >= 2
 }
 
 func colName(c int) string { n, _ := excelize.ColumnNumberToName(c); return n }

@@ -521,3 +521,23 @@ func TestERPExamples(t *testing.T) {
 		})
 	}
 }
+
+// TestKeyRowHasCaptionsBelow: template_columns that name only the field
+// keys of a 云星空 template still leave its caption row alone, also with
+// the *Split* column that parts the entities of a head sheet.
+func TestKeyRowHasCaptionsBelow(t *testing.T) {
+	path := writeTemplate(t, func(t *testing.T, f *excelize.File) {
+		sheetOf(t, f, "销售订单#基本信息(FBillHead)",
+			[]string{"FBillHead(SAL_SaleOrder)", "FBillNo", "FCustId", "FCustId#Name", "*Split*1", "FSaleOrderFinance"},
+			[]string{"基本信息(实体序号)", "(基本信息)单据编号", "(基本信息)客户#编码(*)", "(基本信息)客户#名称(Null)", "", "财务信息(实体序号)"})
+	})
+	opt := xlsxOpt("generic", path, map[string]pipeline.TemplateSource{
+		"FBillHead(SAL_SaleOrder)": {Field: pipeline.RowNumber}, "FBillNo": {Field: "customer_code"}, "FCustId": {Field: "erp_code"}})
+	data, info, _, err := encodeXLSX(templateRows(t, "02"), opt)
+	must(t, err)
+	f, _ := excelize.OpenReader(bytes.NewReader(data))
+	rows, _ := f.GetRows(info.Sheet)
+	if info.HeaderRows != "1-2" || info.DataRow != 3 || len(rows) != 4 || strings.Join(rows[2], ",") != "1,00001,02" {
+		t.Errorf("header rows %s, data row %d, rows %q", info.HeaderRows, info.DataRow, rows)
+	}
+}

@@ -541,3 +541,28 @@ func TestKeyRowHasCaptionsBelow(t *testing.T) {
 		t.Errorf("header rows %s, data row %d, rows %q", info.HeaderRows, info.DataRow, rows)
 	}
 }
+
+// TestGenericAndCustomAsXLSX: the CSV layouts as one sheet, one caption row.
+func TestGenericAndCustomAsXLSX(t *testing.T) {
+	custom := []pipeline.CategoryColumn{{Field: "customer_code", Header: "客户编码"}, {Field: "tags", Header: "标签"}}
+	tests := []struct {
+		name   string
+		opt    pipeline.CategoryOutput
+		header []string
+		row    []string
+	}{
+		{"generic", xlsxOpt("generic", "", nil), CategoryColumns, []string{"00001", "华东贸易", "", "", "02", "大单"}},
+		{"custom", catOpt("custom", func(o *pipeline.CategoryOutput) { o.Format, o.Columns = "xlsx", custom }), []string{"客户编码", "标签"}, []string{"00001", "大单"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			data, info, _, err := encodeXLSX(templateRows(t, "02"), tt.opt)
+			must(t, err)
+			f, _ := excelize.OpenReader(bytes.NewReader(data))
+			rows, _ := f.GetRows("categories")
+			if info.Sheet != "categories" || len(rows) != 3 || !cmp.Equal(rows[0], tt.header) || !cmp.Equal(rows[1][:len(tt.row)], tt.row) {
+				t.Errorf("info %+v rows %q", info, rows)
+			}
+		})
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf16"
+	"unicode/utf8"
 
 	"github.com/xuri/excelize/v2"
 
@@ -456,8 +457,25 @@ func columnRules(f *excelize.File, sheet string, cols []xlsxColumn, dataRow int)
 	return warnings, nil
 }
 
-// checkCell says how v breaks a rule of its column.
+// escapeLike is Excel's escape of a character in a cell's text, _x0041_:
+// Excel would read such text in a value as the character.
+var escapeLike = regexp.MustCompile(`_x[0-9A-Fa-f]{4}_`)
+
+// checkCell says how v breaks a rule of its column, or cannot be held by
+// an .xlsx as it is: a control character would be replaced, and text like
+// _x0041_ read by Excel as another character.
 func checkCell(c xlsxColumn, v string) error {
+	if !utf8.ValidString(v) {
+		return fmt.Errorf("is not valid UTF-8")
+	}
+	for _, r := range v {
+		if (r < 0x20 && r != '\t' && r != '\n' && r != '\r') || r == 0xFFFE || r == 0xFFFF {
+			return fmt.Errorf("holds the control character U+%04X, which an .xlsx cannot hold; remove it in the ERP", r)
+		}
+	}
+	if m := escapeLike.FindString(v); m != "" {
+		return fmt.Errorf("holds %s, which Excel reads as an escaped character; change the value in the ERP", m)
+	}
 	n := len(utf16.Encode([]rune(v)))
 	if n > excelize.TotalCellChars {
 		return fmt.Errorf("is %d characters long, more than a cell holds (%d)", n, excelize.TotalCellChars)

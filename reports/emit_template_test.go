@@ -389,6 +389,12 @@ func TestFillTemplateErrors(t *testing.T) {
 		{"a sample row below the header", func(t *testing.T, f *excelize.File) {
 			sheetOf(t, f, "客户", []string{"代码", "名称", "客户类别"}, []string{"001", "示例客户", "01"})
 		}, "kingdee-kis", nil, nil, 0, []string{"A2 = \"001\" below its header", "template_data_row: 3"}},
+		{"a control character", jdy.build, "jingdouyun", nil,
+			[]categoryRow{catRow(t, map[string]string{"customer_code": "00009", "customer_name": "甲\x01乙", "erp_code": "02"})},
+			0, []string{"column B (*客户名称)", "customer 00009", "U+0001"}},
+		{"text Excel reads as an escape", jdy.build, "jingdouyun", nil,
+			[]categoryRow{catRow(t, map[string]string{"customer_code": "00009", "customer_name": "甲_x0041_", "erp_code": "02"})},
+			0, []string{"column B (*客户名称)", "_x0041_"}},
 		{"data row in the header", jdy.build, "jingdouyun", nil, nil, 2, []string{"template_data_row 2 is in the header"}},
 		{"two sheets hold the header", func(t *testing.T, f *excelize.File) {
 			sheetOf(t, f, "客户", []string{"代码", "名称", "客户类别"})

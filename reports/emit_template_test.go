@@ -572,3 +572,19 @@ func TestGenericAndCustomAsXLSX(t *testing.T) {
 		})
 	}
 }
+
+// TestTemplateColumnsOverPreset: an entry naming a preset column (by any
+// of its names) changes what goes in it; others are added.
+func TestTemplateColumnsOverPreset(t *testing.T) {
+	cols, err := templateColumns(xlsxOpt("yonyou-u8", "", map[string]pipeline.TemplateSource{
+		"cCusAbbName": {Field: "segment_name"}, "发展日期": {Value: "2026-01-01", Const: true}}))
+	must(t, err)
+	var got []string
+	for _, c := range cols {
+		got = append(got, c.Names[0]+"="+c.Source.Field+c.Source.Value)
+	}
+	want := []string{"客户编码=customer_code", "客户名称=customer_name", "cCusAbbName=segment_name", "所属分类码=erp_code", "发展日期=2026-01-01"}
+	if !cmp.Equal(got, want) {
+		t.Errorf("columns %q, want %q", got, want)
+	}
+}

@@ -16,12 +16,15 @@ import (
 
 // ReportOptions choose what one report shows and in which language.
 type ReportOptions struct {
-	AsOf       string    // YYYY-MM-DD, the snapshot to show
-	WindowDays int       // the window the snapshot used; 0 = all history
-	Lang       string    // "zh" (default) or "en"
-	TopN       int       // customers per segment in the top table; 0 = 20
-	RunID      int64     // the run whose inputs the snapshot shows (see ReportRunID); 0 = look it up
-	Categories *Manifest // the category file the run wrote, for the ERP section; nil: none
+	AsOf       string // YYYY-MM-DD, the snapshot to show
+	WindowDays int    // the window the snapshot used; 0 = all history
+	Lang       string // "zh" (default) or "en"
+	TopN       int    // customers per segment in the top table; 0 = 20
+	RunID      int64  // the run whose inputs the snapshot shows (see ReportRunID); 0 = look it up
+
+	// Categories is the category file the run wrote, for the section on
+	// the file for the ERP; nil: no such section.
+	Categories *Manifest
 }
 
 // ErrNoECharts means the binary was built without ECharts embedded.
@@ -139,7 +142,8 @@ func newPage(d *reportData, opt ReportOptions) *page {
 	t := func(k string) string { return text(opt.Lang, k) }
 	p := &page{Lang: opt.Lang, HTMLLang: t("html_lang"), T: texts[opt.Lang], AsOf: opt.AsOf, RunID: d.RunID,
 		Files: d.Files, Cuts: d.Cuts, Segments: d.Segments, PrevDate: d.PrevDate, Rejects: d.Rejects,
-		segmentLabel: map[string]string{}, segmentRank: map[string]int{}, ERPFile: erpFileOf(opt.Categories, opt.Lang)}
+		segmentLabel: map[string]string{}, segmentRank: map[string]int{}}
+	p.ERPFile = erpFileOf(opt.Categories, opt.Lang)
 	p.Window = fmt.Sprintf(t("window_days"), opt.WindowDays)
 	if opt.WindowDays == 0 {
 		p.Window = t("window_all")

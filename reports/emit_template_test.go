@@ -496,6 +496,19 @@ func TestFilledTemplatesInGnumeric(t *testing.T) {
 			}
 		})
 	}
+	// The built-in layouts, written without a template.
+	for _, preset := range pipeline.XLSXPresets {
+		t.Run("built-in "+preset, func(t *testing.T) {
+			data, info, _, err := encodeXLSX(templateRows(t, "02"), xlsxOpt(preset, "", nil))
+			must(t, err)
+			in := filepath.Join(t.TempDir(), "categories.xlsx")
+			must(t, os.WriteFile(in, data, 0o644))
+			lines := convert(t, in, info.Sheet)
+			if len(lines) != info.DataRow+1 || !strings.Contains(lines[info.DataRow-1], "00001,") || !strings.Contains(lines[info.DataRow-1], ",02") {
+				t.Errorf("ssconvert read %q; want 00001 and 02 in line %d", lines, info.DataRow)
+			}
+		})
+	}
 }
 
 // TestERPExamples: each example of data/examples is a valid config whose

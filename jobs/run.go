@@ -308,6 +308,9 @@ func writeOutputs(ctx context.Context, c *sql.Conn, cfg *pipeline.Config, res *R
 	for _, n := range res.Notes {
 		cats.Manifest.Warnings = append(cats.Manifest.Warnings, n.String())
 	}
+	if w := reports.StaleCategoryFile(out, cats.Manifest.File); w != "" {
+		cats.Manifest.Warnings = append(cats.Manifest.Warnings, w)
+	}
 	res.Categories = cats.Manifest
 	manifest, err := cats.Manifest.JSON()
 	if err != nil {

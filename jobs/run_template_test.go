@@ -235,3 +235,20 @@ func TestRunCategoriesTemplateRefused(t *testing.T) {
 		})
 	}
 }
+
+// TestRunCategoriesStaleCSV: after the config turns from CSV to .xlsx, the
+// manifest warns of the categories.csv still in out.
+func TestRunCategoriesStaleCSV(t *testing.T) {
+	cfg := outputsStore(t, "", map[string]string{"sales1.csv": zeroExport})
+	if err := runAsOf(t, cfg); err != nil {
+		t.Fatal(err)
+	}
+	cfg.Outputs.Categories.Preset, cfg.Outputs.Categories.Format = "yonyou-u8", "xlsx"
+	if err := runAsOf(t, cfg); err != nil {
+		t.Fatal(err)
+	}
+	_, m, _ := readManifest(t, cfg)
+	if m.File != "categories.xlsx" || len(m.Warnings) != 1 || !strings.Contains(m.Warnings[0], "categories.csv in the out folder is from runs before") {
+		t.Errorf("manifest file %s warnings %q", m.File, m.Warnings)
+	}
+}

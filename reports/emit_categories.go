@@ -10,6 +10,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -346,4 +348,17 @@ func neutralise(field, v string) string {
 		}
 	}
 	return "'" + v
+}
+
+// StaleCategoryFile warns of a category file of the other format left in
+// out by runs before the config changed: an import job may still read it.
+func StaleCategoryFile(out, file string) string {
+	other := map[string]string{"categories.csv": "categories.xlsx", "categories.xlsx": "categories.csv"}[file]
+	if other == "" {
+		return ""
+	}
+	if _, err := os.Stat(filepath.Join(out, other)); err != nil {
+		return ""
+	}
+	return fmt.Sprintf("%s in the out folder is from runs before the category file became %s; delete it, so that no import reads it", other, file)
 }

@@ -294,7 +294,9 @@ func writeOutputs(ctx context.Context, c *sql.Conn, cfg *pipeline.Config, res *R
 	if err := c.QueryRowContext(ctx, custsql.Query("ReportRunID"), res.AsOf).Scan(&shown); err != nil {
 		return fail(fmt.Errorf("run of the outputs: %w", err))
 	}
-	cats, err := reports.Categories(ctx, c, cfg.Outputs.Categories, res.AsOf, shown)
+	catOpt := cfg.Outputs.Categories
+	catOpt.Template = cfg.Path(catOpt.Template)
+	cats, err := reports.Categories(ctx, c, catOpt, res.AsOf, shown)
 	if err != nil {
 		return fail(fmt.Errorf("categories: %w", err))
 	}
@@ -305,6 +307,9 @@ func writeOutputs(ctx context.Context, c *sql.Conn, cfg *pipeline.Config, res *R
 	}
 	for _, n := range res.Notes {
 		cats.Manifest.Warnings = append(cats.Manifest.Warnings, n.String())
+	}
+	if w := reports.StaleCategoryFile(out, cats.Manifest.File); w != "" {
+		cats.Manifest.Warnings = append(cats.Manifest.Warnings, w)
 	}
 	res.Categories = cats.Manifest
 	manifest, err := cats.Manifest.JSON()
@@ -319,14 +324,14 @@ func writeOutputs(ctx context.Context, c *sql.Conn, cfg *pipeline.Config, res *R
 	if err != nil {
 		return fail(fmt.Errorf("quality: %w", err))
 	}
-	html, err := reports.Report(ctx, c, reports.ReportOptions{AsOf: res.AsOf, WindowDays: cfg.WindowDays, RunID: shown, Lang: cfg.Language})
+	html, err := reports.Report(ctx, c, reports.ReportOptions{AsOf: res.AsOf, WindowDays: cfg.WindowDays, RunID: shown, Lang: cfg.Language, Categories: &cats.Manifest})
 	if err != nil {
 		return fail(fmt.Errorf("report: %w", err))
 	}
 	for _, f := range []struct {
 		name string
 		data []byte
-	}{{"categories.csv", cats.Data}, {"manifest.json", manifest}, {"rejects.csv", rej},
+	}{{cats.Manifest.File, cats.Data}, {"manifest.json", manifest}, {"rejects.csv", rej},
 		{"quality.csv", quality}, {"report.html", html}, {filepath.Join("reports", "report-"+res.AsOf+".html"), html}} {
 		p, err := reports.WriteFile(filepath.Join(out, f.name), f.data)
 		if err != nil {

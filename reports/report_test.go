@@ -136,17 +136,17 @@ func TestReportOutputs(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer store.Close()
-	en, err := reports.Report(context.Background(), store.DB, reports.ReportOptions{AsOf: "2026-06-30", WindowDays: 365, Lang: "en", TopN: 5})
+	en, err := reports.Report(context.Background(), store.DB, reports.ReportOptions{AsOf: "2026-06-30", WindowDays: 365, Lang: "en", Config: cfg})
 	if err != nil {
 		t.Fatal(err)
 	}
 	checkOffline(t, en)
-	for _, want := range []string{`lang="en"`, "Customer segmentation report", "Since the snapshot of 2026-03-31", "top 5 by revenue"} {
+	for _, want := range []string{`lang="en"`, "Customer segmentation report", "Since the snapshot of 2026-03-31", "Customers per segment"} {
 		if !bytes.Contains(en, []byte(want)) {
 			t.Errorf("the English report lacks %q", want)
 		}
 	}
-	again, err := reports.Report(context.Background(), store.DB, reports.ReportOptions{AsOf: "2026-06-30", WindowDays: 365, Lang: "en", TopN: 5})
+	again, err := reports.Report(context.Background(), store.DB, reports.ReportOptions{AsOf: "2026-06-30", WindowDays: 365, Lang: "en", Config: cfg})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,5 +168,160 @@ func checkOffline(t *testing.T, html []byte) {
 	}
 	if !bytes.Contains(html, []byte("echarts")) || len(html) < 500_000 {
 		t.Errorf("ECharts is not inline (the report is %d bytes)", len(html))
+	}
+}
+
+// The reports the browser tests open: the generated fixture (with a
+// customer named like a script), the demo, the ten-segment RFM map of
+// data/examples on the rfm data set, and 100,000 customers.
+
+func openStore(t *testing.T, cfg *pipeline.Config) *pipeline.Store {
+	t.Helper()
+	store, err := pipeline.OpenStore(context.Background(), cfg.Store, cfg.Path(cfg.Store.Path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	return store
+}
+
+// explainer answers what custcat explain says about a customer, through pipeline.Explain.
+func explainer(store *pipeline.Store, cfg *pipeline.Config, asOf string) func(t *testing.T, code string) explained {
+	return func(t *testing.T, code string) explained {
+		t.Helper()
+		ctx := context.Background()
+		conn, err := store.DB.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		e, err := pipeline.Explain(ctx, conn, cfg, code, asOf)
+		if err != nil {
+			t.Fatalf("explain %s: %v", code, err)
+		}
+		v := e.Values
+		x := explained{Features: map[string]string{}, Scores: map[string]string{}, Segment: v["segment_code"], Since: v["segment_since"], Tags: e.Tags}
+		for _, k := range []string{"recency_days", "frequency", "monetary", "active_months", "tenure_days",
+			"avg_order_value", "returns_share", "top_category", "top_category_share", "trend_ratio"} {
+			x.Features[k] = v[k]
+		}
+		for _, k := range []string{"r_score", "f_score", "m_score", "abc_class"} {
+			x.Scores[k] = v[k]
+		}
+		if e.Fired >= 0 {
+			x.Fired = e.Segments[e.Fired].Code
+		}
+		for _, h := range e.History {
+			x.History = append(x.History, [4]string{h.AsOf, h.Segment, h.RuleSegment, h.Since})
+		}
+		return x
+	}
+}
+
+func generatedCase(t *testing.T) reportCase {
+	cfg, out := reportFixture(t)
+	store := openStore(t, cfg)
+	return reportCase{name: "generated", path: filepath.Join(out, "report.html"), db: store.DB, asOf: "2026-06-30",
+		explain: explainer(store, cfg, "2026-06-30"), segments: 3, shows: evilName}
+}
+
+// demoCase runs the demo as make demo does: the exports and the master,
+// the month ends of 2024 backfilled, and the run again.
+func demoCase(t *testing.T) reportCase {
+	dir := t.TempDir()
+	inbox := filepath.Join(dir, "inbox")
+	if err := os.MkdirAll(inbox, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	demo := filepath.Join("..", "data", "demo")
+	for _, sub := range []string{"exports", "master"} {
+		files, _ := filepath.Glob(filepath.Join(demo, sub, "*"))
+		for _, f := range files {
+			copyFile(t, f, filepath.Join(inbox, filepath.Base(f)))
+		}
+	}
+	copyFile(t, filepath.Join(demo, "custcat.yaml"), filepath.Join(dir, "custcat.yaml"))
+	copyFile(t, filepath.Join(demo, "manual.csv"), filepath.Join(dir, "manual.csv"))
+	cfg := loadConfig(t, filepath.Join(dir, "custcat.yaml"))
+	runWithHistory(t, cfg, "2024-12-31", "2024-01-31", "2024-11-30")
+	store := openStore(t, cfg)
+	return reportCase{name: "demo", path: filepath.Join(cfg.Path(cfg.Out), "report.html"), db: store.DB, asOf: "2024-12-31",
+		explain: explainer(store, cfg, "2024-12-31"), segments: 3}
+}
+
+// rfmCase is the eleven segments of data/examples/rfm-segments.yaml on the
+// rfm data set, with half a year of month ends backfilled.
+func rfmCase(t *testing.T) reportCase {
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "inbox"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	yaml, err := os.ReadFile(filepath.Join("..", "data", "examples", "rfm-segments.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "custcat.yaml"), append(yaml, "sources: [{name: rfm}]\n"...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	copyFile(t, filepath.Join("..", "data", "public", "rfm", "rfm_data_orders.csv"), filepath.Join(dir, "inbox", "orders.csv"))
+	cfg := loadConfig(t, filepath.Join(dir, "custcat.yaml"))
+	runWithHistory(t, cfg, "2006-12-31", "2006-06-30", "2006-11-30")
+	store := openStore(t, cfg)
+	return reportCase{name: "rfm-11-segments", path: filepath.Join(cfg.Path(cfg.Out), "report.html"), db: store.DB, asOf: "2006-12-31",
+		explain: explainer(store, cfg, "2006-12-31"), segments: 9}
+}
+
+func bigCase(t *testing.T) reportCase {
+	store, cfg := bigStore(t)
+	html, err := reports.Report(context.Background(), store.DB, reports.ReportOptions{AsOf: bigAsOf, WindowDays: cfg.WindowDays, RunID: 2, Config: cfg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "report.html")
+	if err := os.WriteFile(path, html, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return reportCase{name: "100k", path: path, db: store.DB, asOf: bigAsOf, explain: explainer(store, cfg, bigAsOf), segments: 3}
+}
+
+// runWithHistory runs the job as of asOf, backfills the month ends from
+// from to to, and runs again, so that the report has history and movement.
+func runWithHistory(t *testing.T, cfg *pipeline.Config, asOf, from, to string) {
+	t.Helper()
+	ctx := context.Background()
+	now, _ := time.Parse(time.DateOnly, asOf)
+	opt := jobs.RunOptions{AsOf: asOf, Now: func() time.Time { return now.Add(24 * time.Hour) }}
+	if _, err := jobs.Run(ctx, cfg, opt); err != nil {
+		t.Fatalf("run as of %s: %v", asOf, err)
+	}
+	dates, err := jobs.BackfillDates(from, to, "month")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := jobs.Backfill(ctx, cfg, dates, jobs.RunOptions{Now: opt.Now}); err != nil {
+		t.Fatalf("backfill: %v", err)
+	}
+	if _, err := jobs.Run(ctx, cfg, opt); err != nil {
+		t.Fatalf("run as of %s again: %v", asOf, err)
+	}
+}
+
+func loadConfig(t *testing.T, path string) *pipeline.Config {
+	t.Helper()
+	cfg, err := pipeline.LoadConfig(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &cfg
+}
+
+func copyFile(t *testing.T, from, to string) {
+	t.Helper()
+	b, err := os.ReadFile(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(to, b, 0o644); err != nil {
+		t.Fatal(err)
 	}
 }

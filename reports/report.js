@@ -124,7 +124,7 @@
         var v = ps[0].value;
         return esc(tf("tip_pareto", v[0].toFixed(1) + "%", v[1].toFixed(1) + "%"));
       } },
-      xAxis: { type: "value", max: 100, name: t("ax_cust_share"), nameLocation: "middle", nameGap: 26 },
+      xAxis: { type: "value", max: 100, name: t("ax_cust_share"), nameLocation: "middle", nameGap: 26, axisLabel: { alignMaxLabel: "right" } },
       yAxis: { type: "value", max: 100, name: t("ax_rev_share"), nameTextStyle: { align: "left" } },
       series: [{ type: "line", data: pts, showSymbol: false, areaStyle: { opacity: 0.15 },
         markLine: { silent: true, symbol: "none", data: [{ yAxis: 80, label: { formatter: "80%" } }] } }]
@@ -299,7 +299,7 @@
       tooltip: { trigger: "item", formatter: function (p) {
         return esc(p.name) + "<br>" + esc(p.seriesName) + ": " + esc(tf("n_customers", num(p.value)));
       } },
-      xAxis: { type: "value", name: t("ax_customers"), nameLocation: "middle", nameGap: 24, axisLabel: { formatter: compact, hideOverlap: true } },
+      xAxis: { type: "value", name: t("ax_customers"), nameLocation: "middle", nameGap: 24, axisLabel: { formatter: compact, hideOverlap: true, alignMaxLabel: "right" } },
       yAxis: { type: "category", data: labels, inverse: true, axisLabel: { width: Math.min(150, Math.round(W * 0.32)), overflow: "truncate" } },
       series: codes.map(function (code) {
         return { type: "bar", stack: "segments", name: label(code), code: code, cursor: "pointer", itemStyle: { color: color(code) },
@@ -376,7 +376,8 @@
     return metric === "recency_days" ? c.cuts.length + 1 - n : 1 + n;
   }
   function unpack() {
-    var stream = new Blob([b85bytes(D.customers)]).stream().pipeThrough(new DecompressionStream("gzip"));
+    var bytes = b85bytes(D.customers);
+    var stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
     return new Response(stream).text().then(function (s) {
       var c = JSON.parse(s), i;
       // Columns written as what they add to another (see report_customers.go).
@@ -401,8 +402,7 @@
         c.tagOff[i + 1] = flat.length;
       }
       c.tagi = flat;
-      c.hay = new Array(c.n);
-      for (var k = 0; k < c.n; k++) { c.hay[k] = (c.code[k] + "\u0001" + c.name[k]).toLowerCase(); }
+
       c.nCur = D.segments.length;
       c.segIndex = {};
       c.segCodes.forEach(function (code, i) { c.segIndex[code] = i; });
@@ -455,12 +455,18 @@
       var x = C[metricCol[F.rng.metric]][i];
       if (C.freq[i] < 1 || x === null || !(x >= F.rng.lo && x < F.rng.hi)) { return false; }
     }
-    if (F.q) {
-      if (C.hay[i].indexOf(F.q) < 0) { return false; }
-    }
+    if (F.q && haystack()[i].indexOf(F.q) < 0) { return false; }
     return true;
   }
 
+  // haystack is each customer's code and name in lower case, made at the first search.
+  function haystack() {
+    if (!C.hay) {
+      C.hay = new Array(C.n);
+      for (var k = 0; k < C.n; k++) { C.hay[k] = (C.code[k] + "\u0001" + C.name[k]).toLowerCase(); }
+    }
+    return C.hay;
+  }
   var collator = new Intl.Collator(D.lang === "zh" ? "zh-CN" : "en", { numeric: true });
   var sortValue = {
     code: function (i) { return C.code[i]; }, name: function (i) { return C.name[i]; },
@@ -892,10 +898,14 @@
   // ---- start -----------------------------------------------------------
 
   drawCharts();
+  performance.mark("custcat-charts");
   unpack().then(function (c) {
+    performance.mark("custcat-unpacked");
     C = c;
     buildControls();
-    sortRows();
+    // The rows come by revenue, highest first, then by key: the table's first order.
+    order = new Array(C.n);
+    for (var k = 0; k < C.n; k++) { order[k] = k; }
     refresh(true);
     $("customers").classList.remove("loading");
     // data-ready: milliseconds from the start of the page load until the table shows.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/csv"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -17,6 +18,7 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
@@ -377,7 +379,11 @@ func checkReport(t *testing.T, c *chromium, rc reportCase) {
 	checkCard(t, tt, rc, code)
 	checkHeatCell(t, tt, rc)
 	checkSegmentBar(t, tt, rc)
+	checkSankeyLink(t, tt, rc)
+	checkTagBar(t, tt, rc)
+	checkPinned(t, tt, rc)
 	checkFilteredCSV(t, tt, rc)
+	checkPrint(t, tt, rc)
 
 	tt.do(t, chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile))
 	time.Sleep(300 * time.Millisecond) // the page draws its charts again at the new width
@@ -549,14 +555,20 @@ func abs(x float64) float64 {
 // chartPoint is where, in the page's viewport, a value of a chart's series is.
 func chartPoint(t *testing.T, tt *tab, chart, value string) (float64, float64) {
 	t.Helper()
+	return chartPointOf(t, tt, chart, 0, value)
+}
+
+// chartPointOf is chartPoint for the series of the index.
+func chartPointOf(t *testing.T, tt *tab, chart string, series int, value string) (float64, float64) {
+	t.Helper()
 	js := fmt.Sprintf(`(() => {
 		const box = document.getElementById("chart-%s");
 		box.scrollIntoView({block: "center"});
 		const c = echarts.getInstanceByDom(box);
-		const p = c.convertToPixel({seriesIndex: 0}, %s);
+		const p = c.convertToPixel({seriesIndex: %d}, %s);
 		const r = box.getBoundingClientRect();
 		return [r.left + p[0], r.top + p[1]];
-	})()`, chart, value)
+	})()`, chart, series, value)
 	p := eval[[]float64](t, tt, js)
 	if len(p) != 2 {
 		t.Fatalf("no point for %s in chart %s", value, chart)
@@ -571,7 +583,7 @@ func matches(t *testing.T, tt *tab, want int64, what string) {
 	defer cancel()
 	js := fmt.Sprintf(`document.getElementById("cust-count").dataset.matches === "%d"`, want)
 	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](js)); err != nil {
-		got := eval[string](t, tt, `document.getElementById("cust-count").dataset.matches + " (" + document.getElementById("cust-count").textContent + ")"`)
+		got := eval[string](t, tt, `document.getElementById("cust-count").dataset.matches + " (" + document.getElementById("cust-count").textContent + "; filters: " + document.getElementById("cust-chips").innerText + ")"`)
 		t.Fatalf("%s: the table lists %s customers, the database %d", what, got, want)
 	}
 }
@@ -756,4 +768,126 @@ func sqlCodes(t *testing.T, db *sql.DB, q string, args ...any) map[string]bool {
 		out[c] = true
 	}
 	return out
+}
+
+// checkSankeyLink clicks the middle of the widest flow between two
+// different segments and expects the customers who made that move.
+func checkSankeyLink(t *testing.T, tt *tab, rc reportCase) {
+	t.Helper()
+	var from, to string
+	var n int64
+	err := rc.db.QueryRow(`SELECT prev_segment, segment_code, count(*) FROM snapshots WHERE as_of = ? AND prev_segment <> segment_code
+		GROUP BY prev_segment, segment_code ORDER BY count(*) DESC, prev_segment, segment_code LIMIT 1`, rc.asOf).Scan(&from, &to, &n)
+	if err == sql.ErrNoRows {
+		return // nobody moved
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	js := fmt.Sprintf(`(() => {
+		const box = document.getElementById("chart-moves");
+		box.scrollIntoView({block: "center"});
+		const c = echarts.getInstanceByDom(box);
+		const g = c.getModel().getSeriesByIndex(0).getGraph();
+		const e = g.edges.find(e => e.node1.id === "p:" + %q && e.node2.id === "n:" + %q);
+		// The flow leaves its node sy below the node's top and enters the
+		// other ty below its top, a cubic curve (curveness 0.5) between;
+		// the series stands 8 px in (left, top: 8). Clicked near its
+		// start (t = 0.1), where the flows of one node lie side by side,
+		// not in the middle, where flows cross.
+		const l = e.getLayout(), a = e.node1.getLayout(), b = e.node2.getLayout(), r = box.getBoundingClientRect();
+		const x1 = a.x + a.dx, y1 = a.y + l.sy, x2 = b.x, y2 = b.y + l.ty, t = 0.1;
+		const x = x1 + (x2 - x1) * (1.5 * t * (1 - t) + t * t * t), y = y1 + (y2 - y1) * (3 * t * t - 2 * t * t * t);
+		return [r.left + 8 + x, r.top + 8 + y + l.dy / 2];
+	})()`, from, to)
+	p := eval[[]float64](t, tt, js)
+	tt.do(t, chromedp.MouseClickXY(p[0], p[1]))
+	matches(t, tt, n, fmt.Sprintf("Sankey flow %s -> %s", from, to))
+}
+
+// checkTagBar clicks the piece of the most frequent tag that its biggest
+// segment holds and expects those customers.
+func checkTagBar(t *testing.T, tt *tab, rc reportCase) {
+	t.Helper()
+	var tag, seg string
+	var n int64
+	err := rc.db.QueryRow(`SELECT tag, segment_code, count(*) FROM (SELECT unnest(tags) AS tag, segment_code FROM snapshots WHERE as_of = ?)
+		GROUP BY tag, segment_code ORDER BY count(*) DESC, tag, segment_code LIMIT 1`, rc.asOf).Scan(&tag, &seg, &n)
+	if err == sql.ErrNoRows {
+		return // no tags
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	js := fmt.Sprintf(`(() => {
+		const c = echarts.getInstanceByDom(document.getElementById("chart-tags"));
+		const o = c.getOption(), y = o.yAxis[0].data.indexOf(%q);
+		let before = 0, k = -1;
+		o.series.forEach((s, i) => { if (s.code === %q) { k = i; } else if (k < 0) { before += s.data[y]; } });
+		return JSON.stringify([before + o.series[k].data[y] / 2, y, k]);
+	})()`, tag, seg)
+	var at []float64
+	if err := json.Unmarshal([]byte(eval[string](t, tt, js)), &at); err != nil || len(at) != 3 {
+		t.Fatalf("tag %s, segment %s: no bar (%v)", tag, seg, err)
+	}
+	x, y := chartPointOf(t, tt, "tags", int(at[2]), fmt.Sprintf("[%v, %v]", at[0], at[1]))
+	tt.do(t, chromedp.MouseClickXY(x, y))
+	matches(t, tt, n, fmt.Sprintf("tag bar %s of segment %s", tag, seg))
+}
+
+// checkPinned searches a customer pinned by the manual file and expects
+// its row marked as pinned.
+func checkPinned(t *testing.T, tt *tab, rc reportCase) {
+	t.Helper()
+	var code string
+	err := rc.db.QueryRow(`SELECT coalesce(customer_code, customer_key) FROM snapshots WHERE as_of = ? AND manual ORDER BY customer_key LIMIT 1`, rc.asOf).Scan(&code)
+	if err == sql.ErrNoRows {
+		return
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkSearch(t, tt, code)
+	pinned := eval[bool](t, tt, `(() => { const tr = document.querySelector("#cust-body tr[data-row]"); return tr.classList.contains("pinned") && tr.querySelector(".pin") !== null; })()`)
+	if !pinned {
+		t.Errorf("customer %s is pinned by the manual file, but its row is not marked", code)
+	}
+}
+
+// checkPrint lays the page out for print, A4 wide, and expects every chart
+// inside its box; it keeps the page as a PDF for people to look at.
+func checkPrint(t *testing.T, tt *tab, rc reportCase) {
+	t.Helper()
+	tt.do(t, chromedp.EmulateViewport(700, 1000), chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+		_, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: "print"})
+		return err
+	}))
+	time.Sleep(300 * time.Millisecond)
+	cut := eval[[]string](t, tt, `(() => [...document.querySelectorAll("[data-chart]")].filter(el => {
+		const cv = el.querySelector("canvas");
+		return !cv || cv.getBoundingClientRect().right > el.getBoundingClientRect().right + 1 || el.getBoundingClientRect().right > window.innerWidth + 1;
+	}).map(el => el.dataset.chart))()`)
+	if len(cut) > 0 {
+		t.Errorf("printed on A4, these charts pass their box: %v", cut)
+	}
+	ctx, cancel := context.WithTimeout(tt.ctx, 30*time.Second)
+	defer cancel()
+	pdf, err := chromedp.Run(ctx, chromedp.Action[[]byte](func(ctx context.Context, _ *chromedp.Target) ([]byte, error) {
+		r, err := chromedp.Call(ctx, page.PrintToPDF, page.PrintToPDFParams{PaperWidth: 8.27, PaperHeight: 11.69, PrintBackground: ptr(true), PreferCSSPageSize: ptr(true)})
+		if err != nil {
+			return nil, err
+		}
+		return r.Data, nil
+	}))
+	if err != nil {
+		t.Fatalf("print to PDF: %v", err)
+	}
+	if err := os.WriteFile(filepath.Join(artifacts(t), rc.name+"-a4.pdf"), pdf, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tt.do(t, chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+		_, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{})
+		return err
+	}), chromedp.EmulateViewport(1400, 900))
+	time.Sleep(300 * time.Millisecond)
 }

@@ -4,16 +4,18 @@ import (
 	"context"
 	"encoding/json"
 	"html/template"
+	"regexp"
 	"sort"
 	"strings"
 )
 
 // palette gives each segment, by its place in the rules, a colour of its
-// own in every chart: sixteen colours that stay apart from each other
-// (after Kelly's colours of maximum contrast), the first ones bold.
+// own in every chart: sixteen colours no two of which are near each other
+// (at least 75 apart in RGB; from Kelly's and Trubetskoy's lists of
+// distinct colours), the first three those of A, B and C.
 var palette = []string{
-	"#0067a5", "#f38400", "#008856", "#be0032", "#875692", "#e8b500", "#5fa8e0", "#882d17",
-	"#8db600", "#e68fac", "#2e2a7a", "#a08c5b", "#1b4d3e", "#f99379", "#654522", "#00a3a3",
+	"#0067a5", "#f38400", "#008856", "#e6194b", "#875692", "#42d4f4", "#800000", "#bfef45",
+	"#f032e6", "#ff9da7", "#808000", "#000075", "#59a14f", "#76b7b2", "#4363d8", "#a08c5b",
 }
 
 // otherColor is for a segment the snapshot no longer has.
@@ -103,7 +105,7 @@ func pageData(ctx context.Context, q Querier, d *reportData, p *page, opt Report
 	}); err != nil {
 		return "", err
 	}
-	j := pageJSON{Lang: p.Lang, AsOf: opt.AsOf, PrevDate: d.PrevDate, Currency: currency, T: texts[p.Lang],
+	j := pageJSON{Lang: p.Lang, AsOf: opt.AsOf, PrevDate: d.PrevDate, Currency: currency, T: scriptTexts(p.Lang),
 		Labels: map[string]string{}, Colors: map[string]string{}, Pareto: d.Pareto, Moves: d.Moves,
 		History: d.History, Tags: d.Tags, Cats: d.Categories, Hist: map[string]histData{}}
 	for code, name := range names {
@@ -232,4 +234,34 @@ func formatText(lang, format string) string {
 		}
 	}
 	return strings.Join(out, " · ")
+}
+
+// Palette is the segment colours, in rule order.
+func Palette() []string { return append([]string(nil), palette...) }
+
+// scriptKeys are the text keys the page script asks for: t("key") and
+// tf("key", ...), and every key that starts with a prefix it completes
+// (t("ax_" + metric)). Only those go into the page.
+var scriptKeys = func() []string {
+	var keys []string
+	for _, m := range regexp.MustCompile(`\btf?\("([a-z_0-9]+)"`).FindAllStringSubmatch(pageJS, -1) {
+		keys = append(keys, m[1])
+	}
+	return keys
+}()
+
+func scriptTexts(lang string) map[string]string {
+	out := map[string]string{}
+	for _, k := range scriptKeys {
+		if strings.HasSuffix(k, "_") {
+			for full := range texts["zh"] {
+				if strings.HasPrefix(full, k) {
+					out[full] = text(lang, full)
+				}
+			}
+			continue
+		}
+		out[k] = text(lang, k)
+	}
+	return out
 }

@@ -2,11 +2,15 @@ package reports_test
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
+	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -125,9 +129,16 @@ func TestReportOutputs(t *testing.T) {
 	if bytes.Contains(html, []byte(evilName)) {
 		t.Errorf("the report holds %q unescaped", evilName)
 	}
-	for _, want := range []string{`lang="zh-CN"`, "客户分类报告", "&lt;script&gt;alert(1)&lt;/script&gt;", "大客户", "没有载入客户主数据"} {
+	for _, want := range []string{`lang="zh-CN"`, "客户分类报告", "大客户", "没有载入客户主数据", "¥", "CSV · UTF-8 · 逗号分隔 · 表头在第 1 行", "已载入", "五分位", "日期无法识别", "上期无此客户"} {
 		if !bytes.Contains(html, []byte(want)) {
 			t.Errorf("the report lacks %q", want)
+		}
+	}
+	// Outside the scripts, the Chinese report says nothing in English.
+	visible := regexp.MustCompile(`(?s)<script.*?</script>|<style.*?</style>`).ReplaceAll(html, nil)
+	for _, word := range []string{"loaded", "quintile", "csv utf", "csv gbk", "comma", "header@", "<td>date", "<td>amount", "<td>no customer code", ">new<"} {
+		if i := bytes.Index(visible, []byte(word)); i >= 0 {
+			t.Errorf("the Chinese report says %q: %s", word, visible[max(0, i-120):min(len(visible), i+60)])
 		}
 	}
 
@@ -141,7 +152,8 @@ func TestReportOutputs(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkOffline(t, en)
-	for _, want := range []string{`lang="en"`, "Customer segmentation report", "Since the snapshot of 2026-03-31", "Customers per segment"} {
+	for _, want := range []string{`lang="en"`, "Customer segmentation report", "Since the snapshot of 2026-03-31", "Customers per segment",
+		"A key accounts", "not in the previous snapshot", "As of: 2026-06-30", "CSV · UTF-8 · comma · header on line 1", "date not understood"} {
 		if !bytes.Contains(en, []byte(want)) {
 			t.Errorf("the English report lacks %q", want)
 		}
@@ -272,7 +284,7 @@ func rfmCase(t *testing.T) reportCase {
 }
 
 func bigCase(t *testing.T) reportCase {
-	store, cfg := bigStore(t)
+	store, cfg := bigStore(t, 300_000)
 	html, err := reports.Report(context.Background(), store.DB, reports.ReportOptions{AsOf: bigAsOf, WindowDays: cfg.WindowDays, RunID: 2, Config: cfg})
 	if err != nil {
 		t.Fatal(err)
@@ -323,5 +335,178 @@ func copyFile(t *testing.T, from, to string) {
 	}
 	if err := os.WriteFile(to, b, 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// packedCustomers reads the customer table out of a report as the page
+// does: the JSON of the page data, base85, gzip.
+func packedCustomers(t *testing.T, html []byte) map[string]any {
+	t.Helper()
+	m := regexp.MustCompile(`(?s)<script type="application/json" id="report-data">(.*?)</script>`).FindSubmatch(html)
+	if m == nil {
+		t.Fatal("the report has no page data")
+	}
+	var page struct{ Customers string }
+	if err := json.Unmarshal(m[1], &page); err != nil {
+		t.Fatalf("the page data is not JSON: %v", err)
+	}
+	const digits = "!#$%()*+,-./0123456789:;=?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[]^_`abcdefghijklmnopqrstuvwxyz{"
+	var raw []byte
+	s := page.Customers
+	for i := 0; i < len(s); i += 5 {
+		n := min(5, len(s)-i)
+		v := uint64(0)
+		for j := 0; j < 5; j++ {
+			d := 84
+			if j < n {
+				d = strings.IndexByte(digits, s[i+j])
+				if d < 0 {
+					t.Fatalf("the packed customers hold %q, not a base85 digit", s[i+j])
+				}
+			}
+			v = v*85 + uint64(d)
+		}
+		for j := 0; j < n-1; j++ {
+			raw = append(raw, byte(v>>(24-8*j)))
+		}
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatalf("the packed customers are not gzip: %v", err)
+	}
+	var table map[string]any
+	if err := json.NewDecoder(zr).Decode(&table); err != nil {
+		t.Fatalf("the packed customers are not JSON: %v", err)
+	}
+	return table
+}
+
+// Every customer of the snapshot is in the page, with its revenue to the
+// cent and its name as it is (a name like a script stays a string).
+func TestReportHoldsEveryCustomer(t *testing.T) {
+	cfg, out := reportFixture(t)
+	html, err := os.ReadFile(filepath.Join(out, "report.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	table := packedCustomers(t, html)
+	store := openStore(t, cfg)
+	rows, err := store.DB.Query(`SELECT coalesce(customer_code, customer_key), customer_name, CAST(monetary * 100 AS BIGINT)
+		FROM snapshots WHERE as_of = '2026-06-30' ORDER BY monetary DESC, customer_key`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	codes, names, mon := table["code"].([]any), table["name"].([]any), table["mon"].([]any)
+	i, cents := 0, int64(0)
+	for rows.Next() {
+		var code, name string
+		var want int64
+		if err := rows.Scan(&code, &name, &want); err != nil {
+			t.Fatal(err)
+		}
+		if i >= len(codes) {
+			t.Fatalf("the page holds %d customers; the snapshot has more", len(codes))
+		}
+		if i == 0 {
+			cents = int64(mon[0].(float64))
+		} else {
+			cents -= int64(mon[i].(float64))
+		}
+		if codes[i] != code || names[i] != name || cents != want {
+			t.Errorf("customer %d: the page holds %v %v %d cents, the snapshot %s %s %d", i, codes[i], names[i], cents, code, name, want)
+		}
+		i++
+	}
+	if int(table["n"].(float64)) != i || len(codes) != i {
+		t.Errorf("the page holds %v customers, the snapshot %d", table["n"], i)
+	}
+	if !strings.Contains(fmt.Sprint(names), evilName) {
+		t.Errorf("the page lost the customer named %q", evilName)
+	}
+}
+
+// A report of the first snapshot says how to get history, and has no movement.
+func TestReportFirstSnapshot(t *testing.T) {
+	cfg, _ := reportFixture(t)
+	store := openStore(t, cfg)
+	html, err := reports.Report(context.Background(), store.DB, reports.ReportOptions{AsOf: "2026-03-31", WindowDays: 365, Config: cfg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"custcat backfill --from … --to 2026-03-31", "没有更早的快照"} {
+		if !bytes.Contains(html, []byte(want)) {
+			t.Errorf("the report of the first snapshot lacks %q", want)
+		}
+	}
+}
+
+// Every word the page shows is there in both languages: the keys of the
+// template and of the page script, and each language the keys of the other.
+func TestReportTexts(t *testing.T) {
+	used := map[string]bool{}
+	tmpl, err := os.ReadFile("report.html.tmpl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range regexp.MustCompile(`\.T\.([a-z_0-9]+)`).FindAllSubmatch(tmpl, -1) {
+		used[string(m[1])] = true
+	}
+	js, err := os.ReadFile("report.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range regexp.MustCompile(`\btf?\("([a-z_0-9]+)"`).FindAllSubmatch(js, -1) {
+		if !strings.HasSuffix(string(m[1]), "_") { // a prefix the script completes
+			used[string(m[1])] = true
+		}
+	}
+	if len(used) < 50 {
+		t.Fatalf("found only %d text keys in the template and the script", len(used))
+	}
+	for _, lang := range []string{"zh", "en"} {
+		for k := range used {
+			if !reports.HasText(lang, k) {
+				t.Errorf("the %s texts lack %q", lang, k)
+			}
+		}
+	}
+	for _, k := range reports.TextKeys("zh") {
+		if !strings.HasPrefix(k, "rej_") && !reports.HasText("en", k) {
+			t.Errorf("the en texts lack %q", k)
+		}
+	}
+	for _, k := range reports.TextKeys("en") {
+		if !reports.HasText("zh", k) {
+			t.Errorf("the zh texts lack %q", k)
+		}
+	}
+}
+
+// The palette tells at least 12 segments apart: no two colours near each other.
+func TestReportPalette(t *testing.T) {
+	p := reports.Palette()
+	if len(p) < 12 {
+		t.Fatalf("%d colours; 12 segments need 12", len(p))
+	}
+	rgb := func(s string) [3]float64 {
+		var c [3]float64
+		for i := range c {
+			v, err := strconv.ParseUint(s[1+2*i:3+2*i], 16, 8)
+			if err != nil {
+				t.Fatalf("colour %q: %v", s, err)
+			}
+			c[i] = float64(v)
+		}
+		return c
+	}
+	for i := range p {
+		for j := i + 1; j < len(p); j++ {
+			a, b := rgb(p[i]), rgb(p[j])
+			d := math.Sqrt((a[0]-b[0])*(a[0]-b[0]) + (a[1]-b[1])*(a[1]-b[1]) + (a[2]-b[2])*(a[2]-b[2]))
+			if d < 75 {
+				t.Errorf("colours %d %s and %d %s are too close (%.0f)", i, p[i], j, p[j], d)
+			}
+		}
 	}
 }

@@ -81,7 +81,7 @@ var texts = map[string]map[string]string{
 		"cuts": "评分切点", "col_metric": "指标", "col_method": "方法", "col_cuts": "切点", "col_collapsed": "有重合",
 		"recency_days": "最近购买天数 (R)", "frequency": "订单数 (F)", "monetary": "销售额 (M)",
 		"sec_quality": "数据质量", "rejects": "被拒绝的行 (按原因)", "col_reason": "原因", "col_lines": "行数",
-		"col_example": "示例", "no_rejects": "最近一次读取的文件中没有被拒绝的行。",
+		"col_example": "示例 (rejects.csv 中的原因)", "no_rejects": "最近一次读取的文件中没有被拒绝的行。",
 		"master": "客户资料检查", "m_customers": "客户总数", "m_in_master": "在客户主数据中",
 		"q_missing_contact": "缺联系人", "q_missing_phone": "缺电话", "q_missing_address": "缺地址",
 		"q_bad_phone": "电话格式不对", "q_duplicate_name": "同名不同编码", "q_not_in_master": "有销售但不在主数据中",
@@ -168,7 +168,7 @@ var texts = map[string]map[string]string{
 		"cuts": "Score cut points", "col_metric": "Metric", "col_method": "Method", "col_cuts": "Cut points", "col_collapsed": "Collapsed",
 		"recency_days": "days since last order (R)", "frequency": "orders (F)", "monetary": "revenue (M)",
 		"sec_quality": "Data quality", "rejects": "Rejected lines by reason", "col_reason": "Reason", "col_lines": "Lines",
-		"col_example": "Example", "no_rejects": "The files read last had no rejected lines.",
+		"col_example": "Example (the reason in rejects.csv)", "no_rejects": "The files read last had no rejected lines.",
 		"master": "Customer data review", "m_customers": "Customers", "m_in_master": "In the customer master",
 		"q_missing_contact": "No contact", "q_missing_phone": "No phone", "q_missing_address": "No address",
 		"q_bad_phone": "Malformed phone", "q_duplicate_name": "Name under several codes", "q_not_in_master": "Sales but not in the master",
@@ -226,3 +226,9 @@ func segmentName(lang, code, name string) string {
 	}
 	return name
 }
+
+// HasText says whether lang has its own words for key.
+func HasText(lang, key string) bool { _, ok := texts[lang][key]; return ok }
+
+// TextKeys are the keys of lang's words, sorted.
+func TextKeys(lang string) []string { return sortedKeys(texts[lang]) }

@@ -28,6 +28,10 @@ type ReportOptions struct {
 	// the manual file's lines; without it the card names the rule that
 	// fired by its segment only.
 	Config *pipeline.Config
+
+	// Categories is the category file the run wrote, for the section on
+	// the file for the ERP; nil: no such section.
+	Categories *Manifest
 }
 
 // ErrNoECharts means the binary was built without ECharts embedded.
@@ -117,6 +121,7 @@ type page struct {
 	Script         template.JS
 	Style          template.CSS
 	Footer         string
+	ERPFile        *erpFile // the category file for the ERP
 	segmentLabel   map[string]string
 	segmentRank    map[string]int
 }
@@ -166,6 +171,7 @@ func newPage(d *reportData, opt ReportOptions) *page {
 	p := &page{Lang: opt.Lang, HTMLLang: t("html_lang"), T: texts[opt.Lang], AsOf: opt.AsOf, RunID: d.RunID,
 		Files: d.Files, Cuts: d.Cuts, Segments: d.Segments, PrevDate: d.PrevDate, Rejects: d.Rejects,
 		segmentLabel: map[string]string{}, segmentRank: map[string]int{}}
+	p.ERPFile = erpFileOf(opt.Categories, opt.Lang)
 	p.Window = fmt.Sprintf(t("window_days"), opt.WindowDays)
 	if opt.WindowDays == 0 {
 		p.Window = t("window_all")

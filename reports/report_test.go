@@ -449,6 +449,8 @@ func TestReportTexts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The section on the ERP file has words of its own (report_erp.go).
+	tmpl = regexp.MustCompile(`(?s)\{\{- with \.ERPFile\}\}.*?\{\{- end\}\}`).ReplaceAll(tmpl, nil)
 	for _, m := range regexp.MustCompile(`\.T\.([a-z_0-9]+)`).FindAllSubmatch(tmpl, -1) {
 		used[string(m[1])] = true
 	}

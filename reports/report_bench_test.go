@@ -84,12 +84,15 @@ func BenchmarkReport100k(b *testing.B) {
 	}
 	c := startChromium(b)
 	tab := c.open(b, path, 1400)
-	if _, err := chromedp.Run(tab.ctx, chromedp.Evaluate[bool](`1`)); err != nil {
+	marks, err := chromedp.Run(tab.ctx, chromedp.Evaluate[map[string]float64](
+		`Object.fromEntries(performance.getEntriesByType("mark").map(m => [m.name, m.startTime]))`))
+	if err != nil {
 		b.Fatal(err)
 	}
 	ms := tab.renderMillis
 	b.ReportMetric(ms, "render-ms")
-	b.Logf("report of 100,000 customers: %d bytes, drawn and its table shown in %.0f ms (page load to ready)", len(html), ms)
+	b.Logf("report of 100,000 customers: %d bytes; in Chromium: charts drawn at %.0f ms, customers unpacked at %.0f ms, table shown at %.0f ms from the start of the page load",
+		len(html), marks["custcat-charts"], marks["custcat-unpacked"], ms)
 	if ms > 2000 {
 		b.Errorf("the browser took %.0f ms to render the report of 100,000 customers; it must stay under 2 s", ms)
 	}

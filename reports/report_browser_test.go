@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -340,7 +341,7 @@ func TestReportInChromium(t *testing.T) {
 	cases := []struct {
 		name string
 		make func(t *testing.T) reportCase
-	}{{"generated", generatedCase}, {"demo", demoCase}, {"rfm-11-segments", rfmCase}, {"100k", bigCase}}
+	}{{"generated", generatedCase}, {"generated-en", generatedEnCase}, {"demo", demoCase}, {"rfm-11-segments", rfmCase}, {"100k", bigCase}}
 	for _, k := range cases {
 		t.Run(k.name, func(t *testing.T) {
 			rc := k.make(t)
@@ -368,6 +369,9 @@ func checkReport(t *testing.T, c *chromium, rc reportCase) {
 	}
 	if n := eval[int](t, tt, `JSON.parse(document.getElementById("report-data").textContent).segments.length`); n < rc.segments {
 		t.Errorf("%d segments in the page, want at least %d", n, rc.segments)
+	}
+	if m := regexp.MustCompile(`\b(col|move|ax|f|h|card|rule|why|trigger|seg|tip|per|page)_[a-z_]+\b`).FindString(st.Text); m != "" {
+		t.Errorf("the page shows the text key %q instead of its words", m)
 	}
 	if rc.shows != "" && !strings.Contains(st.Text, rc.shows) {
 		t.Errorf("the page does not show %q as text", rc.shows)
@@ -527,7 +531,27 @@ func checkCard(t *testing.T, tt *tab, rc reportCase, code string) {
 			}
 		}
 	}
+	// Everything but the rules' conditions, which are the config's SQL.
+	text := eval[string](t, tt, `(() => { const b = document.getElementById("card-body").cloneNode(true); b.querySelectorAll("code").forEach(c => c.remove()); document.body.appendChild(b); const s = b.innerText; b.remove(); return s; })()`)
+	if m := regexp.MustCompile(`\b(col|move|ax|f|h|card|rule|why|trigger|seg|tip|reason|abc|manual|pinned|waiting)_[a-z_]+\b`).FindString(text); m != "" {
+		t.Errorf("the card shows the text key %q instead of its words", m)
+	}
+	shotView(t, tt, filepath.Join(artifacts(t), rc.name+"-card.png"))
 	tt.do(t, chromedp.Click("#card-close"))
+}
+
+// shotView keeps what the window shows now.
+func shotView(t *testing.T, tt *tab, path string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(tt.ctx, 30*time.Second)
+	defer cancel()
+	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		t.Fatalf("screenshot: %v", err)
+	}
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // sameValue compares a value as the card shows it (¥1,234.50, 12, –) with

@@ -239,13 +239,16 @@ func formatText(lang, format string) string {
 // Palette is the segment colours, in rule order.
 func Palette() []string { return append([]string(nil), palette...) }
 
-// scriptKeys are the text keys the page script asks for: t("key") and
-// tf("key", ...), and every key that starts with a prefix it completes
-// (t("ax_" + metric)). Only those go into the page.
+// scriptKeys are the text keys the page script names: every string
+// literal of report.js that is a key (t("no_match"), label: "col_code"),
+// and every key that starts with a literal ending in "_", a prefix the
+// script completes (t("ax_" + metric)). Only those go into the page.
 var scriptKeys = func() []string {
 	var keys []string
-	for _, m := range regexp.MustCompile(`\btf?\("([a-z_0-9]+)"`).FindAllStringSubmatch(pageJS, -1) {
-		keys = append(keys, m[1])
+	for _, m := range regexp.MustCompile(`"([a-z][a-z_0-9]*)"`).FindAllStringSubmatch(pageJS, -1) {
+		if _, ok := texts["zh"][m[1]]; ok || strings.HasSuffix(m[1], "_") {
+			keys = append(keys, m[1])
+		}
 	}
 	return keys
 }()

@@ -24,6 +24,9 @@ import (
 // spliced data into markup.
 const evilName = "<script>alert(1)</script>"
 
+// evilTag is a tag name that would run as script if the page set it as HTML.
+const evilTag = "<img src=x onerror=alert(2)>"
+
 // reportFixture runs the whole job twice over generated exports, so that
 // the store has two snapshots, moves between them, tags and a rejected
 // line. It returns the config and the out folder.
@@ -41,7 +44,9 @@ tags:
     when: recency_days > 90
   - name: 高频
     when: f_score >= 4
-`, dir)
+  - name: "%[2]s"
+    when: frequency >= 3 AND m_score <= 2
+`, dir, evilTag)
 	cfg, problems := pipeline.ParseConfig([]byte(yaml))
 	if len(problems) > 0 {
 		t.Fatalf("config: %v", problems)
@@ -235,6 +240,22 @@ func generatedCase(t *testing.T) reportCase {
 	store := openStore(t, cfg)
 	return reportCase{name: "generated", path: filepath.Join(out, "report.html"), db: store.DB, asOf: "2026-06-30",
 		explain: explainer(store, cfg, "2026-06-30"), segments: 3, shows: evilName}
+}
+
+// generatedEnCase is the generated fixture's report in English.
+func generatedEnCase(t *testing.T) reportCase {
+	cfg, _ := reportFixture(t)
+	store := openStore(t, cfg)
+	html, err := reports.Report(context.Background(), store.DB, reports.ReportOptions{AsOf: "2026-06-30", WindowDays: 365, Lang: "en", Config: cfg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "report-en.html")
+	if err := os.WriteFile(path, html, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return reportCase{name: "generated-en", path: path, db: store.DB, asOf: "2026-06-30",
+		explain: explainer(store, cfg, "2026-06-30"), segments: 3, shows: "Download these customers (CSV)"}
 }
 
 // demoCase runs the demo as make demo does: the exports and the master,
@@ -461,6 +482,12 @@ func TestReportTexts(t *testing.T) {
 	for _, m := range regexp.MustCompile(`\btf?\("([a-z_0-9]+)"`).FindAllSubmatch(js, -1) {
 		if !strings.HasSuffix(string(m[1]), "_") { // a prefix the script completes
 			used[string(m[1])] = true
+		}
+	}
+	// Keys the script keeps in lists: label: "col_code", ["", "move_all"].
+	for _, m := range regexp.MustCompile(`"((?:col|move|h|f|ax)_[a-z_0-9]+)"`).FindAllSubmatch(js, -1) {
+		if k := string(m[1]); k != "f_score" { // a column of the CSV
+			used[k] = true
 		}
 	}
 	if len(used) < 50 {

@@ -209,11 +209,15 @@
     c.getDom().style.height = H + "px";
     c.resize();
     function draw() {
-      var links = [];
+      var links = [], left = 0;
       moves.forEach(function (m) {
         var v = sankeyMode === "customers" ? m.Customers : m.Revenue;
         if (v > 0) { links.push({ source: "p:" + m.From, target: "n:" + m.To, value: v, from: m.From, to: m.To, n: m.Customers, rev: m.Revenue }); }
+        else { left += m.Customers; }
       });
+      // A flow of no or negative revenue has no width to draw: say so.
+      var note = document.getElementById("moves-note");
+      if (note) { note.textContent = left ? tf("moves_left_out", num(left)) : ""; }
       var labelW = Math.max(60, Math.round(W * 0.3));
       c.setOption(opt({
         tooltip: { trigger: "item", formatter: function (p) {

@@ -386,6 +386,7 @@ func checkReport(t *testing.T, c *chromium, rc reportCase) {
 	checkSankeyLink(t, tt, rc)
 	checkTagBar(t, tt, rc)
 	checkPinned(t, tt, rc)
+	checkHistogramBin(t, tt, rc)
 	checkFilteredCSV(t, tt, rc)
 	checkPrint(t, tt, rc)
 
@@ -914,4 +915,30 @@ func checkPrint(t *testing.T, tt *tab, rc reportCase) {
 		return err
 	}), chromedp.EmulateViewport(1400, 900))
 	time.Sleep(300 * time.Millisecond)
+}
+
+// checkHistogramBin clicks the second bin of the recency histogram and
+// expects the customers with an order whose recency falls in it.
+func checkHistogramBin(t *testing.T, tt *tab, rc reportCase) {
+	t.Helper()
+	js := `(() => { const h = JSON.parse(document.getElementById("report-data").textContent).hist.recency_days; return JSON.stringify([h.start, h.width, h.counts.length, h.counts[1] || 0]); })()`
+	var h []float64
+	if err := json.Unmarshal([]byte(eval[string](t, tt, js)), &h); err != nil || len(h) != 4 {
+		t.Fatalf("no recency histogram: %v", err)
+	}
+	if h[2] < 3 || h[3] == 0 {
+		return // too few bins to pick a closed one
+	}
+	lo, hi := h[0]+h[1], h[0]+2*h[1]
+	var n int64
+	if err := rc.db.QueryRow(`SELECT count(*) FROM snapshots WHERE as_of = ? AND frequency >= 1 AND recency_days >= ? AND recency_days < ?`,
+		rc.asOf, lo, hi).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if int64(h[3]) != n {
+		t.Errorf("the recency histogram counts %v customers in [%v, %v), the database %d", h[3], lo, hi, n)
+	}
+	x, y := chartPoint(t, tt, "hist_r", fmt.Sprintf("[1, %v]", h[3]/2))
+	tt.do(t, chromedp.MouseClickXY(x, y))
+	matches(t, tt, n, fmt.Sprintf("recency bin [%v, %v)", lo, hi))
 }

@@ -193,7 +193,7 @@
     function node(side, code) {
       var id = side + ":" + code;
       if (!names[id]) {
-        names[id] = (side === "p" ? t("prev") : t("now")) + " " + label(code);
+        names[id] = code === "" ? t("not_before") : (side === "p" ? t("prev") : t("now")) + " " + label(code);
         nodes.push({ name: id, depth: side === "p" ? 0 : 1, itemStyle: { color: code === "" ? "#d1d5db" : color(code) } });
         if (side === "p") { left++; } else { right++; }
       }

@@ -463,11 +463,25 @@
     return true;
   }
 
-  // haystack is each customer's code and name in lower case, made at the first search.
+  // haystack is each customer's code, name and the pinyin initials of the
+  // name (客户 -> kh; report_text.go has the table) in lower case, made at
+  // the first search.
   function haystack() {
     if (!C.hay) {
+      var ini = {};
+      Object.keys(D.pinyin || {}).forEach(function (letter) {
+        var chars = D.pinyin[letter];
+        for (var j = 0; j < chars.length; j++) { ini[chars[j]] = letter; }
+      });
       C.hay = new Array(C.n);
-      for (var k = 0; k < C.n; k++) { C.hay[k] = (C.code[k] + "\u0001" + C.name[k]).toLowerCase(); }
+      for (var k = 0; k < C.n; k++) {
+        var name = C.name[k].toLowerCase(), initials = "";
+        for (var c = 0; c < name.length; c++) {
+          var ch = name[c];
+          if (/[a-z0-9]/.test(ch)) { initials += ch; } else if (ini[ch]) { initials += ini[ch]; }
+        }
+        C.hay[k] = C.code[k].toLowerCase() + "\u0001" + name + "\u0001" + initials;
+      }
     }
     return C.hay;
   }

@@ -24,6 +24,8 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+
+	"custcat/reports"
 )
 
 // chromium is one headless Chromium, offline, shared by the pages a test opens.
@@ -379,6 +381,7 @@ func checkReport(t *testing.T, c *chromium, rc reportCase) {
 	shot(t, tt, filepath.Join(artifacts(t), rc.name+"-1400.png"))
 
 	code := pickCustomer(t, rc)
+	checkPinyinSearch(t, tt, rc)
 	checkSearch(t, tt, code)
 	checkCard(t, tt, rc, code)
 	checkHeatCell(t, tt, rc)
@@ -941,4 +944,28 @@ func checkHistogramBin(t *testing.T, tt *tab, rc reportCase) {
 	x, y := chartPoint(t, tt, "hist_r", fmt.Sprintf("[1, %v]", h[3]/2))
 	tt.do(t, chromedp.MouseClickXY(x, y))
 	matches(t, tt, n, fmt.Sprintf("recency bin [%v, %v)", lo, hi))
+}
+
+// checkPinyinSearch types the pinyin initials of a customer's Chinese name
+// and expects the customer among the rows.
+func checkPinyinSearch(t *testing.T, tt *tab, rc reportCase) {
+	t.Helper()
+	var code, name string
+	err := rc.db.QueryRow(`SELECT coalesce(customer_code, customer_key), customer_name FROM snapshots WHERE as_of = ?
+		AND regexp_matches(customer_name, '^[一-龥]{2}') ORDER BY customer_key LIMIT 1`, rc.asOf).Scan(&code, &name)
+	if err == sql.ErrNoRows {
+		return
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	initials := reports.PinyinInitials(name)
+	tt.do(t, chromedp.Click("#f-clear"), chromedp.SendKeys("#f-q", initials))
+	js := fmt.Sprintf(`[...document.querySelectorAll("#cust-body tr[data-row] td:first-child")].some(td => td.textContent === %q)`, code)
+	ctx, cancel := context.WithTimeout(tt.ctx, 10*time.Second)
+	defer cancel()
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](js)); err != nil {
+		t.Errorf("searched %q, the initials of %s %s: the customer is not on the first page", initials, code, name)
+	}
+	tt.do(t, chromedp.Click("#f-clear"))
 }

@@ -91,6 +91,7 @@ type pageJSON struct {
 	Cuts      []cutData               `json:"cuts"`
 	Manual    map[string][]manualLine `json:"manual"`
 	Customers string                  `json:"customers"` // the columnar table, gzipped, in base85
+	Pinyin    map[string]string       `json:"pinyin"`    // initial -> the common characters it begins
 }
 
 // pageData reads the customers and gathers every figure the page script
@@ -105,7 +106,7 @@ func pageData(ctx context.Context, q Querier, d *reportData, p *page, opt Report
 	}); err != nil {
 		return "", err
 	}
-	j := pageJSON{Lang: p.Lang, AsOf: opt.AsOf, PrevDate: d.PrevDate, Currency: currency, T: scriptTexts(p.Lang),
+	j := pageJSON{Lang: p.Lang, AsOf: opt.AsOf, PrevDate: d.PrevDate, Currency: currency, T: scriptTexts(p.Lang), Pinyin: pinyinInitials,
 		Labels: map[string]string{}, Colors: map[string]string{}, Pareto: d.Pareto, Moves: d.Moves,
 		History: d.History, Tags: d.Tags, Cats: d.Categories, Hist: map[string]histData{}}
 	for code, name := range names {

@@ -539,3 +539,11 @@ func TestReportPalette(t *testing.T) {
 		}
 	}
 }
+
+func TestPinyinInitials(t *testing.T) {
+	for in, want := range map[string]string{"北京客户A1": "bjkha1", "上海五金有限公司": "shwjyxgs", "客户07有限公司": "kh07yxgs", "Acme 贸易": "acmemy"} {
+		if got := reports.PinyinInitials(in); got != want {
+			t.Errorf("PinyinInitials(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

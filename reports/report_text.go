@@ -1,5 +1,12 @@
 package reports
 
+import (
+	"strings"
+	"unicode"
+
+	"golang.org/x/text/encoding/simplifiedchinese"
+)
+
 // texts are the words of the report, by language: Chinese by default,
 // English for the analysts who ask for it. Keys missing from a language
 // fall back to Chinese.
@@ -17,7 +24,7 @@ var texts = map[string]map[string]string{
 		"moves_left_out": "按销售额画时，%s 位销售额为 0 或负的客户的流向画不出宽度，未画出；见下表。",
 		"history_one":    "目前只有 %s 一次快照，还画不出趋势：用 custcat backfill --from … --to %s 补算过去的月末，就能看到每层随时间的变化。",
 		"history_hint":   "只有一次快照：用 custcat backfill 补算过去的日期，就能看到历史。",
-		"sec_customers":  "客户明细", "search_ph": "搜索客户编码或名称", "min": "最低", "max": "最高",
+		"sec_customers":  "客户明细", "search_ph": "搜索客户编码、名称或拼音首字母", "min": "最低", "max": "最高",
 		"pinned_only": "只看手工指定", "clear": "清除筛选", "csv": "下载这些客户 (CSV)", "loading": "正在载入客户…",
 		"page_size": "每页行数", "per_page": "每页 %s 行", "close": "关闭", "pinned": "手工指定",
 		"col_move": "变动", "col_category": "主要品类", "no_match": "没有符合条件的客户。",
@@ -111,7 +118,7 @@ var texts = map[string]map[string]string{
 		"moves_left_out": "By revenue, the flows of %s customers with no or negative revenue have no width and are not drawn; the table below has them.",
 		"history_one":    "There is one snapshot so far (%s), so there is no trend yet: custcat backfill --from … --to %s computes past month ends from the loaded lines.",
 		"history_hint":   "One snapshot only: custcat backfill computes past dates, so that the history shows.",
-		"sec_customers":  "Customers", "search_ph": "Search a customer code or name", "min": "min", "max": "max",
+		"sec_customers":  "Customers", "search_ph": "Search a code, a name or its pinyin initials", "min": "min", "max": "max",
 		"pinned_only": "pinned only", "clear": "Clear filters", "csv": "Download these customers (CSV)", "loading": "Loading the customers…",
 		"page_size": "Rows per page", "per_page": "%s per page", "close": "Close", "pinned": "pinned",
 		"col_move": "Movement", "col_category": "Top category", "no_match": "No customer matches.",
@@ -234,3 +241,70 @@ func HasText(lang, key string) bool { _, ok := texts[lang][key]; return ok }
 
 // TextKeys are the keys of lang's words, sorted.
 func TextKeys(lang string) []string { return sortedKeys(texts[lang]) }
+
+// pinyinBounds are where each initial of pinyin starts among the first
+// level of GB2312 (0xB0A1 to 0xD7F9), whose 3,755 common characters are in
+// the order of their pinyin: the search finds 客户 by "kh".
+var pinyinBounds = []struct {
+	letter string
+	from   int
+}{
+	{"a", 0xB0A1}, {"b", 0xB0C5}, {"c", 0xB2C1}, {"d", 0xB4EE}, {"e", 0xB6EA}, {"f", 0xB7A2}, {"g", 0xB8C1},
+	{"h", 0xB9FE}, {"j", 0xBBF7}, {"k", 0xBFA6}, {"l", 0xC0AC}, {"m", 0xC2E8}, {"n", 0xC4C3}, {"o", 0xC5B6},
+	{"p", 0xC5BE}, {"q", 0xC6DA}, {"r", 0xC8BB}, {"s", 0xC8F6}, {"t", 0xCBFA}, {"w", 0xCDDA}, {"x", 0xCEF4},
+	{"y", 0xD1B9}, {"z", 0xD4D1},
+}
+
+// pinyinInitials maps each initial to the common characters it begins, for
+// the page's search.
+var pinyinInitials = func() map[string]string {
+	out := map[string]*strings.Builder{}
+	dec := simplifiedchinese.GBK.NewDecoder()
+	for hi := 0xB0; hi <= 0xD7; hi++ {
+		for lo := 0xA1; lo <= 0xFE; lo++ {
+			code := hi<<8 | lo
+			if code > 0xD7F9 {
+				break
+			}
+			r, err := dec.Bytes([]byte{byte(hi), byte(lo)})
+			if err != nil || len(r) == 0 {
+				continue
+			}
+			letter := ""
+			for _, b := range pinyinBounds {
+				if code >= b.from {
+					letter = b.letter
+				}
+			}
+			if out[letter] == nil {
+				out[letter] = &strings.Builder{}
+			}
+			out[letter].Write(r)
+		}
+	}
+	m := map[string]string{}
+	for k, b := range out {
+		m[k] = b.String()
+	}
+	return m
+}()
+
+// PinyinInitials writes the pinyin initials of the common characters of s,
+// keeping letters and digits, lower case: 北京客户A1 -> bjkha1.
+func PinyinInitials(s string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(s) {
+		switch {
+		case r < 0x80 && (unicode.IsLetter(r) || unicode.IsDigit(r)):
+			b.WriteRune(r)
+		default:
+			for k, chars := range pinyinInitials {
+				if strings.ContainsRune(chars, r) {
+					b.WriteString(k)
+					break
+				}
+			}
+		}
+	}
+	return b.String()
+}

@@ -163,6 +163,14 @@ func TestReportOutputs(t *testing.T) {
 			t.Errorf("the English report lacks %q", want)
 		}
 	}
+	// Outside the data (customer, tag and category names), the English
+	// report has no Chinese words or full-width punctuation.
+	enVisible := regexp.MustCompile(`(?s)<script.*?</script>|<style.*?</style>`).ReplaceAll(en, nil)
+	enVisible = regexp.MustCompile(`客户\d+有限公司|五金|电料|管材|涂料|工具|坏日期客户|流失风险|高频|偏好:`).ReplaceAll(enVisible, nil)
+	if m := regexp.MustCompile(`[\p{Han}：（），。]+`).Find(enVisible); m != nil {
+		i := bytes.Index(enVisible, m)
+		t.Errorf("the English report says %q: %s", m, enVisible[max(0, i-100):min(len(enVisible), i+60)])
+	}
 	again, err := reports.Report(context.Background(), store.DB, reports.ReportOptions{AsOf: "2026-06-30", WindowDays: 365, Lang: "en", Config: cfg})
 	if err != nil {
 		t.Fatal(err)

@@ -559,6 +559,7 @@
         break;
       case "tags": td.textContent = tagsOf(i).join(", "); break;
     }
+    if (key === "name" || key === "tags" || key === "move") { td.title = td.textContent; } // cut with an ellipsis when long
     return td;
   }
   function renderHead() {

@@ -351,6 +351,24 @@ func TestReportInChromium(t *testing.T) {
 			checkReport(t, c, rc)
 		})
 	}
+	// A date with no snapshot: the page says so and its script does not fail.
+	t.Run("no-snapshot", func(t *testing.T) {
+		cfg, _ := reportFixture(t)
+		store := openStore(t, cfg)
+		html, err := reports.Report(context.Background(), store.DB, reports.ReportOptions{AsOf: "2020-01-31", WindowDays: 365, Config: cfg})
+		if err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(t.TempDir(), "report.html")
+		if err := os.WriteFile(path, html, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		tt := c.open(t, path, 1400)
+		if st := eval[pageState](t, tt, stateJS); !strings.Contains(st.Text, "截至 2020-01-31 没有快照") || !strings.Contains(st.Text, "没有符合条件的客户") {
+			t.Errorf("the page of a date with no snapshot does not say so:\n%.600s", st.Text)
+		}
+		tt.checkClean(t)
+	})
 }
 
 func checkReport(t *testing.T, c *chromium, rc reportCase) {
@@ -876,6 +894,7 @@ func checkPinned(t *testing.T, tt *tab, rc reportCase) {
 		t.Fatal(err)
 	}
 	checkSearch(t, tt, code)
+	checkCard(t, tt, rc, code) // with its pin
 	pinned := eval[bool](t, tt, `(() => { const tr = document.querySelector("#cust-body tr[data-row]"); return tr.classList.contains("pinned") && tr.querySelector(".pin") !== null; })()`)
 	if !pinned {
 		t.Errorf("customer %s is pinned by the manual file, but its row is not marked", code)

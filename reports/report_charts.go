@@ -106,9 +106,11 @@ func pageData(ctx context.Context, q Querier, d *reportData, p *page, opt Report
 	}); err != nil {
 		return "", err
 	}
+	// Lists are [] rather than null in the JSON, also for a date with no snapshot.
 	j := pageJSON{Lang: p.Lang, AsOf: opt.AsOf, PrevDate: d.PrevDate, Currency: currency, T: scriptTexts(p.Lang), Pinyin: pinyinInitials,
-		Labels: map[string]string{}, Colors: map[string]string{}, Pareto: d.Pareto, Moves: d.Moves,
-		History: d.History, Tags: d.Tags, Cats: d.Categories, Hist: map[string]histData{}}
+		Labels: map[string]string{}, Colors: map[string]string{}, Pareto: orEmpty(d.Pareto), Moves: orEmpty(d.Moves),
+		History: orEmpty(d.History), Tags: orEmpty(d.Tags), Cats: orEmpty(d.Categories), Hist: map[string]histData{},
+		Segments: []segmentData{}, RF: [][4]float64{}, Rules: []ruleData{}, TagRules: []ruleData{}, Cuts: []cutData{}}
 	for code, name := range names {
 		if _, ok := p.segmentLabel[code]; !ok {
 			j.Labels[code] = code + " " + segmentName(p.Lang, code, name)
@@ -268,4 +270,11 @@ func scriptTexts(lang string) map[string]string {
 		out[k] = text(lang, k)
 	}
 	return out
+}
+
+func orEmpty[T any](xs []T) []T {
+	if xs == nil {
+		return []T{}
+	}
+	return xs
 }

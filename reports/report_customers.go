@@ -42,7 +42,7 @@ type dict struct {
 }
 
 func newDict(first ...string) *dict {
-	d := &dict{index: map[string]int{}}
+	d := &dict{index: map[string]int{}, list: []string{}}
 	for _, s := range first {
 		d.id(s)
 	}
@@ -249,7 +249,7 @@ type history struct {
 }
 
 func loadHistory(ctx context.Context, q Querier, asOf string, t *customerTable) (*history, error) {
-	h := &history{}
+	h := &history{Dates: []string{}, Triggers: []string{}, States: [][6]int64{}}
 	at := map[string]int{}
 	if err := queryRows(ctx, q, "ReportSnapshotDates", []any{asOf}, func(s scanner) error {
 		var d, trig string

@@ -409,6 +409,7 @@ func checkReport(t *testing.T, c *chromium, rc reportCase) {
 	checkPinned(t, tt, rc)
 	checkHistogramBin(t, tt, rc)
 	checkFilteredCSV(t, tt, rc)
+	checkSort(t, tt, rc)
 	checkPrint(t, tt, rc)
 
 	tt.do(t, chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile))
@@ -987,4 +988,25 @@ func checkPinyinSearch(t *testing.T, tt *tab, rc reportCase) {
 		t.Errorf("searched %q, the initials of %s %s: the customer is not on the first page", initials, code, name)
 	}
 	tt.do(t, chromedp.Click("#f-clear"))
+}
+
+// checkSort sorts the table by days since the last order and expects the
+// first page in that order, starting at the database's least.
+func checkSort(t *testing.T, tt *tab, rc reportCase) {
+	t.Helper()
+	var least int64
+	if err := rc.db.QueryRow(`SELECT min(recency_days) FROM snapshots WHERE as_of = ?`, rc.asOf).Scan(&least); err != nil {
+		t.Fatal(err)
+	}
+	tt.do(t, chromedp.Click("#f-clear"), chromedp.Click(`#cust-head th[data-sort="rec"]`))
+	got := eval[[]float64](t, tt, `[...document.querySelectorAll("#cust-body tr[data-row]")].map(tr => Number(tr.children[4].textContent.replace(/,/g, "")))`)
+	if len(got) == 0 || int64(got[0]) != least {
+		t.Fatalf("sorted by days since the last order, the table starts with %v; the least is %d", got[:min(len(got), 3)], least)
+	}
+	for i := 1; i < len(got); i++ {
+		if got[i] < got[i-1] {
+			t.Errorf("sorted by days since the last order, row %d (%v) comes after %v", i+1, got[i], got[i-1])
+			break
+		}
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"os"
 	"path/filepath"
+	"sort"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -82,19 +83,27 @@ func BenchmarkReport100k(b *testing.B) {
 	if err := os.WriteFile(path, html, 0o644); err != nil {
 		b.Fatal(err)
 	}
+	// The page is opened three times, each in a fresh tab; the median counts,
+	// so that one slow load on a busy machine does not decide.
 	c := startChromium(b)
-	tab := c.open(b, path, 1400)
-	marks, err := chromedp.Run(tab.ctx, chromedp.Evaluate[map[string]float64](
-		`Object.fromEntries(performance.getEntriesByType("mark").map(m => [m.name, m.startTime]))`))
-	if err != nil {
-		b.Fatal(err)
+	type load struct{ charts, unpacked, ready float64 }
+	var loads []load
+	for range 3 {
+		tab := c.open(b, path, 1400)
+		marks, err := chromedp.Run(tab.ctx, chromedp.Evaluate[map[string]float64](
+			`Object.fromEntries(performance.getEntriesByType("mark").map(m => [m.name, m.startTime]))`))
+		if err != nil {
+			b.Fatal(err)
+		}
+		tab.checkClean(b)
+		loads = append(loads, load{marks["custcat-charts"], marks["custcat-unpacked"], tab.renderMillis})
 	}
-	ms := tab.renderMillis
-	b.ReportMetric(ms, "render-ms")
-	b.Logf("report of 100,000 customers: %d bytes; in Chromium: charts drawn at %.0f ms, customers unpacked at %.0f ms, table shown at %.0f ms from the start of the page load",
-		len(html), marks["custcat-charts"], marks["custcat-unpacked"], ms)
-	if ms > 2000 {
-		b.Errorf("the browser took %.0f ms to render the report of 100,000 customers; it must stay under 2 s", ms)
+	sort.Slice(loads, func(i, j int) bool { return loads[i].ready < loads[j].ready })
+	m := loads[1]
+	b.ReportMetric(m.ready, "render-ms")
+	b.Logf("report of 100,000 customers: %d bytes; in Chromium (median of 3 loads): charts drawn at %.0f ms, customers unpacked at %.0f ms, table shown at %.0f ms from the start of the page load (the 3: %.0f, %.0f, %.0f ms)",
+		len(html), m.charts, m.unpacked, m.ready, loads[0].ready, loads[1].ready, loads[2].ready)
+	if m.ready > 2000 {
+		b.Errorf("the browser took %.0f ms to render the report of 100,000 customers; it must stay under 2 s", m.ready)
 	}
-	tab.checkClean(b)
 }

@@ -166,8 +166,10 @@
   function binLabel(metric, h, i) {
     var lo = h.start + i * h.width, f = metric === "monetary" ? compactMoney : compact;
     if (i === h.counts.length - 1 && h.open) { return "≥" + f(lo); }
-    if (metric === "frequency" && h.width === 1) { return f(lo); }
-    return f(lo) + "–" + f(lo + h.width);
+    if (metric === "monetary") { return f(lo) + "–" + f(lo + h.width); } // from, up to but not including
+    // Days and orders are whole numbers: a bin's last value is the next bin's start less 1.
+    if (h.width === 1) { return f(lo); }
+    return f(lo) + "–" + f(lo + h.width - 1);
   }
   function histogram(id) {
     var c = init(id);

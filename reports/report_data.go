@@ -220,7 +220,7 @@ func loadHistograms(ctx context.Context, q Querier, asOf string, d *reportData) 
 	for i, m := range metrics {
 		p99, top := r[2*i], r[2*i+1]
 		width := niceWidth((p99 - starts[i]) / histogramBins)
-		if m == "frequency" {
+		if m != "monetary" { // days and orders are whole numbers
 			width = math.Max(1, math.Ceil(width))
 		}
 		bins := int(math.Floor((p99-starts[i])/width)) + 1

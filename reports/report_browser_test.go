@@ -918,6 +918,11 @@ func checkPrint(t *testing.T, tt *tab, rc reportCase) {
 	if len(cut) > 0 {
 		t.Errorf("printed on A4, these charts pass their box: %v", cut)
 	}
+	wide := eval[[]string](t, tt, `[...document.querySelectorAll("main table")].filter(tb => tb.getBoundingClientRect().right > window.innerWidth + 1)
+		.map(tb => (tb.closest("section") || {}).id + ": " + Math.round(tb.getBoundingClientRect().right) + " px")`)
+	if len(wide) > 0 {
+		t.Errorf("printed on A4 (%d px wide), these tables pass the page: %v", 700, wide)
+	}
 	ctx, cancel := context.WithTimeout(tt.ctx, 30*time.Second)
 	defer cancel()
 	pdf, err := chromedp.Run(ctx, chromedp.Action[[]byte](func(ctx context.Context, _ *chromedp.Target) ([]byte, error) {

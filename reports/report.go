@@ -61,10 +61,13 @@ var pageTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
 }).Parse(pageText))
 
 // Report renders the self-contained HTML report of the snapshot of
-// opt.AsOf: ECharts and every chart's data are inline, so the file opens
-// with no network. Data reaches charts as JSON with <, > and & escaped,
-// and tables through html/template, so no text from an export can become
-// markup or script.
+// opt.AsOf: ECharts, the page script, every chart's figures and every
+// customer are inline, so the file opens with no network. Data reaches the
+// script as JSON with <, > and & escaped in a script element of type
+// application/json (the customers packed inside it, see
+// report_customers.go), and the server-side tables through html/template;
+// the script sets text from data only as text, so no text from an export
+// can become markup or script.
 func Report(ctx context.Context, q Querier, opt ReportOptions) ([]byte, error) {
 	lib, err := fs.ReadFile(assets, "assets/echarts.min.js")
 	if err != nil {

@@ -180,7 +180,7 @@
       grid: { left: 8, right: 16, top: 32, bottom: 36, containLabel: true },
       tooltip: { trigger: "item", formatter: function (p) { return esc(p.name) + "<br>" + esc(tf("n_customers", num(p.value))); } },
       xAxis: { type: "category", data: cats, name: t("ax_" + m), nameLocation: "middle", nameGap: 26,
-        axisLabel: { hideOverlap: true, fontSize: 11 } },
+        axisLabel: { hideOverlap: true, fontSize: 11, alignMaxLabel: "right", alignMinLabel: "left" } },
       yAxis: { type: "value", name: t("ax_customers"), nameTextStyle: { align: "left" }, axisLabel: { formatter: compact } },
       series: [{ type: "bar", data: h.counts, barCategoryGap: "8%", cursor: "pointer", itemStyle: { color: "#5470c6" } }]
     }));

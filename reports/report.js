@@ -913,6 +913,12 @@
     var dlg = $("card");
     if (!dlg.open) { dlg.showModal(); }
   }
+  // A cell of the from/to matrix drills down like its Sankey flow.
+  document.querySelectorAll(".matrix td[data-to]").forEach(function (td) {
+    var go = function () { drill({ pair: { from: td.getAttribute("data-from"), to: td.getAttribute("data-to") } }); };
+    td.addEventListener("click", go);
+    td.addEventListener("keydown", function (e) { if (e.key === "Enter") { go(); } });
+  });
   $("card-close").addEventListener("click", function () { $("card").close(); });
   $("card").addEventListener("click", function (e) { if (e.target === $("card")) { $("card").close(); } });
 

@@ -850,6 +850,9 @@ func checkSankeyLink(t *testing.T, tt *tab, rc reportCase) {
 	p := eval[[]float64](t, tt, js)
 	tt.do(t, chromedp.MouseClickXY(p[0], p[1]))
 	matches(t, tt, n, fmt.Sprintf("Sankey flow %s -> %s", from, to))
+	// The same move from its cell of the from/to matrix.
+	tt.do(t, chromedp.Click("#f-clear"), chromedp.Click(fmt.Sprintf(`.matrix td[data-from=%q][data-to=%q]`, from, to)))
+	matches(t, tt, n, fmt.Sprintf("matrix cell %s -> %s", from, to))
 }
 
 // checkTagBar clicks the piece of the most frequent tag that its biggest

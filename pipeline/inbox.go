@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 	"time"
@@ -80,8 +81,9 @@ func FreeName(path, dir string) (string, error) {
 
 // MoveFile moves a file to dest, a name from FreeName.
 func MoveFile(path, dest string) error {
-	if err := os.Rename(path, dest); err == nil {
-		return nil
+	// On Windows renameFile copies across volumes itself (inbox_windows.go).
+	if err := renameFile(path, dest); err == nil || runtime.GOOS == "windows" {
+		return err
 	}
 	// Another file system: copy, sync, then remove.
 	if err := copyFile(path, dest); err != nil {

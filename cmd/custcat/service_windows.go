@@ -264,10 +264,6 @@ func stateName(st svc.State, err error) string {
 // runService is what the service manager starts: custcat serve, its log
 // in a file, its failures also in the event log.
 func runService(name, configPath, logPath string, verbose bool, stderr io.Writer) int {
-	if ok, err := svc.IsWindowsService(); err != nil || !ok {
-		fmt.Fprintf(stderr, "custcat service run is started by the service manager; to run the daemon here: custcat serve -c %s\n", configPath)
-		return exitUsage
-	}
 	elog, err := eventlog.Open(name)
 	if err != nil {
 		return exitFailed
@@ -287,7 +283,10 @@ func runService(name, configPath, logPath string, verbose bool, stderr io.Writer
 		name: name, config: configPath, logPath: logPath, out: logFile, elog: elog,
 		handler: eventTee{Handler: slog.NewJSONHandler(logFile, &slog.HandlerOptions{Level: level}), elog: elog},
 	}
-	if err := svc.Run(name, d); err != nil {
+	if err := svc.Run(name, d); errors.Is(err, windows.ERROR_FAILED_SERVICE_CONTROLLER_CONNECT) {
+		fmt.Fprintf(stderr, "custcat service run is what the service manager starts; to run the daemon here: custcat serve -c %s\n", configPath)
+		return exitUsage
+	} else if err != nil {
 		elog.Error(eventStopped, fmt.Sprintf("custcat service %s: %v", name, err))
 		return exitFailed
 	}

@@ -12,7 +12,7 @@ import (
 // one that another program still holds open stays in the inbox, whole,
 // with an error that says why, after a short wait.
 func TestMoveFileWindows(t *testing.T) {
-	root := filepath.Join(t.TempDir(), "金蝶 导出")
+	root := filepath.Join(tempDir(t), "金蝶 导出")
 	inbox := filepath.Join(root, "inbox")
 	os.MkdirAll(inbox, 0o755)
 	src := filepath.Join(inbox, "销售出库单 2024.csv")

@@ -264,30 +264,18 @@ func stateName(st svc.State, err error) string {
 // runService is what the service manager starts: custcat serve, its log
 // in a file, its failures also in the event log.
 func runService(name, configPath, logPath string, verbose bool, stderr io.Writer) int {
+	// Without its event source (not installed by service install) the
+	// failures are in the log file alone.
 	elog, err := eventlog.Open(name)
-	if err != nil {
-		return exitFailed
+	if err == nil {
+		defer elog.Close()
 	}
-	defer elog.Close()
-	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-	if err != nil {
-		elog.Error(eventStopped, fmt.Sprintf("custcat service %s: open the log %s: %v", name, logPath, err))
-		return exitFailed
-	}
-	defer logFile.Close()
-	level := slog.LevelInfo
-	if verbose {
-		level = slog.LevelDebug
-	}
-	d := &daemon{
-		name: name, config: configPath, logPath: logPath, out: logFile, elog: elog,
-		handler: eventTee{Handler: slog.NewJSONHandler(logFile, &slog.HandlerOptions{Level: level}), elog: elog},
-	}
+	d := &daemon{name: name, config: configPath, logPath: logPath, verbose: verbose, elog: elog}
 	if err := svc.Run(name, d); errors.Is(err, windows.ERROR_FAILED_SERVICE_CONTROLLER_CONNECT) {
 		fmt.Fprintf(stderr, "custcat service run is what the service manager starts; to run the daemon here: custcat serve -c %s\n", configPath)
 		return exitUsage
 	} else if err != nil {
-		elog.Error(eventStopped, fmt.Sprintf("custcat service %s: %v", name, err))
+		report(elog, eventStopped, fmt.Sprintf("custcat service %s: %v", name, err))
 		return exitFailed
 	}
 	return d.code
@@ -296,9 +284,8 @@ func runService(name, configPath, logPath string, verbose bool, stderr io.Writer
 // daemon is custcat serve under the service manager.
 type daemon struct {
 	name, config, logPath string
-	out                   io.Writer // the log file, also for the messages serve prints
-	elog                  *eventlog.Log
-	handler               slog.Handler
+	verbose               bool
+	elog                  *eventlog.Log // nil without the event source
 	code                  int
 }
 
@@ -309,16 +296,29 @@ var _ svc.Handler = (*daemon)(nil)
 // run under way rolls back before the service reports stopped.
 func (d *daemon) Execute(_ []string, req <-chan svc.ChangeRequest, status chan<- svc.Status) (bool, uint32) {
 	status <- svc.Status{State: svc.StartPending}
+	// The log, and what serve prints (a bad config), go to the log file.
+	logFile, err := os.OpenFile(d.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		report(d.elog, eventStopped, fmt.Sprintf("custcat service %s: open the log %s: %v", d.name, d.logPath, err))
+		d.code = exitFailed
+		return true, uint32(d.code)
+	}
+	defer logFile.Close()
+	level := slog.LevelInfo
+	if d.verbose {
+		level = slog.LevelDebug
+	}
+	h := eventTee{Handler: slog.NewJSONHandler(logFile, &slog.HandlerOptions{Level: level}), elog: d.elog}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan int, 1)
-	go func() { done <- serve(ctx, d.config, d.handler, d.out) }()
+	go func() { done <- serve(ctx, d.config, h, logFile) }()
 	status <- svc.Status{State: svc.Running, Accepts: svc.AcceptStop | svc.AcceptShutdown}
 	for {
 		select {
 		case d.code = <-done:
 			// serve ended by itself: a bad config, or it cannot listen.
-			d.elog.Error(eventStopped, fmt.Sprintf("custcat service %s stopped with exit code %d; see %s", d.name, d.code, d.logPath))
+			report(d.elog, eventStopped, fmt.Sprintf("custcat service %s stopped with exit code %d; see %s", d.name, d.code, d.logPath))
 			return true, uint32(d.code)
 		case r := <-req:
 			switch r.Cmd {
@@ -360,7 +360,7 @@ func (h eventTee) Handle(ctx context.Context, r slog.Record) error {
 			b.WriteString(" " + a.String())
 			return true
 		})
-		_ = h.elog.Error(eventFailure, b.String())
+		report(h.elog, eventFailure, b.String())
 	}
 	return h.Handler.Handle(ctx, r)
 }
@@ -371,4 +371,11 @@ func (h eventTee) WithAttrs(as []slog.Attr) slog.Handler {
 
 func (h eventTee) WithGroup(name string) slog.Handler {
 	return eventTee{Handler: h.Handler.WithGroup(name), elog: h.elog, attrs: h.attrs}
+}
+
+// report writes msg to the event log, if custcat has its source.
+func report(elog *eventlog.Log, id uint32, msg string) {
+	if elog != nil {
+		_ = elog.Error(id, msg)
+	}
 }

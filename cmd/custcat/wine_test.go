@@ -6,6 +6,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
+	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
@@ -21,6 +22,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"golang.org/x/text/encoding/unicode"
 )
 
 // TestWindowsUnderWine builds the Windows zip (make windows) and the
@@ -183,6 +185,43 @@ func TestWindowsUnderWine(t *testing.T) {
 		}
 		if code, _, errOut := w.run(dir, "custcat.exe", "service", "start", "--name", name); code != exitFailed || !strings.Contains(errOut, "install it with custcat service install") {
 			t.Errorf("start after uninstall: exit %d\n%s", code, errOut)
+		}
+	})
+
+	t.Run("task xml", func(t *testing.T) {
+		// Wine's Task Scheduler reads the task of the zip (UTF-16, as
+		// Windows exports it) and keeps its settings; it drops the action,
+		// which encoding/xml checks instead.
+		code, out, errOut := w.run(win, "schtasks", "/Create", "/TN", "custcat-run", "/XML", `deploy\custcat-run.xml`)
+		if code != 0 {
+			t.Fatalf("schtasks /Create /XML: exit %d\n%s%s", code, out, errOut)
+		}
+		saved, err := os.ReadFile(filepath.Join(w.prefix, "drive_c", "windows", "system32", "tasks", "custcat-run"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range []string{"<MultipleInstancesPolicy>IgnoreNew<", "<StartWhenAvailable>true<", "<ExecutionTimeLimit>PT2H<"} {
+			if !bytes.Contains(saved, []byte(want)) {
+				t.Errorf("the task as wine saved it has no %s:\n%s", want, saved)
+			}
+		}
+		raw, err := os.ReadFile(filepath.Join(win, "deploy", "custcat-run.xml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		text, err := unicode.UTF16(unicode.LittleEndian, unicode.ExpectBOM).NewDecoder().Bytes(raw)
+		if err != nil {
+			t.Fatalf("custcat-run.xml is not UTF-16: %v", err)
+		}
+		var task struct {
+			Exec struct{ Command, Arguments, WorkingDirectory string } `xml:"Actions>Exec"`
+		}
+		dec := xml.NewDecoder(bytes.NewReader(bytes.Replace(text, []byte(`encoding="UTF-16"`), []byte(`encoding="UTF-8"`), 1)))
+		if err := dec.Decode(&task); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(task.Exec.Arguments, `"C:\custcat\custcat.exe" run -c "C:\custcat\custcat.yaml"`) || task.Exec.WorkingDirectory != `C:\custcat` {
+			t.Errorf("the task runs %s %s in %s", task.Exec.Command, task.Exec.Arguments, task.Exec.WorkingDirectory)
 		}
 	})
 

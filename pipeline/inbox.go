@@ -43,10 +43,10 @@ func ScanInbox(dir string, now time.Time, settle time.Duration) ([]InboxFile, []
 		if err != nil {
 			return nil, nil, err
 		}
-		if !info.Mode().IsRegular() {
+		if !info.Mode().IsRegular() || hiddenFile(info) {
 			continue
 		}
-		if settle > 0 && now.Sub(info.ModTime()) < settle {
+		if (settle > 0 && now.Sub(info.ModTime()) < settle) || lockedFile(filepath.Join(dir, name)) {
 			waiting = append(waiting, name)
 			continue
 		}

@@ -3,7 +3,9 @@ package pipeline
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"syscall"
 	"time"
 
 	"golang.org/x/sys/windows"
@@ -41,4 +43,23 @@ func renameFile(from, to string) error {
 		}
 		time.Sleep(wait)
 	}
+}
+
+// hiddenFile reports whether Windows hides the file: Explorer's Thumbs.db
+// and desktop.ini in an export folder are not exports.
+func hiddenFile(info fs.FileInfo) bool {
+	a, ok := info.Sys().(*syscall.Win32FileAttributeData)
+	return ok && a.FileAttributes&(windows.FILE_ATTRIBUTE_HIDDEN|windows.FILE_ATTRIBUTE_SYSTEM) != 0
+}
+
+// lockedFile reports whether another program holds the file open with no
+// read sharing, as an ERP may while it writes an export: it waits for a
+// later run rather than failing this one.
+func lockedFile(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return errors.Is(err, windows.ERROR_SHARING_VIOLATION) || errors.Is(err, windows.ERROR_LOCK_VIOLATION)
+	}
+	f.Close()
+	return false
 }

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/windows"
 )
 
 // On Windows an export moves to archive/ under a Chinese name with spaces;
@@ -49,5 +51,51 @@ func TestMoveFileWindows(t *testing.T) {
 	}
 	if _, err := os.Stat(src); !os.IsNotExist(err) {
 		t.Errorf("the export is still in the inbox: %v", err)
+	}
+}
+
+// Files that Windows hides (Explorer's Thumbs.db, desktop.ini) wait in
+// the inbox like dot files on Unix; the exports beside them are read.
+func TestScanInboxHiddenWindows(t *testing.T) {
+	dir := tempDir(t)
+	for _, name := range []string{"销售出库单_1.csv", "Thumbs.db", "desktop.ini"} {
+		os.WriteFile(filepath.Join(dir, name), []byte("x"), 0o644)
+	}
+	for _, name := range []string{"Thumbs.db", "desktop.ini"} {
+		p, _ := windows.UTF16PtrFromString(filepath.Join(dir, name))
+		if err := windows.SetFileAttributes(p, windows.FILE_ATTRIBUTE_HIDDEN|windows.FILE_ATTRIBUTE_SYSTEM); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ready, _, err := ScanInbox(dir, time.Now(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ready) != 1 || ready[0].Name != "销售出库单_1.csv" {
+		t.Errorf("ready: %+v, want the export alone", ready)
+	}
+}
+
+// An export that its writer holds with no read sharing waits for a later
+// run instead of failing this one.
+func TestScanInboxLockedWindows(t *testing.T) {
+	dir := tempDir(t)
+	path := filepath.Join(dir, "销售出库单_2.csv")
+	os.WriteFile(path, []byte("x"), 0o644)
+	p, _ := windows.UTF16PtrFromString(path)
+	h, err := windows.CreateFile(p, windows.GENERIC_WRITE, 0, nil, windows.OPEN_EXISTING, windows.FILE_ATTRIBUTE_NORMAL, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ready, waiting, err := ScanInbox(dir, time.Now(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ready) != 0 || len(waiting) != 1 || waiting[0] != "销售出库单_2.csv" {
+		t.Errorf("while the writer holds it: ready %+v, waiting %q", ready, waiting)
+	}
+	windows.CloseHandle(h)
+	if ready, _, _ := ScanInbox(dir, time.Now(), 0); len(ready) != 1 {
+		t.Errorf("after the writer let go: ready %+v", ready)
 	}
 }

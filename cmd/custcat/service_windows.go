@@ -266,9 +266,10 @@ func stateName(st svc.State, err error) string {
 func runService(name, configPath, logPath string, verbose bool, stderr io.Writer) int {
 	// Without its event source (not installed by service install) the
 	// failures are in the log file alone.
-	elog, err := eventlog.Open(name)
-	if err == nil {
-		defer elog.Close()
+	var elog eventWriter
+	if l, err := eventlog.Open(name); err == nil {
+		elog = l
+		defer l.Close()
 	}
 	d := &daemon{name: name, config: configPath, logPath: logPath, verbose: verbose, elog: elog}
 	if err := svc.Run(name, d); errors.Is(err, windows.ERROR_FAILED_SERVICE_CONTROLLER_CONNECT) {
@@ -285,7 +286,7 @@ func runService(name, configPath, logPath string, verbose bool, stderr io.Writer
 type daemon struct {
 	name, config, logPath string
 	verbose               bool
-	elog                  *eventlog.Log // nil without the event source
+	elog                  eventWriter // nil without the event source
 	code                  int
 }
 
@@ -345,7 +346,7 @@ func (d *daemon) Execute(_ []string, req <-chan svc.ChangeRequest, status chan<-
 // Windows administrators look for failures.
 type eventTee struct {
 	slog.Handler
-	elog  *eventlog.Log
+	elog  eventWriter
 	attrs []slog.Attr
 }
 
@@ -373,8 +374,15 @@ func (h eventTee) WithGroup(name string) slog.Handler {
 	return eventTee{Handler: h.Handler.WithGroup(name), elog: h.elog, attrs: h.attrs}
 }
 
+// eventWriter is the Windows event log, as custcat writes to it.
+type eventWriter interface {
+	Error(id uint32, msg string) error
+}
+
+var _ eventWriter = (*eventlog.Log)(nil)
+
 // report writes msg to the event log, if custcat has its source.
-func report(elog *eventlog.Log, id uint32, msg string) {
+func report(elog eventWriter, id uint32, msg string) {
 	if elog != nil {
 		_ = elog.Error(id, msg)
 	}

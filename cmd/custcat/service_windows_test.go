@@ -3,6 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"log/slog"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -32,4 +35,32 @@ func TestServiceCommandWindows(t *testing.T) {
 			}
 		})
 	}
+}
+
+// The service's log lines of level error (a failed run) go to the event
+// log too, with the attributes of the logger and of the line; the others
+// only to the log file.
+func TestEventTeeWindows(t *testing.T) {
+	var file bytes.Buffer
+	events := &eventRecorder{}
+	log := slog.New(eventTee{Handler: slog.NewJSONHandler(&file, nil), elog: events}).With(slog.String("job", "nightly"))
+	log.Info("run", slog.Int64("run", 3))
+	log.Error("run failed", slog.Int64("run", 4), slog.String("err", "load: 销售出库单.csv: boom"))
+	want := []string{`2 run failed job=nightly run=4 err=load: 销售出库单.csv: boom`}
+	if !slices.Equal(events.got, want) {
+		t.Errorf("event log: %q, want %q", events.got, want)
+	}
+	if n := strings.Count(file.String(), "\n"); n != 2 || !strings.Contains(file.String(), `"msg":"run failed"`) {
+		t.Errorf("log file: %d lines\n%s", n, file.String())
+	}
+}
+
+// eventRecorder stands in for the Windows event log.
+type eventRecorder struct{ got []string }
+
+var _ eventWriter = (*eventRecorder)(nil)
+
+func (r *eventRecorder) Error(id uint32, msg string) error {
+	r.got = append(r.got, fmt.Sprintf("%d %s", id, msg))
+	return nil
 }

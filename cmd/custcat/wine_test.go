@@ -149,8 +149,12 @@ func TestWindowsUnderWine(t *testing.T) {
 		}
 		began := time.Now()
 		code, out, errOut := w.run(dir, "custcat.exe", "run", "-c", "custcat.yaml", "--as-of", "2024-12-31")
+		rCode, _, rErr := w.run(dir, "custcat.exe", "runs", "-c", "custcat.yaml")
 		stillHeld := !holder.exited()
-		t.Logf("the second run: exit %d after %v; the holder still running: %v", code, time.Since(began).Round(time.Millisecond), stillHeld)
+		t.Logf("the second run: exit %d after %v; runs: exit %d; the holder still running: %v", code, time.Since(began).Round(time.Millisecond), rCode, stillHeld)
+		if stillHeld && (rCode != exitLocked || !strings.Contains(rErr, "database is in use by another custcat process")) {
+			t.Errorf("runs while the database is held: exit %d, want %d and the lock message\n%s", rCode, exitLocked, rErr)
+		}
 		if err := holder.wait(); err != nil && !strings.Contains(err.Error(), "exit status 1") { // bad.csv fails
 			t.Errorf("the holding run: %v", err)
 		}

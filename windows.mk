@@ -58,7 +58,7 @@ windows: $(ECHARTS) $(DUCKDB_DLL)
 	# The Task Scheduler imports its XML as UTF-16, as it exports it.
 	sed 's/encoding="UTF-8"/encoding="UTF-16"/; s/$$/\r/' data/deploy/windows/custcat-run.xml \
 		| iconv -f UTF-8 -t UTF-16 > $(WIN_DIR)/deploy/custcat-run.xml
-	cd dist && zip -qrX $(notdir $(WIN_ZIP)) $(notdir $(WIN_DIR))
+	$(GO) run ./data/windowszip -o $(WIN_ZIP) $(WIN_DIR)
 	@echo "$(WIN_ZIP): $$(du -h $(WIN_ZIP) | cut -f1)"
 
 # The Windows-only code builds and vets: go vet, and the test binaries of

@@ -489,6 +489,9 @@ func unzip(t *testing.T, zipPath, dir string) {
 	defer r.Close()
 	var inbox []string
 	for _, f := range r.File {
+		if f.NonUTF8 {
+			t.Errorf("the zip names %s without the UTF-8 flag: Windows would show it garbled", f.Name)
+		}
 		p := filepath.Join(dir, filepath.FromSlash(f.Name))
 		if f.FileInfo().IsDir() {
 			os.MkdirAll(p, 0o755)

@@ -192,7 +192,7 @@ func controlService(action, name, configPath string, stdout, stderr io.Writer) i
 	}
 	switch action {
 	case "start":
-		if err := s.Start(); err != nil {
+		if err := s.Start(); err != nil && !errors.Is(err, windows.ERROR_SERVICE_ALREADY_RUNNING) {
 			fmt.Fprintf(stderr, "custcat: start service %s: %v\n", name, err)
 			return exitFailed
 		}

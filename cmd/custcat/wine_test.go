@@ -170,6 +170,7 @@ func TestWindowsUnderWine(t *testing.T) {
 		b, _ := os.ReadFile(cfg)
 		os.WriteFile(cfg, append(b, "jobs:\n  - {name: nightly, schedule: \"0 2 * * *\"}\nserve: {listen: 127.0.0.1:18377}\n"...), 0o644)
 		name := fmt.Sprintf("custcat-test-%d", os.Getpid())
+		t.Cleanup(func() { w.run(dir, "custcat.exe", "service", "uninstall", "--name", name) })
 		for _, step := range [][]string{
 			{"install", "-c", "custcat.yaml", "--name", name},
 			{"start", "--name", name},
@@ -438,6 +439,10 @@ func (w *wine) runAndKill(dir, point, exe string, args ...string) bool {
 	case <-hit:
 		p.cmd.Process.Kill()
 	case <-p.done:
+	case <-time.After(2 * time.Minute):
+		p.cmd.Process.Kill()
+		p.wait()
+		w.t.Fatalf("%s %s: no %s after 2 minutes: %v", exe, strings.Join(args, " "), point, p.err)
 	}
 	p.wait()
 	st := p.cmd.ProcessState

@@ -10,7 +10,7 @@
 # sha256 of the tarball, and never committed. The build stops unless the
 # DLL carries the DuckDB version of the Go binding in go.mod.
 #
-# Needs Debian's gcc-mingw-w64-x86-64 (the posix thread model) and npm.
+# Needs Debian's gcc-mingw-w64-x86-64-posix (mingw-w64, posix threads) and npm.
 
 DUCKDB_WIN_PACKAGE := @duckdb/node-bindings-win32-x64
 DUCKDB_WIN_VERSION := 1.5.6-r.1
@@ -29,7 +29,7 @@ WIN_GO   := CGO_ENABLED=1 GOOS=windows GOARCH=amd64 CC=$(WIN_CC) \
 .PHONY: windows windows-check
 
 $(DUCKDB_DLL):
-	@set -e; command -v $(WIN_CC) >/dev/null || { echo "make windows needs $(WIN_CC): apt-get install gcc-mingw-w64-x86-64" >&2; exit 1; }; \
+	@set -e; command -v $(WIN_CC) >/dev/null || { echo "make windows needs $(WIN_CC): apt-get install gcc-mingw-w64-x86-64-posix" >&2; exit 1; }; \
 	tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
 	tgz=duckdb-node-bindings-win32-x64-$(DUCKDB_WIN_VERSION).tgz; \
 	echo "fetch $(DUCKDB_WIN_PACKAGE) $(DUCKDB_WIN_VERSION) from npm"; \

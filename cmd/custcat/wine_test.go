@@ -294,11 +294,11 @@ func newWine(t *testing.T) *wine {
 		}
 	}
 	if bin == "" {
-		t.Fatal("wine64 is missing: apt-get install --no-install-recommends wine64 gcc-mingw-w64-x86-64 (.ci/run does), or go test -short")
+		t.Fatal("wine64 is missing: apt-get install --no-install-recommends wine64 gcc-mingw-w64-x86-64-posix (.ci/run does), or go test -short")
 	}
 	gcc, err := exec.LookPath("x86_64-w64-mingw32-gcc-posix")
 	if err != nil {
-		t.Fatal("mingw-w64 is missing: apt-get install --no-install-recommends gcc-mingw-w64-x86-64 (.ci/run does), or go test -short")
+		t.Fatal("mingw-w64 is missing: apt-get install --no-install-recommends gcc-mingw-w64-x86-64-posix (.ci/run does), or go test -short")
 	}
 	w := &wine{t: t, bin: bin, prefix: filepath.Join(t.TempDir(), "prefix")}
 	began := time.Now()

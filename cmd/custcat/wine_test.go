@@ -127,6 +127,52 @@ func TestWindowsUnderWine(t *testing.T) {
 		}
 	}
 
+	t.Run("output open elsewhere", func(t *testing.T) {
+		// Another program (as Excel does) holds out\categories.csv: the run
+		// says which file and what to do, exit 1, and the file stays the
+		// previous one, whole; once it is closed, the next run puts it in
+		// place.
+		final := filepath.Join(win, "out", "categories.csv")
+		before, _ := os.ReadFile(final)
+		hold := w.command(filepath.Join(root, "cmd", "custcat"), filepath.Join(root, "dist", "wintest", "custcat.test.exe"), "-test.run", "^TestHelperHoldFile$")
+		hold.Env = append(hold.Env, "CUSTCAT_TEST_HOLD="+w.path(final))
+		release, err := hold.StdinPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		held := make(chan struct{})
+		var once sync.Once
+		hold.Stdout = &lineWriter{keep: &bytes.Buffer{}, line: func(l string) {
+			if l == "held" {
+				once.Do(func() { close(held) })
+			}
+		}}
+		if err := hold.Start(); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-held:
+		case <-time.After(time.Minute):
+			hold.Process.Kill()
+			t.Fatal("the holder did not open categories.csv within a minute")
+		}
+		code, out, errOut := w.run(win, "custcat.exe", "run", "-c", "custcat.yaml", "--as-of", "2024-12-31")
+		release.Close()
+		hold.Wait()
+		if code != exitFailed || !strings.Contains(errOut, `out\categories.csv is open in another program`) || !strings.Contains(errOut, "close it") {
+			t.Errorf("run while categories.csv is held: exit %d, want %d and the message\n%s%s", code, exitFailed, out, errOut)
+		}
+		if now, _ := os.ReadFile(final); !bytes.Equal(now, before) {
+			t.Errorf("categories.csv changed while it was held")
+		}
+		if code, out, errOut := w.run(win, "custcat.exe", "run", "-c", "custcat.yaml", "--as-of", "2024-12-31"); code != exitOK {
+			t.Errorf("the run after: exit %d\n%s%s", code, out, errOut)
+		}
+		if now, _ := os.ReadFile(final); !bytes.Equal(now, tree(t, filepath.Join(lin, "out"))["categories.csv"]) {
+			t.Errorf("categories.csv after the run is not Linux's")
+		}
+	})
+
 	t.Run("lock", func(t *testing.T) {
 		// The holder: a run of the crash test's 80,000 lines, which holds
 		// the database from its log line "load" for some seconds.
@@ -164,40 +210,17 @@ func TestWindowsUnderWine(t *testing.T) {
 		}
 	})
 
-	t.Run("service", func(t *testing.T) {
-		dir := fresh("service")
-		cfg := filepath.Join(dir, "custcat.yaml")
-		b, _ := os.ReadFile(cfg)
-		os.WriteFile(cfg, append(b, "jobs:\n  - {name: nightly, schedule: \"0 2 * * *\"}\nserve: {listen: 127.0.0.1:18377}\n"...), 0o644)
-		name := fmt.Sprintf("custcat-test-%d", os.Getpid())
-		t.Cleanup(func() { w.run(dir, "custcat.exe", "service", "uninstall", "--name", name) })
-		for _, step := range [][]string{
-			{"install", "-c", "custcat.yaml", "--name", name},
-			{"start", "--name", name},
-			{"stop", "-c", "custcat.yaml", "--name", name},
-			{"uninstall", "--name", name},
-		} {
-			code, out, errOut := w.run(dir, "custcat.exe", append([]string{"service"}, step...)...)
-			if code != exitOK {
-				t.Fatalf("service %s: exit %d\n%s%s", step[0], code, out, errOut)
-			}
-			t.Logf("service %s: %s", step[0], strings.TrimSpace(out))
-		}
-		// The daemon ran under the service manager and logged to its file.
-		log, err := os.ReadFile(filepath.Join(dir, "custcat.log"))
-		if err != nil || !strings.Contains(string(log), `"msg":"start"`) || !strings.Contains(string(log), `"listen":"127.0.0.1:18377"`) {
-			t.Errorf("custcat.log of the service: %v\n%s", err, log)
-		}
-		if code, _, errOut := w.run(dir, "custcat.exe", "service", "start", "--name", name); code != exitFailed || !strings.Contains(errOut, "install it with custcat service install") {
-			t.Errorf("start after uninstall: exit %d\n%s", code, errOut)
-		}
-	})
-
 	t.Run("task xml", func(t *testing.T) {
 		// Wine's Task Scheduler reads the task of the zip (UTF-16, as
 		// Windows exports it) and keeps its settings; it drops the action,
 		// which encoding/xml checks instead.
 		code, out, errOut := w.run(win, "schtasks", "/Create", "/TN", "custcat-run", "/XML", `deploy\custcat-run.xml`)
+		if code != 0 {
+			// Wine's task scheduler service sometimes is not up at once.
+			t.Logf("schtasks /Create /XML: exit %d %s%s; once more", code, out, errOut)
+			time.Sleep(2 * time.Second)
+			code, out, errOut = w.run(win, "schtasks", "/Create", "/TN", "custcat-run", "/XML", `deploy\custcat-run.xml`)
+		}
 		if code != 0 {
 			t.Fatalf("schtasks /Create /XML: exit %d\n%s%s", code, out, errOut)
 		}
@@ -227,6 +250,35 @@ func TestWindowsUnderWine(t *testing.T) {
 		}
 		if !strings.Contains(task.Exec.Arguments, `"C:\custcat\custcat.exe" run -c "C:\custcat\custcat.yaml"`) || task.Exec.WorkingDirectory != `C:\custcat` {
 			t.Errorf("the task runs %s %s in %s", task.Exec.Command, task.Exec.Arguments, task.Exec.WorkingDirectory)
+		}
+	})
+
+	t.Run("service", func(t *testing.T) {
+		dir := fresh("service")
+		cfg := filepath.Join(dir, "custcat.yaml")
+		b, _ := os.ReadFile(cfg)
+		os.WriteFile(cfg, append(b, "jobs:\n  - {name: nightly, schedule: \"0 2 * * *\"}\nserve: {listen: 127.0.0.1:18377}\n"...), 0o644)
+		name := fmt.Sprintf("custcat-test-%d", os.Getpid())
+		t.Cleanup(func() { w.run(dir, "custcat.exe", "service", "uninstall", "--name", name) })
+		for _, step := range [][]string{
+			{"install", "-c", "custcat.yaml", "--name", name},
+			{"start", "--name", name},
+			{"stop", "-c", "custcat.yaml", "--name", name},
+			{"uninstall", "--name", name},
+		} {
+			code, out, errOut := w.run(dir, "custcat.exe", append([]string{"service"}, step...)...)
+			if code != exitOK {
+				t.Fatalf("service %s: exit %d\n%s%s", step[0], code, out, errOut)
+			}
+			t.Logf("service %s: %s", step[0], strings.TrimSpace(out))
+		}
+		// The daemon ran under the service manager and logged to its file.
+		log, err := os.ReadFile(filepath.Join(dir, "custcat.log"))
+		if err != nil || !strings.Contains(string(log), `"msg":"start"`) || !strings.Contains(string(log), `"listen":"127.0.0.1:18377"`) {
+			t.Errorf("custcat.log of the service: %v\n%s", err, log)
+		}
+		if code, _, errOut := w.run(dir, "custcat.exe", "service", "start", "--name", name); code != exitFailed || !strings.Contains(errOut, "install it with custcat service install") {
+			t.Errorf("start after uninstall: exit %d\n%s", code, errOut)
 		}
 	})
 

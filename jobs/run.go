@@ -64,6 +64,7 @@ type RunResult struct {
 	Outputs   []string
 	Moved     map[string]string // inbox name -> where it went
 	Notes     []pipeline.Note   // warnings of the snapshot: collapsed cut points, manual lines not applied
+	Held      []string          // why the guard held the category file back (guard.go); empty: placed
 	// Categories describes the category file the run wrote.
 	Categories reports.Manifest
 }
@@ -98,14 +99,17 @@ func Run(ctx context.Context, cfg *pipeline.Config, opt RunOptions) (*RunResult,
 		return nil, err
 	}
 	inboxDir := cfg.Path(cfg.Inbox)
-	if err := os.MkdirAll(inboxDir, 0o755); err != nil {
-		return nil, fmt.Errorf("inbox: %w", err)
-	}
 	store, err := pipeline.OpenStore(ctx, cfg.Store, cfg.Path(cfg.Store.Path))
 	if err != nil {
 		return nil, err
 	}
 	defer store.Close()
+	// An inbox that is not there is a share not mounted or a path mistyped,
+	// not a night without exports: the run fails and writes nothing.
+	if err := pipeline.CheckInbox(inboxDir); err != nil {
+		recordFailure(store, cfg, opt, asOf, start, err)
+		return nil, err
+	}
 	fetched, err := fetchSources(ctx, store.DB, cfg, jobSources(cfg, opt.Sources), start, opt.Log)
 	if err != nil {
 		recordFailure(store, cfg, opt, asOf, start, err)
@@ -157,6 +161,9 @@ func Run(ctx context.Context, cfg *pipeline.Config, opt RunOptions) (*RunResult,
 		if res.Quality, err = pipeline.CheckQuality(ctx, c, asOf, res.RunID); err != nil {
 			return fmt.Errorf("quality: %w", err)
 		}
+		if res.Held, err = guardReasons(ctx, c, cfg, res, opt.AsOf != ""); err != nil {
+			return err
+		}
 		log.Info("write outputs")
 		pending, err = writeOutputs(ctx, c, cfg, res)
 		if err != nil {
@@ -181,16 +188,25 @@ func Run(ctx context.Context, cfg *pipeline.Config, opt RunOptions) (*RunResult,
 		res.Outputs = append(res.Outputs, p.Final)
 	}
 	pending = nil
-	// Only now does the ERP have the category file: the next delta is
-	// computed from what it says.
-	if err := store.Unit(context.WithoutCancel(ctx), func(ctx context.Context, c *sql.Conn) error {
-		return reports.PlaceCategories(ctx, c, res.Categories)
-	}); err != nil {
-		return res, fmt.Errorf("record categories.csv as in place: %w", err)
+	if len(res.Held) == 0 {
+		// Only now does the ERP have the category file: the next delta is
+		// computed from what it says. A held file waits in out/held/ for
+		// custcat accept; a later run that is not held makes it stale.
+		if err := store.Unit(context.WithoutCancel(ctx), func(ctx context.Context, c *sql.Conn) error {
+			return reports.PlaceCategories(ctx, c, res.Categories)
+		}); err != nil {
+			return res, fmt.Errorf("record categories.csv as in place: %w", err)
+		}
+		if err := os.RemoveAll(filepath.Join(cfg.Path(cfg.Out), heldDir)); err != nil {
+			log.Warn("remove the stale held category file", slog.Any("err", err))
+		}
 	}
 	log.Info("move inbox files")
 	if err := moveInbox(cfg, res, inbox, start); err != nil {
 		return res, err
+	}
+	if len(res.Held) > 0 {
+		return res, &HeldError{RunID: res.RunID, Reasons: res.Held}
 	}
 	if res.Load.Count("failed") > 0 {
 		return res, ErrFilesFailed
@@ -297,6 +313,14 @@ func writeOutputs(ctx context.Context, c *sql.Conn, cfg *pipeline.Config, res *R
 	for _, n := range res.Notes {
 		cats.Manifest.Warnings = append(cats.Manifest.Warnings, n.String())
 	}
+	cats.Manifest.Status, cats.Manifest.Reasons = runStatus(res)
+	catDir, banner := out, ""
+	if len(res.Held) > 0 {
+		catDir = filepath.Join(out, heldDir)
+		cats.Manifest.HeldRun = res.RunID
+		banner = fmt.Sprintf("run %d held: categories.csv was not replaced, the ERP keeps the file before: %s. The held file is in %s/; custcat accept puts it in place.",
+			res.RunID, strings.Join(res.Held, "; "), heldDir)
+	}
 	res.Categories = cats.Manifest
 	manifest, err := cats.Manifest.JSON()
 	if err != nil {
@@ -310,16 +334,19 @@ func writeOutputs(ctx context.Context, c *sql.Conn, cfg *pipeline.Config, res *R
 	if err != nil {
 		return fail(fmt.Errorf("quality: %w", err))
 	}
-	html, err := reports.Report(ctx, c, reports.ReportOptions{AsOf: res.AsOf, WindowDays: cfg.WindowDays, RunID: shown, Lang: cfg.Language})
+	html, err := reports.Report(ctx, c, reports.ReportOptions{AsOf: res.AsOf, WindowDays: cfg.WindowDays, RunID: shown, Lang: cfg.Language, Banner: banner})
 	if err != nil {
 		return fail(fmt.Errorf("report: %w", err))
 	}
 	for _, f := range []struct {
 		name string
 		data []byte
-	}{{"categories.csv", cats.Data}, {"manifest.json", manifest}, {"rejects.csv", rej},
-		{"quality.csv", quality}, {"report.html", html}, {filepath.Join("reports", "report-"+res.AsOf+".html"), html}} {
-		p, err := reports.WriteFile(filepath.Join(out, f.name), f.data)
+	}{{filepath.Join(catDir, "categories.csv"), cats.Data}, {filepath.Join(catDir, "manifest.json"), manifest}, {filepath.Join(out, "rejects.csv"), rej},
+		{filepath.Join(out, "quality.csv"), quality}, {filepath.Join(out, "report.html"), html}, {filepath.Join(out, "reports", "report-"+res.AsOf+".html"), html}} {
+		if err := os.MkdirAll(filepath.Dir(f.name), 0o755); err != nil {
+			return fail(outputError(out, err))
+		}
+		p, err := reports.WriteFile(f.name, f.data)
 		if err != nil {
 			return fail(outputError(out, err))
 		}
@@ -339,11 +366,30 @@ func outputError(out string, err error) error {
 	return fmt.Errorf("write outputs: %w; out (%s) must be a folder that custcat can write to, with free space: fix it or set out in the config, then run again", err, out)
 }
 
+// runStatus is the run's status in the history and the manifest, with its
+// reasons: held (the guard's), partial (the failed files') or ok.
+func runStatus(res *RunResult) (string, []string) {
+	if len(res.Held) > 0 {
+		return "held", res.Held
+	}
+	var failed []string
+	for _, f := range res.Load.Files {
+		if f.Status == "failed" {
+			failed = append(failed, fmt.Sprintf("%s failed: %s", f.Name, f.Reason))
+		}
+	}
+	if len(failed) > 0 {
+		return "partial", failed
+	}
+	return "ok", nil
+}
+
 func finishRun(ctx context.Context, c *sql.Conn, res *RunResult, end time.Time) error {
 	t := res.Load.Totals()
-	status := "ok"
-	if res.Load.Count("failed") > 0 {
-		status = "partial"
+	status, reasons := runStatus(res)
+	var why any
+	if status == "held" {
+		why = strings.Join(reasons, "; ")
 	}
 	counts := map[string]int64{}
 	for _, s := range res.Segments {
@@ -352,7 +398,7 @@ func finishRun(ctx context.Context, c *sql.Conn, res *RunResult, end time.Time) 
 	js, _ := json.Marshal(counts)
 	_, err := c.ExecContext(ctx, custsql.Query("FinishRun"), res.RunID, end, status,
 		res.Load.Count("loaded"), res.Load.Count("failed"), res.Load.Count("skipped"),
-		t.Read, t.Loaded, t.Rejected, t.Duplicate, t.Summary, res.Load.Replaced, res.Customers, string(js), nil)
+		t.Read, t.Loaded, t.Rejected, t.Duplicate, t.Summary, res.Load.Replaced, res.Customers, string(js), why)
 	return err
 }
 

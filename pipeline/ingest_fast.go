@@ -91,7 +91,7 @@ func planFast(ctx context.Context, path string, src Source) (*fastPlan, error) {
 	}
 	enc, delim, format := r.encoding, r.delim, r.Format()
 	r.Close()
-	if delim == ' ' || len(head) == 0 || p.findHeader(head) != nil || p.headerAt < 0 {
+	if delim == ' ' || len(head) == 0 || p.findHeader(head) != nil || p.headerAt < 0 || !p.fastNumbers() {
 		return nil, nil
 	}
 	plan := &fastPlan{path: path, delim: delim, parser: p, format: fmt.Sprintf("%s header@%d", format, p.headerLine)}

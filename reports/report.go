@@ -21,6 +21,7 @@ type ReportOptions struct {
 	Lang       string // "zh" (default) or "en"
 	TopN       int    // customers per segment in the top table; 0 = 20
 	RunID      int64  // the run whose inputs the snapshot shows (see ReportRunID); 0 = look it up
+	Banner     string // shown above all else: why the run's category file was held back
 }
 
 // ErrNoECharts means the binary was built without ECharts embedded.
@@ -100,6 +101,7 @@ type page struct {
 	ChartsJS       template.JS
 	ECharts        template.JS
 	Footer         string
+	Banner         string
 	segmentLabel   map[string]string
 	segmentRank    map[string]int
 }
@@ -135,7 +137,7 @@ type labelled struct {
 
 func newPage(d *reportData, opt ReportOptions) *page {
 	t := func(k string) string { return text(opt.Lang, k) }
-	p := &page{Lang: opt.Lang, HTMLLang: t("html_lang"), T: texts[opt.Lang], AsOf: opt.AsOf, RunID: d.RunID,
+	p := &page{Lang: opt.Lang, HTMLLang: t("html_lang"), T: texts[opt.Lang], AsOf: opt.AsOf, RunID: d.RunID, Banner: opt.Banner,
 		Files: d.Files, Cuts: d.Cuts, Segments: d.Segments, PrevDate: d.PrevDate, Rejects: d.Rejects,
 		segmentLabel: map[string]string{}, segmentRank: map[string]int{}}
 	p.Window = fmt.Sprintf(t("window_days"), opt.WindowDays)

@@ -39,9 +39,11 @@ CREATE OR REPLACE TEMP MACRO go_trim(s, spaces) AS trim(s);
 
 -- name: FastMacros
 -- Dates as ParseDate reads them without help: Y-M-D with '-', '/' or '.',
--- or YYYYMMDD, optionally followed by a time; the parts as strings.
+-- or YYYYMMDD, optionally followed by a time of day (other text after the
+-- date is for the Go parser, which accepts a weekday and refuses the
+-- rest); the parts as strings.
 CREATE OR REPLACE TEMP MACRO fast_date_parts(d) AS
-    regexp_extract(d, '^(\d{4})(?:[-/.](\d{1,2})[-/.](\d{1,2})|(\d{2})(\d{2}))(?:[ T].*)?$',
+    regexp_extract(d, '^(\d{4})(?:[-/.](\d{1,2})[-/.](\d{1,2})|(\d{2})(\d{2}))(?:[ T](?:[01]?\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:\.\d+)?)?)?$',
                    ['y', 'm', 'd', 'm8', 'd8']);
 CREATE OR REPLACE TEMP MACRO fast_date_y(dp) AS TRY_CAST(dp.y AS INTEGER);
 CREATE OR REPLACE TEMP MACRO fast_date_m(dp) AS TRY_CAST(coalesce(nullif(dp.m, ''), dp.m8) AS INTEGER);

@@ -109,7 +109,7 @@ func percent(share float64) string {
 	return strings.TrimSuffix(strings.TrimSuffix(fmt.Sprintf("%.1f", 100*share), "0"), ".") + " %"
 }
 
-// heldAdvice is what an operator does with a held run.
-func heldAdvice(configPath string) string {
+// HeldAdvice is what an operator does with a held run.
+func HeldAdvice(configPath string) string {
 	return fmt.Sprintf("look at the report and the numbers above; if the change is real, run custcat accept -c %s to put the held file in place, else fix the export or the config and run again", configPath)
 }

@@ -51,7 +51,7 @@ func (p *lineParser) settings() {
 // the number cells of rows: the mark they show, when they show one only.
 func (p *lineParser) learnMark(rows []record) {
 	p.settings()
-	if !p.markAuto || p.mark != MarkUnknown {
+	if !p.markAuto || p.mark != MarkUnknown || p.src.Kind == KindCustomers || len(p.cols) <= fAmount {
 		return
 	}
 	seen := [3]bool{}

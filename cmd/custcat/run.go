@@ -46,6 +46,12 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return badRules(stderr, *configPath, rules.Problems)
 	case err == nil:
 		return exitOK
+	case errors.Is(err, jobs.ErrHeld):
+		fmt.Fprintf(stderr, "custcat: %v\ncustcat: the database and the report are up to date; the ERP keeps its file. %s\n", err, jobs.HeldAdvice(*configPath))
+		return exitHeld
+	case errors.Is(err, pipeline.ErrNoInbox):
+		fmt.Fprintf(stderr, "custcat: run failed, nothing was written: %v\n", err)
+		return exitFailed
 	case errors.Is(err, jobs.ErrFilesFailed):
 		fmt.Fprintf(stderr, "custcat: %d file(s) failed and moved to %s; each has a .reason.txt beside it\n", res.Load.Count("failed"), cfg.Path(cfg.Failed))
 		return exitFailed

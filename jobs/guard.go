@@ -73,10 +73,14 @@ func guardReasons(ctx context.Context, c *sql.Conn, cfg *pipeline.Config, res *R
 		case "loaded":
 			sales++
 		case "failed":
-			failed++
+			// A content that failed before (a rerun after a crash) was
+			// judged with its run: it is no news of this night.
+			if f.FailedBefore == 0 {
+				failed++
+			}
 		}
 	}
-	if failed > 0 && sales == 0 {
+	if failed > 0 && sales == 0 && !anySkipped(res) {
 		reasons = append(reasons, fmt.Sprintf("every sales file of the run failed (%d)", failed))
 	}
 	var placed bool
@@ -103,6 +107,17 @@ func guardReasons(ctx context.Context, c *sql.Conn, cfg *pipeline.Config, res *R
 		}
 	}
 	return reasons, nil
+}
+
+// anySkipped says whether the run met a sales file loaded before: the
+// night's data is then in the database, whatever failed beside it.
+func anySkipped(res *RunResult) bool {
+	for _, f := range res.Load.Files {
+		if f.Status == "skipped" {
+			return true
+		}
+	}
+	return false
 }
 
 func percent(share float64) string {

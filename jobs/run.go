@@ -313,7 +313,12 @@ func writeOutputs(ctx context.Context, c *sql.Conn, cfg *pipeline.Config, res *R
 	for _, n := range res.Notes {
 		cats.Manifest.Warnings = append(cats.Manifest.Warnings, n.String())
 	}
-	cats.Manifest.Status, cats.Manifest.Reasons = runStatus(res)
+	// The status of the outputs is that of the run whose inputs they show,
+	// so that a rerun after a crash, which reads nothing new, writes the
+	// same manifest.
+	if cats.Manifest.Status, cats.Manifest.Reasons, err = outputStatus(ctx, c, res, shown); err != nil {
+		return fail(fmt.Errorf("manifest status: %w", err))
+	}
 	catDir, banner := out, ""
 	if len(res.Held) > 0 {
 		catDir = filepath.Join(out, heldDir)
@@ -343,9 +348,6 @@ func writeOutputs(ctx context.Context, c *sql.Conn, cfg *pipeline.Config, res *R
 		data []byte
 	}{{filepath.Join(catDir, "categories.csv"), cats.Data}, {filepath.Join(catDir, "manifest.json"), manifest}, {filepath.Join(out, "rejects.csv"), rej},
 		{filepath.Join(out, "quality.csv"), quality}, {filepath.Join(out, "report.html"), html}, {filepath.Join(out, "reports", "report-"+res.AsOf+".html"), html}} {
-		if err := os.MkdirAll(filepath.Dir(f.name), 0o755); err != nil {
-			return fail(outputError(out, err))
-		}
 		p, err := reports.WriteFile(f.name, f.data)
 		if err != nil {
 			return fail(outputError(out, err))
@@ -382,6 +384,31 @@ func runStatus(res *RunResult) (string, []string) {
 		return "partial", failed
 	}
 	return "ok", nil
+}
+
+// outputStatus is the status of the outputs: held (the guard's reasons),
+// partial (the failed files of run shown, whose inputs they show) or ok.
+func outputStatus(ctx context.Context, c *sql.Conn, res *RunResult, shown int64) (string, []string, error) {
+	if len(res.Held) > 0 {
+		return "held", res.Held, nil
+	}
+	rows, err := c.QueryContext(ctx, custsql.Query("FailedFilesOfRun"), shown)
+	if err != nil {
+		return "", nil, err
+	}
+	defer rows.Close()
+	var failed []string
+	for rows.Next() {
+		var name, reason string
+		if err := rows.Scan(&name, &reason); err != nil {
+			return "", nil, err
+		}
+		failed = append(failed, fmt.Sprintf("%s failed: %s", name, reason))
+	}
+	if len(failed) > 0 {
+		return "partial", failed, rows.Err()
+	}
+	return "ok", nil, rows.Err()
 }
 
 func finishRun(ctx context.Context, c *sql.Conn, res *RunResult, end time.Time) error {

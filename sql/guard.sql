@@ -28,3 +28,8 @@ WHERE status NOT IN ('running', 'failed') ORDER BY run_id DESC LIMIT 1;
 
 -- name: AcceptRun
 UPDATE runs SET status = 'accepted' WHERE run_id = $1 AND status = 'held';
+
+-- name: FailedFilesOfRun
+-- The files run $1 read that failed, for the status of the manifest of the
+-- outputs that show that run's inputs.
+SELECT name, coalesce(reason, '') FROM files WHERE run_id = $1 AND status = 'failed' ORDER BY file_id;

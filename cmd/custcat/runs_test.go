@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -37,7 +38,8 @@ func TestRunBadRuleIsAConfigError(t *testing.T) {
 	}
 }
 
-// A failed custcat run tells the webhook, with a JSON summary.
+// A failed custcat run tells the webhook, with a JSON summary. Its only
+// sales file failed, so the guard holds it too.
 func TestRunFailureWebhook(t *testing.T) {
 	got := make(chan map[string]any, 1)
 	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -49,12 +51,12 @@ func TestRunFailureWebhook(t *testing.T) {
 	defer hook.Close()
 	bad := "日期,客户编码,价税合计\n2024-03-01,C9,10\nnot a date,C9,10\n"
 	dir := inboxCase(t, "webhook: "+hook.URL+"\n", map[string]string{"bad.csv": bad})
-	if code, _, errOut := custcat(t, "run", "-c", filepath.Join(dir, "custcat.yaml"), "--as-of", "2024-12-31"); code != exitFailed {
+	if code, _, errOut := custcat(t, "run", "-c", filepath.Join(dir, "custcat.yaml"), "--as-of", "2024-12-31"); code != exitHeld {
 		t.Fatalf("exit %d\n%s", code, errOut)
 	}
 	select {
 	case m := <-got:
-		if m["status"] != "partial" || m["files_failed"] != 1.0 || m["job"] != "manual" || m["as_of"] != "2024-12-31" {
+		if m["status"] != "held" || !strings.Contains(fmt.Sprint(m["error"]), "every sales file of the run failed (1)") || m["files_failed"] != 1.0 || m["job"] != "manual" || m["as_of"] != "2024-12-31" {
 			t.Errorf("notice %v", m)
 		}
 	default:

@@ -130,6 +130,7 @@ func serveCase(t *testing.T, extra string) (dir, cfg string) {
 	t.Helper()
 	dir = inboxCase(t, `store: {path: var/custcat.duckdb, threads: 1, memory_limit: 256MB}
 serve: {listen: "127.0.0.1:0", settle: 0s}
+guard: off # its runs score no one (2024 data as of today); the guard under serve is tested in jobs
 `+extra, nil)
 	return dir, filepath.Join(dir, "custcat.yaml")
 }

@@ -65,6 +65,7 @@ type RunResult struct {
 	Moved     map[string]string // inbox name -> where it went
 	Notes     []pipeline.Note   // warnings of the snapshot: collapsed cut points, manual lines not applied
 	Held      []string          // why the guard held the category file back (guard.go); empty: placed
+	FileNotes []string          // warnings of the input files: a computed amount, money not mapped, a code with two names
 	// Categories describes the category file the run wrote.
 	Categories reports.Manifest
 }
@@ -147,6 +148,9 @@ func Run(ctx context.Context, cfg *pipeline.Config, opt RunOptions) (*RunResult,
 			return fmt.Errorf("load: %w", err)
 		}
 		res.Load = load
+		if res.FileNotes, err = fileNotes(ctx, c, cfg, res); err != nil {
+			return err
+		}
 		log.Info("segment")
 		if err := pipeline.Segment(ctx, c, cfg, asOf, res.RunID); err != nil {
 			return fmt.Errorf("segment: %w", err)
@@ -313,6 +317,7 @@ func writeOutputs(ctx context.Context, c *sql.Conn, cfg *pipeline.Config, res *R
 	for _, n := range res.Notes {
 		cats.Manifest.Warnings = append(cats.Manifest.Warnings, n.String())
 	}
+	cats.Manifest.Warnings = append(cats.Manifest.Warnings, res.FileNotes...)
 	// The status of the outputs is that of the run whose inputs they show,
 	// so that a rerun after a crash, which reads nothing new, writes the
 	// same manifest.

@@ -37,8 +37,10 @@ type FileResult struct {
 	Loaded    int64
 	Rejected  int64
 	Duplicate int64
-	Summary   int64
-	Held      int64 // good lines not loaded because the file failed
+	// DuplicateAmount is the money of the lines dropped as duplicates.
+	DuplicateAmount float64
+	Summary         int64
+	Held            int64 // good lines not loaded because the file failed
 	// FailedBefore is the run that recorded the same content failing for
 	// the same reason; such a file is not recorded again.
 	FailedBefore int64

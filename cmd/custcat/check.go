@@ -2,9 +2,9 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
-	"sort"
 	"strings"
 	"time"
 
@@ -38,46 +38,69 @@ func checkCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	for _, s := range scheds {
 		fmt.Fprintf(stdout, "job %s (%s): next run at %s\n", s.Job.Name, s.Job.Spec(), s.Cron.Next(time.Now()).In(s.Loc).Format("2006-01-02 15:04:05 -0700"))
 	}
-	inbox := cfg.Path(cfg.Inbox)
-	files, waiting, err := pipeline.ScanInbox(inbox, time.Now(), 0)
-	if err != nil {
-		fmt.Fprintf(stdout, "inbox %s: %v\n", inbox, err)
-		return exitOK
+	return checkInbox(ctx, cfg, stdout, stderr)
+}
+
+// checkInbox reads every inbox file through the loader of a run, in a
+// transaction rolled back, and prints what the run would do with it. It
+// returns the exit code: failed when a file would fail or the inbox
+// cannot be read.
+func checkInbox(ctx context.Context, cfg *pipeline.Config, stdout, stderr io.Writer) int {
+	pred, err := jobs.Predict(ctx, cfg, time.Now())
+	switch {
+	case errors.Is(err, pipeline.ErrLocked):
+		fmt.Fprintf(stderr, "custcat: the inbox was not read: %v\n", err)
+		return exitLocked
+	case err != nil:
+		fmt.Fprintf(stderr, "custcat: %v\n", err)
+		return exitFailed
 	}
-	fmt.Fprintf(stdout, "inbox %s: %d file(s) ready, %d waiting\n", inbox, len(files), len(waiting))
+	fmt.Fprintf(stdout, "inbox %s: %d file(s) ready, %d waiting; each read in full as a run reads it:\n", pred.Inbox, len(pred.Files), len(pred.Waiting))
 	bad := 0
-	for _, f := range files {
-		src, ok := cfg.SourceFor(f.Name)
-		if !ok {
-			fmt.Fprintf(stdout, "  %s: no source matches; it would fail\n", f.Name)
-			bad++
+	for _, f := range pred.Files {
+		fmt.Fprintf(stdout, "\n%s (source %s): ", f.Name, f.Source)
+		switch f.Status {
+		case "skipped":
+			fmt.Fprintf(stdout, "skipped: %s\n", f.Reason)
 			continue
-		}
-		p, err := pipeline.ProbeFile(f.Path, src)
-		if err != nil {
-			fmt.Fprintf(stdout, "  %s (source %s): would fail: %v\n", f.Name, src.Name, err)
+		case "failed":
 			bad++
-			continue
+			fmt.Fprintf(stdout, "would FAIL: %s\n", f.Reason)
+		default:
+			fmt.Fprintln(stdout, "would load")
 		}
-		var cols []string
-		for field, i := range p.Columns {
-			name := fmt.Sprintf("#%d", i)
-			if i-1 < len(p.Header) {
-				name = p.Header[i-1]
-			}
-			cols = append(cols, fmt.Sprintf("%s=%s", field, name))
+		if f.Read > 0 {
+			fmt.Fprintf(stdout, "  lines: %d read = %d load + %d rejected + %d duplicate + %d summary + %d held back\n",
+				f.Read, f.Read-f.Rejected-f.Duplicate-f.Summary-f.Held, f.Rejected, f.Duplicate, f.Summary, f.Held)
 		}
-		sort.Strings(cols)
-		header := "no header"
-		if p.HeaderLine > 0 {
-			header = fmt.Sprintf("header on line %d", p.HeaderLine)
+		if f.Duplicate > 0 {
+			fmt.Fprintf(stdout, "  duplicates: %d line(s) repeated exactly within their document, %.2f that would be dropped; if the export has no line id, set duplicates: keep\n", f.Duplicate, f.DuplicateAmount)
 		}
-		fmt.Fprintf(stdout, "  %s (source %s): %s, %s; %v\n", f.Name, src.Name, p.Format, header, cols)
+		for _, r := range f.Reasons {
+			fmt.Fprintf(stdout, "  rejected %d: %s (first: line %d: %s)\n", r.Lines, r.Reason, r.Line, clipText(r.Raw))
+		}
+		if f.From != "" {
+			fmt.Fprintf(stdout, "  dates: %s to %s\n", f.From, f.To)
+		}
+		if f.Money != nil {
+			fmt.Fprintf(stdout, "  %s\n", f.Money)
+		}
+	}
+	for _, w := range pred.CodeNames {
+		fmt.Fprintf(stdout, "\nwarning: %s\n", w)
 	}
 	if bad > 0 {
+		fmt.Fprintf(stdout, "\n%d file(s) would fail and move to %s\n", bad, cfg.Failed)
 		return exitFailed
 	}
 	return exitOK
+}
+
+func clipText(s string) string {
+	if r := []rune(s); len(r) > 80 {
+		return string(r[:77]) + "..."
+	}
+	return s
 }
 
 // checkManual reads the manual file, if the config names one, and lists

@@ -79,6 +79,10 @@ func printSummary(w io.Writer, res *jobs.RunResult) {
 	tw.write(w, "  ")
 	fmt.Fprintf(w, "\nlines: %d read = %d loaded + %d rejected + %d duplicate + %d summary + %d held back in failed files\n",
 		t.Read, t.Loaded, t.Rejected, t.Duplicate, t.Summary, t.Held)
+	if t.Duplicate > 0 {
+		fmt.Fprintf(w, "duplicates: %d line(s) repeated exactly within their document, %.2f dropped; if the export has no line id and such lines are real, set duplicates: keep on its source\n",
+			t.Duplicate, t.DuplicateAmount)
+	}
 	if res.Load.Replaced > 0 {
 		fmt.Fprintf(w, "documents exported again: %d earlier lines replaced\n", res.Load.Replaced)
 	}
@@ -97,6 +101,9 @@ func printSummary(w io.Writer, res *jobs.RunResult) {
 	}
 	seg.write(w, "  ")
 	for _, n := range res.Notes {
+		fmt.Fprintf(w, "warning: %s\n", n)
+	}
+	for _, n := range res.FileNotes {
 		fmt.Fprintf(w, "warning: %s\n", n)
 	}
 	if q := res.Quality; q != nil {

@@ -1,0 +1,156 @@
+package jobs
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"custcat/pipeline"
+	custsql "custcat/sql"
+)
+
+// ReasonCount is one reason of a file's rejects: how many lines, and the
+// first of them.
+type ReasonCount struct {
+	Reason string
+	Lines  int64
+	Line   int64
+	Raw    string
+}
+
+// FilePrediction is what a run would do with one inbox file.
+type FilePrediction struct {
+	pipeline.FileResult
+	Reasons  []ReasonCount // the top three reasons of its rejects
+	From, To string        // the dates of the lines it would load
+	Money    *pipeline.MoneyNote
+}
+
+// Prediction is what a run would do with the inbox now.
+type Prediction struct {
+	Inbox   string
+	Files   []FilePrediction
+	Waiting []string
+	// CodeNames are codes with two names within one file (CodeNameWarnings).
+	CodeNames []string
+}
+
+// errPredictOnly rolls the load of Predict back.
+var errPredictOnly = errors.New("prediction only")
+
+// Predict reads every inbox file through the loader of a run, in a
+// transaction that it rolls back: the counts, reasons, duplicates and
+// failures are those a run would have, and the database is unchanged.
+// Files whose content was loaded before are skipped, as a run skips them.
+func Predict(ctx context.Context, cfg *pipeline.Config, now time.Time) (*Prediction, error) {
+	inbox := cfg.Path(cfg.Inbox)
+	if err := pipeline.CheckInbox(inbox); err != nil {
+		return nil, err
+	}
+	files, waiting, err := pipeline.ScanInbox(inbox, now, 0)
+	if err != nil {
+		return nil, err
+	}
+	out := &Prediction{Inbox: inbox, Waiting: waiting}
+	store, err := pipeline.OpenStore(ctx, cfg.Store, cfg.Path(cfg.Store.Path))
+	if err != nil {
+		return nil, err
+	}
+	defer store.Close()
+	err = store.Unit(ctx, func(ctx context.Context, c *sql.Conn) error {
+		load, err := pipeline.Load(ctx, c, cfg, 0, files, now, nil)
+		if err != nil {
+			return err
+		}
+		for _, f := range load.Files {
+			p := FilePrediction{FileResult: f}
+			if f.Status != "skipped" {
+				if p.Reasons, err = topReasons(ctx, c, f.FileID); err != nil {
+					return err
+				}
+				if err := c.QueryRowContext(ctx, custsql.Query("FileDateRange"), f.FileID).Scan(&p.From, &p.To); err != nil {
+					return err
+				}
+				p.Money = moneyOf(cfg, f)
+			}
+			out.Files = append(out.Files, p)
+		}
+		if out.CodeNames, err = codeNameWarnings(ctx, c, 0); err != nil {
+			return err
+		}
+		return errPredictOnly
+	})
+	if err != nil && !errors.Is(err, errPredictOnly) {
+		return nil, err
+	}
+	return out, nil
+}
+
+func topReasons(ctx context.Context, c *sql.Conn, fileID int64) ([]ReasonCount, error) {
+	rows, err := c.QueryContext(ctx, custsql.Query("TopRejectReasons"), fileID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []ReasonCount
+	for rows.Next() {
+		var r ReasonCount
+		if err := rows.Scan(&r.Reason, &r.Lines, &r.Line, &r.Raw); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// moneyOf says where the amount of a sales file comes from; nil for a
+// customer master or a file that cannot be probed.
+func moneyOf(cfg *pipeline.Config, f pipeline.FileResult) *pipeline.MoneyNote {
+	src, ok := cfg.SourceFor(f.Name)
+	if !ok || src.Kind != pipeline.KindSales {
+		return nil
+	}
+	p, err := pipeline.ProbeFile(f.Path, src)
+	if err != nil {
+		return nil
+	}
+	m := p.Money()
+	return &m
+}
+
+// codeNameWarnings lists, one line each, the customer codes that carry two
+// names within one file of run runID.
+func codeNameWarnings(ctx context.Context, c *sql.Conn, runID int64) ([]string, error) {
+	rows, err := c.QueryContext(ctx, custsql.Query("CodeTwoNames"), runID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var file, code, a, b string
+		if err := rows.Scan(&file, &code, &a, &b); err != nil {
+			return nil, err
+		}
+		out = append(out, fmt.Sprintf("%s: customer code %s carries two names, %q and %q: they load as one customer named after the later line; if they are two customers, give one another code in the ERP", file, code, a, b))
+	}
+	return out, rows.Err()
+}
+
+// fileNotes are the warnings of the files a run read: where the amount was
+// computed or money left unmapped, and codes with two names in one file.
+func fileNotes(ctx context.Context, c *sql.Conn, cfg *pipeline.Config, res *RunResult) ([]string, error) {
+	var out []string
+	for _, f := range res.Load.Files {
+		if f.Status == "skipped" {
+			continue
+		}
+		if m := moneyOf(cfg, f); m != nil && (m.Computed || len(m.Unmapped) > 0) {
+			out = append(out, f.Name+": "+m.String())
+		}
+	}
+	names, err := codeNameWarnings(ctx, c, res.RunID)
+	return append(out, names...), err
+}

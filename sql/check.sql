@@ -1,0 +1,23 @@
+-- What check predicts and a run warns of, read from the lines a load staged.
+
+-- name: CodeTwoNames
+-- Customer codes that carry two different names within one file of run $1:
+-- two customers under one code, or one renamed; a person decides. (A
+-- rename across files is the documented rule: the later name wins.)
+SELECT f.name, l.customer_code, min(l.customer_name), max(l.customer_name)
+FROM sales_lines l JOIN files f USING (file_id)
+WHERE f.run_id = $1 AND l.customer_code IS NOT NULL AND l.customer_name IS NOT NULL
+GROUP BY f.name, l.file_id, l.customer_code
+HAVING count(DISTINCT l.customer_name) > 1
+ORDER BY l.file_id, l.customer_code;
+
+-- name: TopRejectReasons
+-- The reasons of file $1's rejected lines without the cell text, most
+-- frequent first, each with its first line and that line's text.
+SELECT regexp_replace(reason, ': ".*"$', '') AS why, count(*), min(line_no), arg_min(raw, line_no)
+FROM rejects WHERE file_id = $1
+GROUP BY why ORDER BY count(*) DESC, why LIMIT 3;
+
+-- name: FileDateRange
+SELECT coalesce(strftime(min(doc_date), '%Y-%m-%d'), ''), coalesce(strftime(max(doc_date), '%Y-%m-%d'), '')
+FROM sales_lines WHERE file_id = $1;

@@ -26,6 +26,7 @@ type FilePrediction struct {
 	Reasons  []ReasonCount // the top three reasons of its rejects
 	From, To string        // the dates of the lines it would load
 	Money    *pipeline.MoneyNote
+	Encoding string // a forced encoding that does not fit: which line, and what it reads as
 }
 
 // Prediction is what a run would do with the inbox now.
@@ -74,6 +75,7 @@ func Predict(ctx context.Context, cfg *pipeline.Config, now time.Time) (*Predict
 					return err
 				}
 				p.Money = moneyOf(cfg, f)
+				p.Encoding = encodingHint(cfg, f)
 			}
 			out.Files = append(out.Files, p)
 		}
@@ -120,6 +122,15 @@ func moneyOf(cfg *pipeline.Config, f pipeline.FileResult) *pipeline.MoneyNote {
 	return &m
 }
 
+// encodingHint is EncodingHint for a file that failed or had rejects.
+func encodingHint(cfg *pipeline.Config, f pipeline.FileResult) string {
+	src, ok := cfg.SourceFor(f.Name)
+	if !ok || f.Status != "failed" && f.Rejected == 0 {
+		return ""
+	}
+	return pipeline.EncodingHint(f.Path, src)
+}
+
 // codeNameWarnings lists, one line each, the customer codes that carry two
 // names within one file of run runID.
 func codeNameWarnings(ctx context.Context, c *sql.Conn, runID int64) ([]string, error) {
@@ -149,6 +160,9 @@ func fileNotes(ctx context.Context, c *sql.Conn, cfg *pipeline.Config, res *RunR
 		}
 		if m := moneyOf(cfg, f); m != nil && (m.Computed || len(m.Unmapped) > 0) {
 			out = append(out, f.Name+": "+m.String())
+		}
+		if hint := encodingHint(cfg, f); hint != "" {
+			out = append(out, f.Name+": "+hint)
 		}
 	}
 	names, err := codeNameWarnings(ctx, c, res.RunID)

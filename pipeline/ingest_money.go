@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 )
 
@@ -28,8 +29,12 @@ func (m MoneyNote) String() string {
 		s = "amount " + m.From + ", no amount column was found"
 	}
 	if len(m.Unmapped) > 0 {
-		s += fmt.Sprintf("; %s looks like money but is not mapped: if it is the line total, map it under the source's columns: {amount: %s}",
-			strings.Join(quoteAll(m.Unmapped), ", "), m.Unmapped[0])
+		verb := "looks"
+		if len(m.Unmapped) > 1 {
+			verb = "look"
+		}
+		s += fmt.Sprintf("; %s %s like money but not mapped: if %s is the line total, map it under the source's columns: {amount: %s}",
+			strings.Join(quoteAll(m.Unmapped), ", "), verb, m.Unmapped[0], m.Unmapped[0])
 	}
 	return s
 }
@@ -70,7 +75,18 @@ func (p Probe) Money() MoneyNote {
 			}
 		}
 	}
+	// A total with tax is the likeliest line amount: name it first.
+	sort.SliceStable(m.Unmapped, func(i, j int) bool { return totalRank(m.Unmapped[i]) < totalRank(m.Unmapped[j]) })
 	return m
+}
+
+func totalRank(h string) int {
+	for i, w := range []string{"价税合计", "合计", "total", "含税"} {
+		if strings.Contains(strings.ToLower(h), w) {
+			return i
+		}
+	}
+	return 9
 }
 
 func quoteAll(list []string) []string {

@@ -85,6 +85,9 @@ func checkInbox(ctx context.Context, cfg *pipeline.Config, stdout, stderr io.Wri
 		if f.Money != nil {
 			fmt.Fprintf(stdout, "  %s\n", f.Money)
 		}
+		if f.Encoding != "" {
+			fmt.Fprintf(stdout, "  %s\n", f.Encoding)
+		}
 	}
 	for _, w := range pred.CodeNames {
 		fmt.Fprintf(stdout, "\nwarning: %s\n", w)

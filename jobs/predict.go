@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"custcat/pipeline"
@@ -163,6 +164,19 @@ func fileNotes(ctx context.Context, c *sql.Conn, cfg *pipeline.Config, res *RunR
 		}
 		if hint := encodingHint(cfg, f); hint != "" {
 			out = append(out, f.Name+": "+hint)
+		}
+		if f.Status == "failed" && f.Rejected > 0 {
+			reasons, err := topReasons(ctx, c, f.FileID)
+			if err != nil {
+				return nil, err
+			}
+			var parts []string
+			for _, r := range reasons {
+				parts = append(parts, fmt.Sprintf("%d x %s (line %d)", r.Lines, r.Reason, r.Line))
+			}
+			if len(parts) > 0 {
+				out = append(out, fmt.Sprintf("%s failed; its top reasons: %s", f.Name, strings.Join(parts, "; ")))
+			}
 		}
 	}
 	names, err := codeNameWarnings(ctx, c, res.RunID)

@@ -21,6 +21,12 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if _, code := parseFlags(fs, args); code >= 0 {
 		return code
 	}
+	if *asOf != "" {
+		if _, err := time.Parse(time.DateOnly, *asOf); err != nil {
+			fmt.Fprintf(stderr, "custcat run: --as-of %q is not a date; write YYYY-MM-DD, such as --as-of 2024-12-31\n", *asOf)
+			return exitUsage
+		}
+	}
 	cfg, code := loadConfig(*configPath, stderr)
 	if cfg == nil {
 		return code

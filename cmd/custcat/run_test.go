@@ -144,3 +144,15 @@ func TestBadConfigNamesTheKey(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
 }
+
+// A bad --as-of is a usage error, told before anything runs.
+func TestRunBadAsOf(t *testing.T) {
+	dir := inboxCase(t, "", map[string]string{"a.csv": smallExport})
+	code, _, errOut := custcat(t, "run", "-c", filepath.Join(dir, "custcat.yaml"), "--as-of", "31.12.2024")
+	if code != exitUsage || !strings.Contains(errOut, `--as-of "31.12.2024" is not a date; write YYYY-MM-DD`) {
+		t.Errorf("exit %d: %s", code, errOut)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "var")); !os.IsNotExist(err) {
+		t.Errorf("the database was made: %v", err)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
@@ -56,7 +57,13 @@ func Predict(ctx context.Context, cfg *pipeline.Config, now time.Time) (*Predict
 		return nil, err
 	}
 	out := &Prediction{Inbox: inbox, Waiting: waiting}
-	store, err := pipeline.OpenStore(ctx, cfg.Store, cfg.Path(cfg.Store.Path))
+	// Without a database yet, nothing was loaded before: a database in
+	// memory predicts as well, and check leaves no file behind.
+	path := cfg.Path(cfg.Store.Path)
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		path = ":memory:"
+	}
+	store, err := pipeline.OpenStore(ctx, cfg.Store, path)
 	if err != nil {
 		return nil, err
 	}

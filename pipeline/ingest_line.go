@@ -154,7 +154,7 @@ func (p *lineParser) parse(rec record) (SalesLine, string) {
 			l.DocNo = p.last.DocNo
 		}
 		if dateText == "" {
-			l.Date = p.last.Date
+			l.Date, l.Secs = p.last.Date, p.last.Secs
 			dateText = "filled"
 		}
 		if l.CustomerCode == "" && l.CustomerName == "" {
@@ -163,11 +163,11 @@ func (p *lineParser) parse(rec record) (SalesLine, string) {
 	}
 	if dateText != "filled" {
 		p.settings()
-		d, _, err := ParseDateTime(dateText, p.order)
+		d, secs, err := ParseDateTime(dateText, p.order)
 		if err != nil {
 			return SalesLine{}, fmt.Sprintf("date: %s: %q", err, clip(dateText))
 		}
-		l.Date = d
+		l.Date, l.Secs = d, secs
 	}
 	if p.cols[fCustomerCode] >= 0 {
 		if l.CustomerCode == "" {

@@ -11,7 +11,7 @@ CREATE OR REPLACE TEMP TABLE stage_keep (file_id BIGINT);
 CREATE OR REPLACE TEMP TABLE stage_lines AS
 SELECT file_id, line_no, ledger, doc_key, doc_no, doc_date, customer_key, customer_code,
        customer_name, item_code, item_name, category, quantity, unit_price,
-       CAST(amount AS DOUBLE) AS amount
+       CAST(amount AS DOUBLE) AS amount, line_secs
 FROM sales_lines
 LIMIT 0;
 
@@ -53,7 +53,7 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16);
 CREATE OR REPLACE TEMP TABLE stage_drop AS
 WITH hashed AS (
     SELECT file_id, line_no,
-           hash(ledger, doc_key, doc_date, customer_key, customer_code, customer_name, item_code,
+           hash(ledger, doc_key, doc_date, line_secs, customer_key, customer_code, customer_name, item_code,
                 item_name, category, quantity, unit_price, amount) AS h
     FROM stage_lines
 ),
@@ -69,7 +69,7 @@ candidates AS (
 )
 SELECT file_id, line_no, 'duplicate' AS why, amount
 FROM (SELECT file_id, line_no, amount,
-             row_number() OVER (PARTITION BY file_id, ledger, doc_key, doc_date, customer_key, customer_code,
+             row_number() OVER (PARTITION BY file_id, ledger, doc_key, doc_date, line_secs, customer_key, customer_code,
                                 customer_name, item_code, item_name, category, quantity, unit_price, amount
                                 ORDER BY line_no) AS dup
       FROM candidates)
@@ -79,7 +79,7 @@ WHERE dup > 1;
 INSERT INTO sales_lines
 SELECT file_id, line_no, ledger, doc_key, doc_no, doc_date, customer_key, customer_code,
        customer_name, item_code, item_name, category, quantity, unit_price,
-       CAST(amount AS DECIMAL(18,2))
+       CAST(amount AS DECIMAL(18,2)), line_secs
 FROM stage_lines
 ANTI JOIN stage_drop USING (file_id, line_no);
 TRUNCATE stage_lines;

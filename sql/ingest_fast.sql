@@ -48,6 +48,11 @@ CREATE OR REPLACE TEMP MACRO fast_date_parts(d) AS
 CREATE OR REPLACE TEMP MACRO fast_date_y(dp) AS TRY_CAST(dp.y AS INTEGER);
 CREATE OR REPLACE TEMP MACRO fast_date_m(dp) AS TRY_CAST(coalesce(nullif(dp.m, ''), dp.m8) AS INTEGER);
 CREATE OR REPLACE TEMP MACRO fast_date_d(dp) AS TRY_CAST(coalesce(nullif(dp.d, ''), dp.d8) AS INTEGER);
+-- The time of day after a date, in seconds, as ParseDateTime reads it; NULL without one.
+CREATE OR REPLACE TEMP MACRO fast_secs_of(tp) AS
+    CASE WHEN tp.h <> '' THEN CAST(tp.h AS INTEGER) * 3600 + CAST(tp.m AS INTEGER) * 60 + coalesce(TRY_CAST(tp.s AS INTEGER), 0) END;
+CREATE OR REPLACE TEMP MACRO fast_secs(d) AS
+    fast_secs_of(regexp_extract(d, '[ T](\d{1,2}):(\d{2})(?::(\d{2}))?', ['h', 'm', 's']));
 -- Numbers as ParseAmount's fast path reads them: plain decimals; else NULL.
 CREATE OR REPLACE TEMP MACRO fast_number(s) AS
     CASE WHEN regexp_full_match(s, '[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?') THEN TRY_CAST(s AS DOUBLE) END;
@@ -209,7 +214,8 @@ settled AS (
            nullif(category, '') AS category,
            qv AS quantity,
            pv AS unit_price,
-           fast_amount(a, av, qv, pv) AS amount
+           fast_amount(a, av, qv, pv) AS amount,
+           fast_secs(d) AS line_secs
     FROM valued
 )
 
@@ -220,7 +226,7 @@ INSERT INTO sales_lines
 WITH /*settled*/
 SELECT $5, ln, $6, coalesce(doc_no, '#' || CAST($5 AS VARCHAR) || ':' || CAST(ln AS VARCHAR)),
        doc_no, doc_date, coalesce(customer_code, customer_name), customer_code, customer_name,
-       item_code, item_name, category, quantity, unit_price, CAST(amount AS DECIMAL(18,2))
+       item_code, item_name, category, quantity, unit_price, CAST(amount AS DECIMAL(18,2)), line_secs
 FROM settled;
 
 -- name: FastDrop

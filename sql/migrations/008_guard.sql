@@ -2,3 +2,8 @@
 -- place: how many customers that file scored is kept when it is placed, as
 -- a later run may replace the snapshot it was made from.
 ALTER TABLE category_placed ADD COLUMN scored BIGINT;
+
+-- The time of day of a sales line, in seconds, where the export has one:
+-- two lines of a document that differ only in their time are two lines,
+-- not a duplicate. Recency and windows stay by day (doc_date).
+ALTER TABLE sales_lines ADD COLUMN line_secs INTEGER;

@@ -263,8 +263,9 @@ func TestRealData(t *testing.T) {
 			name: "online retail", file: "online_retail/online_retail.csv.gz", asOf: "2011-12-09",
 			// Lines without a customer cannot be attributed: rejected, so the
 			// source allows that share. Cancellations load as returns and net.
+			// The time of day is kept: 5,226 repeats by the day, 5,225 by the minute.
 			config: "window_days: 0\nsources:\n  - {name: retail, max_reject_ratio: 0.3}\n",
-			read:   541909, rejected: 135080, duplicate: 5226, loaded: 541909 - 135080 - 5226, customers: 4372,
+			read:   541909, rejected: 135080, duplicate: 5225, loaded: 541909 - 135080 - 5225, customers: 4372,
 			reason: "no customer code",
 		},
 	}

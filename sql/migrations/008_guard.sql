@@ -7,3 +7,8 @@ ALTER TABLE category_placed ADD COLUMN scored BIGINT;
 -- two lines of a document that differ only in their time are two lines,
 -- not a duplicate. Recency and windows stay by day (doc_date).
 ALTER TABLE sales_lines ADD COLUMN line_secs INTEGER;
+
+-- One code, two customers: a customer code that carries two names within one
+-- file is a finding of the review, for a person to decide.
+INSERT INTO quality_checks VALUES
+    ('code_two_names', 8, false, 'customer codes that carry two different names within one file');

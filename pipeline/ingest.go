@@ -236,7 +236,7 @@ func loadRecords(ctx context.Context, res *FileResult, src Source, sink lineSink
 			continue
 		}
 		if err := p.findHeader(head); err != nil {
-			return err
+			return sheetHint(rr, src, err)
 		}
 		mapped = true
 		for _, r := range head[p.headerAt+1:] {
@@ -251,7 +251,7 @@ func loadRecords(ctx context.Context, res *FileResult, src Source, sink lineSink
 			return errors.New("empty file: no lines")
 		}
 		if err := p.findHeader(head); err != nil {
-			return err
+			return sheetHint(rr, src, err)
 		}
 		if len(head) == p.headerAt+1 {
 			return errors.New("header only: no data lines")

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"strings"
 	"unicode/utf8"
 
 	"golang.org/x/text/encoding/simplifiedchinese"
@@ -34,7 +35,7 @@ func EncodingHint(path string, src Source) string {
 				continue
 			}
 			gbk, _ := simplifiedchinese.GB18030.NewDecoder().Bytes(line)
-			return fmt.Sprintf("line %d is not %s, which the source's encoding forces; read as GBK it is %q: set encoding: gbk (or auto)", n, src.Encoding, clip(string(gbk)))
+			return fmt.Sprintf("line %d is not %s, which the source's encoding forces; read as GBK it is %q: set encoding: gbk (or auto)", n, src.Encoding, clipTo(string(gbk), 160))
 		default:
 			if !utf8.Valid(line) || isASCII(line) {
 				continue
@@ -42,7 +43,7 @@ func EncodingHint(path string, src Source) string {
 			// Valid UTF-8 with non-ASCII text: read as GBK it is mojibake.
 			gbk, _ := simplifiedchinese.GB18030.NewDecoder().Bytes(line)
 			return fmt.Sprintf("line %d is UTF-8, not %s, which the source's encoding forces: read as %s it is %q, as UTF-8 %q: set encoding: utf-8 (or auto)",
-				n, src.Encoding, src.Encoding, clip(string(gbk)), clip(string(line)))
+				n, src.Encoding, src.Encoding, clipTo(string(gbk), 160), clipTo(string(line), 160))
 		}
 	}
 	return ""
@@ -55,4 +56,36 @@ func isASCII(b []byte) bool {
 		}
 	}
 	return true
+}
+
+// sheetHint adds, to a header that was not found in a workbook, the sheet
+// that was read and the others it has: the header is often on another.
+func sheetHint(rr recordReader, src Source, err error) error {
+	x, ok := rr.(*xlsxReader)
+	if !ok {
+		return err
+	}
+	var others []string
+	for _, s := range x.f.GetSheetList() {
+		if s != x.sheet {
+			others = append(others, s)
+		}
+	}
+	if len(others) == 0 {
+		return fmt.Errorf("%w (sheet %s, the only one)", err, x.sheet)
+	}
+	return fmt.Errorf("%w; sheet %s was read, and the workbook also has: %s; if the header is on one of them, set sheet under sources (name: %s)",
+		err, x.sheet, strings.Join(others, ", "), src.Name)
+}
+
+// clipTo cuts s to at most n bytes, on a character boundary.
+func clipTo(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	s = s[:n]
+	for !utf8.ValidString(s) && len(s) > 0 {
+		s = s[:len(s)-1]
+	}
+	return s + "…"
 }

@@ -27,6 +27,7 @@ type FilePrediction struct {
 	pipeline.FileResult
 	Reasons  []ReasonCount // the top three reasons of its rejects
 	From, To string        // the dates of the lines it would load
+	Probe    *pipeline.Probe // how it is read: format, header line, the column of each field
 	Money    *pipeline.MoneyNote
 	Encoding string // a forced encoding that does not fit: which line, and what it reads as
 }
@@ -81,6 +82,11 @@ func Predict(ctx context.Context, cfg *pipeline.Config, now time.Time) (*Predict
 				}
 				if err := c.QueryRowContext(ctx, custsql.Query("FileDateRange"), f.FileID).Scan(&p.From, &p.To); err != nil {
 					return err
+				}
+				if src, ok := cfg.SourceFor(f.Name); ok {
+					if pr, err := pipeline.ProbeFile(f.Path, src); err == nil {
+						p.Probe = &pr
+					}
 				}
 				p.Money = moneyOf(cfg, f)
 				p.Encoding = encodingHint(cfg, f)

@@ -317,7 +317,14 @@ func writeOutputs(ctx context.Context, c *sql.Conn, cfg *pipeline.Config, res *R
 	for _, n := range res.Notes {
 		cats.Manifest.Warnings = append(cats.Manifest.Warnings, n.String())
 	}
-	cats.Manifest.Warnings = append(cats.Manifest.Warnings, res.FileNotes...)
+	// Of the warnings of the input files, those the database keeps: from
+	// the run whose inputs the outputs show, so that a rerun writes the
+	// same manifest.
+	names, err := codeNameWarnings(ctx, c, shown)
+	if err != nil {
+		return fail(fmt.Errorf("manifest warnings: %w", err))
+	}
+	cats.Manifest.Warnings = append(cats.Manifest.Warnings, names...)
 	// The status of the outputs is that of the run whose inputs they show,
 	// so that a rerun after a crash, which reads nothing new, writes the
 	// same manifest.

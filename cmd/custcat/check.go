@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sort"
 	"strings"
 	"time"
 
@@ -59,6 +60,9 @@ func checkInbox(ctx context.Context, cfg *pipeline.Config, stdout, stderr io.Wri
 	bad := 0
 	for _, f := range pred.Files {
 		fmt.Fprintf(stdout, "\n%s (source %s): ", f.Name, f.Source)
+		if p := f.Probe; p != nil {
+			fmt.Fprintf(stdout, "%s\n  ", probeLine(*p))
+		}
 		switch f.Status {
 		case "skipped":
 			fmt.Fprintf(stdout, "skipped: %s\n", f.Reason)
@@ -97,6 +101,25 @@ func checkInbox(ctx context.Context, cfg *pipeline.Config, stdout, stderr io.Wri
 		return exitFailed
 	}
 	return exitOK
+}
+
+// probeLine says how a file is read: format, header line, and the header
+// cell (or position) of each field.
+func probeLine(p pipeline.Probe) string {
+	var cols []string
+	for field, i := range p.Columns {
+		name := fmt.Sprintf("#%d", i)
+		if i-1 < len(p.Header) {
+			name = p.Header[i-1]
+		}
+		cols = append(cols, fmt.Sprintf("%s=%s", field, name))
+	}
+	sort.Strings(cols)
+	header := "no header"
+	if p.HeaderLine > 0 {
+		header = fmt.Sprintf("header on line %d", p.HeaderLine)
+	}
+	return fmt.Sprintf("%s, %s; %v", p.Format, header, cols)
 }
 
 func clipText(s string) string {

@@ -94,7 +94,7 @@ func TestGolden(t *testing.T) {
 			if b, err := os.ReadFile(filepath.Join(c, "steps")); err == nil {
 				steps = strings.Split(strings.TrimSpace(string(b)), "\n")
 			}
-			var code int
+			var code, checkCode int
 			var stdout, stderr, check, before string
 			for i, step := range steps {
 				f := strings.Fields(step)
@@ -103,7 +103,9 @@ func TestGolden(t *testing.T) {
 					dropNight(t, filepath.Join(c, "nights", f[1]), filepath.Join(w, "inbox"))
 				}
 				if last {
-					_, check, _ = custcat(t, "check", "-c", cfg)
+					var checkErr string
+					checkCode, check, checkErr = custcat(t, "check", "-c", cfg)
+					check += checkErr
 					before = readFile(t, filepath.Join(w, "out", "categories.csv"))
 				}
 				args := []string{f[0], "-c", cfg}
@@ -129,7 +131,7 @@ func TestGolden(t *testing.T) {
 				"exit_code":          fmt.Sprintf("%d\n", code),
 				"summary.txt":        strings.ReplaceAll(stdout, w, "$WORK"),
 				"stderr.txt":         strings.ReplaceAll(stderr, w, "$WORK"),
-				"check.txt":          strings.ReplaceAll(check, w, "$WORK"),
+				"check.txt":          strings.ReplaceAll(check, w, "$WORK") + fmt.Sprintf("exit %d\n", checkCode),
 				"categories_changed": changed + "\n",
 				"categories.csv":     after,
 				"rejects.csv":        readFile(t, filepath.Join(w, "out", "rejects.csv")),

@@ -25,8 +25,8 @@ type ReasonCount struct {
 // FilePrediction is what a run would do with one inbox file.
 type FilePrediction struct {
 	pipeline.FileResult
-	Reasons  []ReasonCount // the top three reasons of its rejects
-	From, To string        // the dates of the lines it would load
+	Reasons  []ReasonCount   // the top three reasons of its rejects
+	From, To string          // the dates of the lines it would load
 	Probe    *pipeline.Probe // how it is read: format, header line, the column of each field
 	Money    *pipeline.MoneyNote
 	Encoding string // a forced encoding that does not fit: which line, and what it reads as

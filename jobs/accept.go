@@ -53,10 +53,6 @@ func Accept(ctx context.Context, cfg *pipeline.Config) (*Accepted, error) {
 	}
 	out := cfg.Path(cfg.Out)
 	dir := filepath.Join(out, heldDir)
-	data, err := os.ReadFile(filepath.Join(dir, "categories.csv"))
-	if err != nil {
-		return nil, fmt.Errorf("held category file of run %d: %w; run custcat run again to write it", id, err)
-	}
 	raw, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
 	if err != nil {
 		return nil, fmt.Errorf("held manifest of run %d: %w; run custcat run again to write it", id, err)
@@ -64,6 +60,13 @@ func Accept(ctx context.Context, cfg *pipeline.Config) (*Accepted, error) {
 	var m reports.Manifest
 	if err := json.Unmarshal(raw, &m); err != nil {
 		return nil, fmt.Errorf("held manifest of run %d: %w", id, err)
+	}
+	if m.File == "" || filepath.Base(m.File) != m.File {
+		return nil, fmt.Errorf("held manifest of run %d names no category file (%q); run custcat run again", id, m.File)
+	}
+	data, err := os.ReadFile(filepath.Join(dir, m.File))
+	if err != nil {
+		return nil, fmt.Errorf("held category file of run %d: %w; run custcat run again to write it", id, err)
 	}
 	sum := sha256.Sum256(data)
 	if m.HeldRun != id || m.AsOf != asOf || m.SHA256 != hex.EncodeToString(sum[:]) {
@@ -80,7 +83,7 @@ func Accept(ctx context.Context, cfg *pipeline.Config) (*Accepted, error) {
 	for _, f := range []struct {
 		name string
 		data []byte
-	}{{"categories.csv", data}, {"manifest.json", manifest}} {
+	}{{m.File, data}, {"manifest.json", manifest}} {
 		p, err := reports.WriteFile(filepath.Join(out, f.name), f.data)
 		if err != nil {
 			return nil, outputError(out, err)

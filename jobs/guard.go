@@ -19,11 +19,12 @@ var ErrHeld = errors.New("run held")
 // HeldError says why a run held its category file back, with the numbers.
 type HeldError struct {
 	RunID   int64
+	File    string // the category file held back: categories.csv, categories.xlsx
 	Reasons []string
 }
 
 func (e *HeldError) Error() string {
-	return fmt.Sprintf("run %d held, categories.csv not replaced: %s", e.RunID, strings.Join(e.Reasons, "; "))
+	return fmt.Sprintf("run %d held, %s not replaced: %s", e.RunID, e.File, strings.Join(e.Reasons, "; "))
 }
 
 func (e *HeldError) Is(target error) bool { return target == ErrHeld }

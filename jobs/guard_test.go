@@ -56,7 +56,7 @@ func guardStore(t *testing.T, extra string, files map[string]string) *pipeline.C
 	return &cfg
 }
 
-func readManifest(t *testing.T, path string) reports.Manifest {
+func readGuardManifest(t *testing.T, path string) reports.Manifest {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -87,7 +87,7 @@ func TestGuardHoldsThenAccept(t *testing.T) {
 	if err != nil {
 		t.Fatalf("first night: %v", err)
 	}
-	if m := readManifest(t, filepath.Join(out, "manifest.json")); m.Status != "ok" || len(m.Reasons) != 0 {
+	if m := readGuardManifest(t, filepath.Join(out, "manifest.json")); m.Status != "ok" || len(m.Reasons) != 0 {
 		t.Errorf("first manifest: status %q reasons %q", m.Status, m.Reasons)
 	}
 	before, _ := os.ReadFile(filepath.Join(out, "categories.csv"))
@@ -105,10 +105,10 @@ func TestGuardHoldsThenAccept(t *testing.T) {
 	if after, _ := os.ReadFile(filepath.Join(out, "categories.csv")); string(after) != string(before) {
 		t.Error("a held run replaced categories.csv")
 	}
-	if m := readManifest(t, filepath.Join(out, "manifest.json")); m.Status != "ok" {
+	if m := readGuardManifest(t, filepath.Join(out, "manifest.json")); m.Status != "ok" {
 		t.Errorf("the manifest in place changed to %q", m.Status)
 	}
-	m := readManifest(t, filepath.Join(out, "held", "manifest.json"))
+	m := readGuardManifest(t, filepath.Join(out, "held", "manifest.json"))
 	if m.Status != "held" || m.HeldRun != res.RunID || len(m.Reasons) != len(held.Reasons) {
 		t.Errorf("held manifest: %+v", m)
 	}
@@ -134,7 +134,7 @@ func TestGuardHoldsThenAccept(t *testing.T) {
 	if string(heldData) == string(before) {
 		t.Error("accept did not replace categories.csv")
 	}
-	if m := readManifest(t, filepath.Join(out, "manifest.json")); m.Status != "accepted" || m.HeldRun != res.RunID {
+	if m := readGuardManifest(t, filepath.Join(out, "manifest.json")); m.Status != "accepted" || m.HeldRun != res.RunID {
 		t.Errorf("accepted manifest: %+v", m)
 	}
 	if _, err := os.Stat(filepath.Join(out, "held")); !os.IsNotExist(err) {
@@ -200,7 +200,7 @@ func TestGuardEveryFileFailed(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(out, "categories.csv")); !os.IsNotExist(err) {
 		t.Errorf("categories.csv written: %v", err)
 	}
-	m := readManifest(t, filepath.Join(out, "held", "manifest.json"))
+	m := readGuardManifest(t, filepath.Join(out, "held", "manifest.json"))
 	if m.Status != "held" {
 		t.Errorf("held manifest status %q", m.Status)
 	}

@@ -88,6 +88,11 @@ func Run(ctx context.Context, cfg *pipeline.Config, opt RunOptions) (*RunResult,
 	if opt.Trigger == "" {
 		opt.Trigger = "manual"
 	}
+	step := func(string) {}
+	if opt.Progress != nil {
+		step = opt.Progress.Phase
+		defer step("")
+	}
 	start := opt.Now()
 	asOf := opt.AsOf
 	if asOf == "" {
@@ -152,6 +157,7 @@ func Run(ctx context.Context, cfg *pipeline.Config, opt RunOptions) (*RunResult,
 			return err
 		}
 		log.Info("segment")
+		step("segmenting")
 		if err := pipeline.Segment(ctx, c, cfg, asOf, res.RunID); err != nil {
 			return fmt.Errorf("segment: %w", err)
 		}
@@ -162,6 +168,7 @@ func Run(ctx context.Context, cfg *pipeline.Config, opt RunOptions) (*RunResult,
 			return err
 		}
 		log.Info("check customer data")
+		step("checking customer data")
 		if res.Quality, err = pipeline.CheckQuality(ctx, c, asOf, res.RunID); err != nil {
 			return fmt.Errorf("quality: %w", err)
 		}
@@ -169,6 +176,7 @@ func Run(ctx context.Context, cfg *pipeline.Config, opt RunOptions) (*RunResult,
 			return err
 		}
 		log.Info("write outputs")
+		step("writing outputs")
 		pending, err = writeOutputs(ctx, c, cfg, res)
 		if err != nil {
 			return err
@@ -185,6 +193,7 @@ func Run(ctx context.Context, cfg *pipeline.Config, opt RunOptions) (*RunResult,
 		return res, err
 	}
 	log.Info("put outputs in place")
+	step("putting outputs in place")
 	for _, p := range pending {
 		if err := p.Commit(); err != nil {
 			return res, err
@@ -210,7 +219,7 @@ func Run(ctx context.Context, cfg *pipeline.Config, opt RunOptions) (*RunResult,
 		return res, err
 	}
 	if len(res.Held) > 0 {
-		return res, &HeldError{RunID: res.RunID, Reasons: res.Held}
+		return res, &HeldError{RunID: res.RunID, File: res.Categories.File, Reasons: res.Held}
 	}
 	if res.Load.Count("failed") > 0 {
 		return res, ErrFilesFailed
@@ -305,7 +314,9 @@ func writeOutputs(ctx context.Context, c *sql.Conn, cfg *pipeline.Config, res *R
 	if err := c.QueryRowContext(ctx, custsql.Query("ReportRunID"), res.AsOf).Scan(&shown); err != nil {
 		return fail(fmt.Errorf("run of the outputs: %w", err))
 	}
-	cats, err := reports.Categories(ctx, c, cfg.Outputs.Categories, res.AsOf, shown)
+	catOpt := cfg.Outputs.Categories
+	catOpt.Template = cfg.Path(catOpt.Template)
+	cats, err := reports.Categories(ctx, c, catOpt, res.AsOf, shown)
 	if err != nil {
 		return fail(fmt.Errorf("categories: %w", err))
 	}
@@ -316,6 +327,9 @@ func writeOutputs(ctx context.Context, c *sql.Conn, cfg *pipeline.Config, res *R
 	}
 	for _, n := range res.Notes {
 		cats.Manifest.Warnings = append(cats.Manifest.Warnings, n.String())
+	}
+	if w := reports.StaleCategoryFile(out, cats.Manifest.File); w != "" {
+		cats.Manifest.Warnings = append(cats.Manifest.Warnings, w)
 	}
 	// Of the warnings of the input files, those the database keeps: from
 	// the run whose inputs the outputs show, so that a rerun writes the
@@ -335,8 +349,8 @@ func writeOutputs(ctx context.Context, c *sql.Conn, cfg *pipeline.Config, res *R
 	if len(res.Held) > 0 {
 		catDir = filepath.Join(out, heldDir)
 		cats.Manifest.HeldRun = res.RunID
-		banner = fmt.Sprintf("run %d held: categories.csv was not replaced, the ERP keeps the file before: %s. The held file is in %s/; custcat accept puts it in place.",
-			res.RunID, strings.Join(res.Held, "; "), heldDir)
+		banner = fmt.Sprintf("run %d held: %s was not replaced, the ERP keeps the file before: %s. The held file is in %s/; custcat accept puts it in place.",
+			res.RunID, cats.Manifest.File, strings.Join(res.Held, "; "), heldDir)
 	}
 	res.Categories = cats.Manifest
 	manifest, err := cats.Manifest.JSON()
@@ -351,14 +365,14 @@ func writeOutputs(ctx context.Context, c *sql.Conn, cfg *pipeline.Config, res *R
 	if err != nil {
 		return fail(fmt.Errorf("quality: %w", err))
 	}
-	html, err := reports.Report(ctx, c, reports.ReportOptions{AsOf: res.AsOf, WindowDays: cfg.WindowDays, RunID: shown, Lang: cfg.Language, Banner: banner})
+	html, err := reports.Report(ctx, c, reports.ReportOptions{AsOf: res.AsOf, WindowDays: cfg.WindowDays, RunID: shown, Lang: cfg.Language, Categories: &cats.Manifest, Banner: banner})
 	if err != nil {
 		return fail(fmt.Errorf("report: %w", err))
 	}
 	for _, f := range []struct {
 		name string
 		data []byte
-	}{{filepath.Join(catDir, "categories.csv"), cats.Data}, {filepath.Join(catDir, "manifest.json"), manifest}, {filepath.Join(out, "rejects.csv"), rej},
+	}{{filepath.Join(catDir, cats.Manifest.File), cats.Data}, {filepath.Join(catDir, "manifest.json"), manifest}, {filepath.Join(out, "rejects.csv"), rej},
 		{filepath.Join(out, "quality.csv"), quality}, {filepath.Join(out, "report.html"), html}, {filepath.Join(out, "reports", "report-"+res.AsOf+".html"), html}} {
 		p, err := reports.WriteFile(f.name, f.data)
 		if err != nil {

@@ -26,6 +26,11 @@ type Manifest struct {
 	Status  string   `json:"status"`
 	Reasons []string `json:"reasons,omitempty"`
 	HeldRun int64    `json:"held_run,omitempty"` // the run that held the file
+	// What the file holds for the ERP: csv or xlsx, the rows per ERP
+	// category code, and for xlsx the template it was filled from.
+	Format     string         `json:"format"`
+	Categories map[string]int `json:"categories"`
+	Template   *TemplateInfo  `json:"template,omitempty"`
 }
 
 // JSON renders the manifest, indented for people who open it.

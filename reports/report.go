@@ -22,6 +22,10 @@ type ReportOptions struct {
 	TopN       int    // customers per segment in the top table; 0 = 20
 	RunID      int64  // the run whose inputs the snapshot shows (see ReportRunID); 0 = look it up
 	Banner     string // shown above all else: why the run's category file was held back
+
+	// Categories is the category file the run wrote, for the section on
+	// the file for the ERP; nil: no such section.
+	Categories *Manifest
 }
 
 // ErrNoECharts means the binary was built without ECharts embedded.
@@ -102,6 +106,7 @@ type page struct {
 	ECharts        template.JS
 	Footer         string
 	Banner         string
+	ERPFile        *erpFile // the category file for the ERP
 	segmentLabel   map[string]string
 	segmentRank    map[string]int
 }
@@ -140,6 +145,7 @@ func newPage(d *reportData, opt ReportOptions) *page {
 	p := &page{Lang: opt.Lang, HTMLLang: t("html_lang"), T: texts[opt.Lang], AsOf: opt.AsOf, RunID: d.RunID, Banner: opt.Banner,
 		Files: d.Files, Cuts: d.Cuts, Segments: d.Segments, PrevDate: d.PrevDate, Rejects: d.Rejects,
 		segmentLabel: map[string]string{}, segmentRank: map[string]int{}}
+	p.ERPFile = erpFileOf(opt.Categories, opt.Lang)
 	p.Window = fmt.Sprintf(t("window_days"), opt.WindowDays)
 	if opt.WindowDays == 0 {
 		p.Window = t("window_all")

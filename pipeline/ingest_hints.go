@@ -89,3 +89,31 @@ func clipTo(s string, n int) string {
 	}
 	return s + "…"
 }
+
+// missingColumnHint says, for a header that lacks a field, the header that
+// was found and the aliases that were tried for each missing field.
+func missingColumnHint(cells []string, src Source, m columnMap) string {
+	aliases := headerAliases
+	if src.Kind == KindCustomers {
+		aliases = customerAliases
+	}
+	var tried []string
+	for _, field := range src.schema().needs(m) {
+		for _, f := range strings.FieldsFunc(field, func(r rune) bool { return !(r >= 'a' && r <= 'z' || r == '_') }) {
+			if a, ok := aliases[f]; ok {
+				tried = append(tried, fmt.Sprintf("%s: %s", f, strings.Join(a, ", ")))
+			}
+		}
+	}
+	var header []string
+	for _, c := range cells {
+		if c = strings.TrimSpace(c); c != "" {
+			header = append(header, c)
+		}
+	}
+	s := "the header found: " + strings.Join(header, ", ")
+	if len(tried) > 0 {
+		s += "; the names tried (ignoring case, spaces and full-width forms): " + strings.Join(tried, "; ")
+	}
+	return s
+}

@@ -60,6 +60,13 @@ CREATE OR REPLACE TEMP MACRO fast_number(s) AS
 CREATE OR REPLACE TEMP MACRO fast_amount(a, av, qv, pv) AS
     round(CASE WHEN a <> '' THEN av ELSE qv * pv END * 100) / 100;
 
+-- name: FastWholeNumbers
+-- Under decimal: auto, before the head of the file showed its decimal mark:
+-- only whole numbers settle here; a number with a point or comma goes to the
+-- Go parser, in file order, which learns the file's mark from it.
+CREATE OR REPLACE TEMP MACRO fast_number(s) AS
+    CASE WHEN regexp_full_match(s, '[+-]?\d+') THEN TRY_CAST(s AS DOUBLE) END;
+
 -- name: FastCut
 -- The cells of the body, trimmed: the start of FastSettled and FastValues,
 -- which pipeline/ingest_fast.go puts in place of their /*cut*/.

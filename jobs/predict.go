@@ -179,7 +179,13 @@ func fileNotes(ctx context.Context, c *sql.Conn, cfg *pipeline.Config, res *RunR
 			out = append(out, f.Name+": "+hint)
 		}
 		if f.Status == "failed" && f.Rejected > 0 {
-			reasons, err := topReasons(ctx, c, f.FileID)
+			id := f.FileID
+			if f.FailedBefore > 0 { // its rejects are those of its first failure
+				if err := c.QueryRowContext(ctx, custsql.Query("FailedFileID"), f.SHA256, f.FailedBefore).Scan(&id); err != nil {
+					return nil, fmt.Errorf("first failure of %s: %w", f.Name, err)
+				}
+			}
+			reasons, err := topReasons(ctx, c, id)
 			if err != nil {
 				return nil, err
 			}
@@ -189,6 +195,10 @@ func fileNotes(ctx context.Context, c *sql.Conn, cfg *pipeline.Config, res *RunR
 			}
 			if len(parts) > 0 {
 				out = append(out, fmt.Sprintf("%s failed; its top reasons: %s", f.Name, strings.Join(parts, "; ")))
+				if res.TopReasons == nil {
+					res.TopReasons = map[string]string{}
+				}
+				res.TopReasons[f.Path] = strings.Join(parts, "\n")
 			}
 		}
 	}

@@ -66,6 +66,9 @@ type RunResult struct {
 	Notes     []pipeline.Note   // warnings of the snapshot: collapsed cut points, manual lines not applied
 	Held      []string          // why the guard held the category file back (guard.go); empty: placed
 	FileNotes []string          // warnings of the input files: a computed amount, money not mapped, a code with two names
+	// TopReasons are, per path of a file that failed on its rejects, its
+	// most frequent reasons with their counts, for its .reason.txt.
+	TopReasons map[string]string
 	// Categories describes the category file the run wrote.
 	Categories reports.Manifest
 }
@@ -497,7 +500,11 @@ func moveInbox(cfg *pipeline.Config, res *RunResult, scanned []pipeline.InboxFil
 			if f.FailedBefore > 0 {
 				run = f.FailedBefore
 			}
-			reason := fmt.Sprintf("%s\nsha256 %s\nrun %d\n", f.Reason, f.SHA256, run)
+			why := f.Reason
+			if top := res.TopReasons[f.Path]; top != "" {
+				why += "\ntop reasons:\n" + top
+			}
+			reason := fmt.Sprintf("%s\nsha256 %s\nrun %d\n", why, f.SHA256, run)
 			p, err := reports.WriteFile(dest+".reason.txt", []byte(reason))
 			if err != nil {
 				return err

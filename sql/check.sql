@@ -21,3 +21,8 @@ GROUP BY why ORDER BY count(*) DESC, why LIMIT 3;
 -- name: FileDateRange
 SELECT coalesce(strftime(min(doc_date), '%Y-%m-%d'), ''), coalesce(strftime(max(doc_date), '%Y-%m-%d'), '')
 FROM sales_lines WHERE file_id = $1;
+
+-- name: FailedFileID
+-- The file of run $2 whose content $1 failed: a content failing again keeps
+-- the rejects of its first failure.
+SELECT file_id FROM files WHERE sha256 = $1 AND run_id = $2 AND status = 'failed' ORDER BY file_id LIMIT 1;

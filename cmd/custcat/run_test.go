@@ -156,3 +156,32 @@ func TestRunBadAsOf(t *testing.T) {
 		t.Errorf("the database was made: %v", err)
 	}
 }
+
+// check reads every line as a run would: a header alone, and a file past
+// max_reject_ratio, would fail, so check exits 1 and says why.
+func TestCheckPredictsFailures(t *testing.T) {
+	bad := "日期,单据编号,客户编码,价税合计\n2024-03-01,S1,C1,10\n2024-03-02,S2,C2,十\n"
+	dir := inboxCase(t, "", map[string]string{"header.csv": "日期,单据编号,客户编码,价税合计\n", "bad.csv": bad, "good.csv": smallExport})
+	code, out, errOut := custcat(t, "check", "-c", filepath.Join(dir, "custcat.yaml"))
+	if code != exitFailed {
+		t.Fatalf("exit %d, want 1\n%s%s", code, out, errOut)
+	}
+	for _, want := range []string{
+		"header.csv (source default): csv utf-8 comma, header on line 1", "would FAIL: header only: no data lines",
+		"bad.csv (source default): csv utf-8 comma, header on line 1",
+		"would FAIL: 1 of 2 lines rejected (50.0%), more than max_reject_ratio 1.0%",
+		`rejected 1: amount: not a number (first: line 3: 2024-03-02,S2,C2,十)`,
+		"good.csv (source default):", "would load\n  lines: 2 read = 2 load + 0 rejected",
+		"2 file(s) would fail",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("check output lacks %q:\n%s", want, out)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "var")); !os.IsNotExist(err) {
+		t.Errorf("check made a database: %v", err)
+	}
+	if n, _ := os.ReadDir(filepath.Join(dir, "inbox")); len(n) != 3 {
+		t.Errorf("check moved inbox files: %d left", len(n))
+	}
+}

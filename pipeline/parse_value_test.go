@@ -239,3 +239,42 @@ func TestParseValuesDoNotAllocate(t *testing.T) {
 		}
 	}
 }
+
+func FuzzParseNumber(f *testing.F) {
+	for _, s := range []string{"10,5", "1.234,56", "1 234,56", "1,234", "1.234", "12.50", "(1.234,50)", "1,23,456", "¥1,200.00"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		v, shown, err := ParseNumber(s, MarkUnknown)
+		if err != nil {
+			return
+		}
+		if v != v || v >= maxAmount || v <= -maxAmount {
+			t.Fatalf("ParseNumber(%q) = %v: out of range", s, v)
+		}
+		// What auto reads with one reading, the mark it showed reads alike.
+		if shown != MarkUnknown {
+			if w, _, err := ParseNumber(s, shown); err != nil || w != v {
+				t.Fatalf("ParseNumber(%q) = %v showing %d, but with that mark %v, %v", s, v, shown, w, err)
+			}
+		}
+	})
+}
+
+func FuzzParseDateTime(f *testing.F) {
+	for _, s := range []string{"01/05/2024", "25/01/2024 08:26", "24-01-05", "45292.5", "2024-01-01 Mon", "2024年1月1日 星期一"} {
+		f.Add(s, uint8(0))
+	}
+	f.Fuzz(func(t *testing.T, s string, order uint8) {
+		d, secs, err := ParseDateTime(s, DateOrder(order%5))
+		if err != nil {
+			return
+		}
+		if y := DateString(d)[:4]; y < "1900" || y > "2199" {
+			t.Fatalf("ParseDateTime(%q) = %s: out of range", s, DateString(d))
+		}
+		if secs != NoTime && (secs < 0 || secs >= 86400) {
+			t.Fatalf("ParseDateTime(%q) time %d", s, secs)
+		}
+	})
+}

@@ -63,3 +63,24 @@ func TestRunFailureWebhook(t *testing.T) {
 		t.Errorf("the webhook heard nothing")
 	}
 }
+
+// A held run is held in the history, and accepted once accept placed its file.
+func TestRunsShowHeld(t *testing.T) {
+	dir := inboxCase(t, "", nil)
+	cfg := filepath.Join(dir, "custcat.yaml")
+	if code, out, errOut := custcat(t, "run", "-c", cfg, "--as-of", "2024-12-31"); code != exitHeld || !strings.Contains(errOut, "no customer could be scored") {
+		t.Fatalf("a first run with nothing to score: exit %d\n%s%s", code, out, errOut)
+	}
+	if code, out, _ := custcat(t, "runs", "-c", cfg); code != exitOK || !strings.Contains(out, " held ") {
+		t.Errorf("runs: exit %d\n%s", code, out)
+	}
+	if code, out, errOut := custcat(t, "accept", "-c", cfg); code != exitOK || !strings.Contains(out, "accepted run 1 (as of 2024-12-31)") {
+		t.Fatalf("accept: exit %d\n%s%s", code, out, errOut)
+	}
+	if code, out, _ := custcat(t, "runs", "-c", cfg); code != exitOK || !strings.Contains(out, " accepted ") {
+		t.Errorf("runs after accept: exit %d\n%s", code, out)
+	}
+	if code, _, errOut := custcat(t, "accept", "-c", cfg); code != exitFailed || !strings.Contains(errOut, "no held run to accept: the last run (1, as of 2024-12-31) is accepted") {
+		t.Errorf("accept twice: exit %d\n%s", code, errOut)
+	}
+}

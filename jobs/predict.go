@@ -39,6 +39,10 @@ type Prediction struct {
 	Waiting []string
 	// CodeNames are codes with two names within one file (CodeNameWarnings).
 	CodeNames []string
+	// AsOf is the date the run is predicted for; Held, why its guard would
+	// hold the category file back (empty: it would replace it).
+	AsOf string
+	Held []string
 }
 
 // errPredictOnly rolls the load of Predict back.
@@ -48,7 +52,11 @@ var errPredictOnly = errors.New("prediction only")
 // transaction that it rolls back: the counts, reasons, duplicates and
 // failures are those a run would have, and the database is unchanged.
 // Files whose content was loaded before are skipped, as a run skips them.
-func Predict(ctx context.Context, cfg *pipeline.Config, now time.Time) (*Prediction, error) {
+func Predict(ctx context.Context, cfg *pipeline.Config, now time.Time, asOf string) (*Prediction, error) {
+	asOfGiven := asOf != ""
+	if !asOfGiven {
+		asOf = now.Format(time.DateOnly)
+	}
 	inbox := cfg.Path(cfg.Inbox)
 	if err := pipeline.CheckInbox(inbox); err != nil {
 		return nil, err
@@ -57,7 +65,7 @@ func Predict(ctx context.Context, cfg *pipeline.Config, now time.Time) (*Predict
 	if err != nil {
 		return nil, err
 	}
-	out := &Prediction{Inbox: inbox, Waiting: waiting}
+	out := &Prediction{Inbox: inbox, Waiting: waiting, AsOf: asOf}
 	// Without a database yet, nothing was loaded before: a database in
 	// memory predicts as well, and check leaves no file behind.
 	path := cfg.Path(cfg.Store.Path)
@@ -94,6 +102,13 @@ func Predict(ctx context.Context, cfg *pipeline.Config, now time.Time) (*Predict
 			out.Files = append(out.Files, p)
 		}
 		if out.CodeNames, err = codeNameWarnings(ctx, c, 0); err != nil {
+			return err
+		}
+		// The guard, on the snapshot the run would make.
+		if err := pipeline.Segment(ctx, c, cfg, asOf, 0); err != nil {
+			return fmt.Errorf("segment: %w", err)
+		}
+		if out.Held, err = guardReasons(ctx, c, cfg, &RunResult{AsOf: asOf, Load: load}, asOfGiven); err != nil {
 			return err
 		}
 		return errPredictOnly

@@ -16,8 +16,15 @@ import (
 func checkCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("check", stderr)
 	configPath := fs.String("c", "custcat.yaml", "the config file")
+	asOf := fs.String("as-of", "", "predict the run as of this date, YYYY-MM-DD (default: today)")
 	if _, code := parseFlags(fs, args); code >= 0 {
 		return code
+	}
+	if *asOf != "" {
+		if _, err := time.Parse(time.DateOnly, *asOf); err != nil {
+			fmt.Fprintf(stderr, "custcat check: --as-of %q is not a date; write YYYY-MM-DD, such as --as-of 2024-12-31\n", *asOf)
+			return exitUsage
+		}
 	}
 	cfg, code := loadConfig(*configPath, stderr)
 	if cfg == nil {
@@ -42,15 +49,15 @@ func checkCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	for _, s := range scheds {
 		fmt.Fprintf(stdout, "job %s (%s): next run at %s\n", s.Job.Name, s.Job.Spec(), s.Cron.Next(time.Now()).In(s.Loc).Format("2006-01-02 15:04:05 -0700"))
 	}
-	return checkInbox(ctx, cfg, stdout, stderr)
+	return checkInbox(ctx, cfg, *asOf, stdout, stderr)
 }
 
 // checkInbox reads every inbox file through the loader of a run, in a
 // transaction rolled back, and prints what the run would do with it. It
 // returns the exit code: failed when a file would fail or the inbox
 // cannot be read.
-func checkInbox(ctx context.Context, cfg *pipeline.Config, stdout, stderr io.Writer) int {
-	pred, err := jobs.Predict(ctx, cfg, time.Now())
+func checkInbox(ctx context.Context, cfg *pipeline.Config, asOf string, stdout, stderr io.Writer) int {
+	pred, err := jobs.Predict(ctx, cfg, time.Now(), asOf)
 	switch {
 	case errors.Is(err, pipeline.ErrLocked):
 		fmt.Fprintf(stderr, "custcat: the inbox was not read: %v\n", err)
@@ -99,9 +106,15 @@ func checkInbox(ctx context.Context, cfg *pipeline.Config, stdout, stderr io.Wri
 	for _, w := range pred.CodeNames {
 		fmt.Fprintf(stdout, "\nwarning: %s\n", w)
 	}
+	if len(pred.Held) > 0 {
+		fmt.Fprintf(stdout, "\nthe run as of %s would be held (exit 5), the ERP's category file not replaced: %s\n", pred.AsOf, strings.Join(pred.Held, "; "))
+	}
 	if bad > 0 {
 		fmt.Fprintf(stdout, "\n%d file(s) would fail and move to %s\n", bad, cfg.Failed)
 		return exitFailed
+	}
+	if len(pred.Held) > 0 && len(pred.Files) > 0 {
+		return exitHeld
 	}
 	return exitOK
 }

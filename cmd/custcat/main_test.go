@@ -96,15 +96,27 @@ func TestGolden(t *testing.T) {
 			}
 			var code, checkCode int
 			var stdout, stderr, check, before string
+			lastAsOf := ""
 			for i, step := range steps {
 				f := strings.Fields(step)
+				if f[0] == "run" && len(f) > 2 {
+					lastAsOf = f[2]
+				}
 				last := i == len(steps)-1
 				if f[0] == "run" && len(f) > 1 && f[1] != "inbox" {
 					dropNight(t, filepath.Join(c, "nights", f[1]), filepath.Join(w, "inbox"))
 				}
 				if last {
 					var checkErr string
-					checkCode, check, checkErr = custcat(t, "check", "-c", cfg)
+					// check predicts the run as of this step's date, or the last one given.
+					checkArgs := []string{"check", "-c", cfg}
+					if f[0] == "run" && len(f) > 2 {
+						lastAsOf = f[2]
+					}
+					if lastAsOf != "" {
+						checkArgs = append(checkArgs, "--as-of", lastAsOf)
+					}
+					checkCode, check, checkErr = custcat(t, checkArgs...)
 					check += checkErr
 					before = readFile(t, filepath.Join(w, "out", "categories.csv"))
 				}

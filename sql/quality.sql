@@ -91,14 +91,11 @@ issues AS (
     UNION ALL
     -- A code with two names within one file: two customers under one code,
     -- or a rename in the middle of an export.
-    SELECT 'code_two_names', customer_key, string_agg(names, '; ' ORDER BY names)
-    FROM (SELECT l.customer_key, f.name || ': ' || string_agg(DISTINCT l.customer_name, ' / ' ORDER BY l.customer_name) AS names
-          FROM sales_lines l JOIN files f USING (file_id)
-          WHERE l.customer_code IS NOT NULL AND l.customer_name IS NOT NULL
-            AND l.customer_key IN (SELECT customer_key FROM snap)
-          GROUP BY l.customer_key, l.file_id, f.name
-          HAVING count(DISTINCT l.customer_name) > 1)
-    GROUP BY customer_key
+    SELECT 'code_two_names', c.customer_key,
+           string_agg(f.name || ': ' || c.first_name || ' / ' || c.last_name, '; ' ORDER BY c.file_id)
+    FROM code_names c JOIN files f USING (file_id)
+    WHERE c.customer_key IN (SELECT customer_key FROM snap)
+    GROUP BY c.customer_key
 )
 SELECT $1::DATE, $2, i.check_name, i.customer_key, c.customer_code, c.customer_name, i.detail
 FROM issues i

@@ -12,3 +12,14 @@ ALTER TABLE sales_lines ADD COLUMN line_secs INTEGER;
 -- file is a finding of the review, for a person to decide.
 INSERT INTO quality_checks VALUES
     ('code_two_names', 8, false, 'customer codes that carry two different names within one file');
+
+-- The customer codes that carried two names within one file, found once as
+-- the file loads (a scan of its lines only), for the run's warning and the
+-- review (code_two_names).
+CREATE TABLE code_names (
+    file_id         BIGINT NOT NULL,
+    customer_key    VARCHAR NOT NULL,
+    customer_code   VARCHAR NOT NULL,
+    first_name      VARCHAR NOT NULL,
+    last_name       VARCHAR NOT NULL
+);

@@ -51,8 +51,9 @@ CREATE OR REPLACE TEMP MACRO fast_date_d(dp) AS TRY_CAST(coalesce(nullif(dp.d, '
 -- The time of day after a date, in seconds, as ParseDateTime reads it; NULL without one.
 CREATE OR REPLACE TEMP MACRO fast_secs_of(tp) AS
     CASE WHEN tp.h <> '' THEN CAST(tp.h AS INTEGER) * 3600 + CAST(tp.m AS INTEGER) * 60 + coalesce(TRY_CAST(tp.s AS INTEGER), 0) END;
+-- (A cell of ten characters or fewer holds no time: the regex is spared.)
 CREATE OR REPLACE TEMP MACRO fast_secs(d) AS
-    fast_secs_of(regexp_extract(d, '[ T](\d{1,2}):(\d{2})(?::(\d{2}))?', ['h', 'm', 's']));
+    CASE WHEN length(d) > 10 THEN fast_secs_of(regexp_extract(d, '[ T](\d{1,2}):(\d{2})(?::(\d{2}))?', ['h', 'm', 's'])) END;
 -- Numbers as ParseAmount's fast path reads them: plain decimals; else NULL.
 CREATE OR REPLACE TEMP MACRO fast_number(s) AS
     CASE WHEN regexp_full_match(s, '[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?') THEN TRY_CAST(s AS DOUBLE) END;

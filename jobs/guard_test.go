@@ -1,6 +1,7 @@
 package jobs
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -113,7 +114,7 @@ func TestGuardHoldsThenAccept(t *testing.T) {
 		t.Errorf("held manifest: %+v", m)
 	}
 	html, _ := os.ReadFile(filepath.Join(out, "report.html"))
-	if !strings.Contains(string(html), "categories.csv was not replaced") || !strings.Contains(string(html), want) {
+	if !strings.Contains(string(html), "categories.csv 未替换，ERP 仍使用之前的文件") || !strings.Contains(string(html), want) {
 		t.Error("the report has no banner saying what was held and why")
 	}
 	if status, why := lastStatus(t, cfg); status != "held" || !strings.Contains(why, want) {
@@ -266,5 +267,36 @@ func TestGuardUnderServe(t *testing.T) {
 	reasons := d.health(now)
 	if len(reasons) != 1 || !strings.Contains(reasons[0], "ended held: 8 of the 10 customers in the file in place (80 %) would change ERP category") {
 		t.Errorf("health = %q, want the held run", reasons)
+	}
+}
+
+// The guard holds an .xlsx import form the same way, and accept puts that file in place.
+func TestGuardHoldsXLSX(t *testing.T) {
+	cfg := guardStore(t, "outputs: {categories: {preset: kingdee-cloud}}\n", map[string]string{"night1.csv": guardSales()})
+	out := cfg.Path(cfg.Out)
+	if _, err := Run(context.Background(), cfg, RunOptions{AsOf: "2026-03-31"}); err != nil {
+		t.Fatal(err)
+	}
+	before, err := os.ReadFile(filepath.Join(out, "categories.xlsx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	addInbox(t, cfg, map[string]string{"night2.csv": guardReturns()})
+	_, err = Run(context.Background(), cfg, RunOptions{AsOf: "2026-03-31"})
+	if !errors.Is(err, ErrHeld) || !strings.Contains(err.Error(), "categories.xlsx not replaced") {
+		t.Fatalf("err = %v, want held", err)
+	}
+	if after, _ := os.ReadFile(filepath.Join(out, "categories.xlsx")); !bytes.Equal(after, before) {
+		t.Error("a held run replaced categories.xlsx")
+	}
+	held, err := os.ReadFile(filepath.Join(out, "held", "categories.xlsx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Accept(context.Background(), cfg); err != nil {
+		t.Fatalf("accept: %v", err)
+	}
+	if now, _ := os.ReadFile(filepath.Join(out, "categories.xlsx")); !bytes.Equal(now, held) {
+		t.Error("accept did not put the held categories.xlsx in place")
 	}
 }

@@ -354,6 +354,10 @@ func writeOutputs(ctx context.Context, c *sql.Conn, cfg *pipeline.Config, res *R
 		cats.Manifest.HeldRun = res.RunID
 		banner = fmt.Sprintf("run %d held: %s was not replaced, the ERP keeps the file before: %s. The held file is in %s/; custcat accept puts it in place.",
 			res.RunID, cats.Manifest.File, strings.Join(res.Held, "; "), heldDir)
+		if cfg.Language != "en" {
+			banner = fmt.Sprintf("第 %d 次运行已暂停：%s 未替换，ERP 仍使用之前的文件。原因：%s。暂停的文件在 %s/ 中，确认无误后运行 custcat accept 放入。",
+				res.RunID, cats.Manifest.File, strings.Join(res.Held, "; "), heldDir)
+		}
 	}
 	res.Categories = cats.Manifest
 	manifest, err := cats.Manifest.JSON()

@@ -240,11 +240,39 @@ func yearOf(days int32) (int, int, int) {
 func timeOfDay(s string) (int32, error) {
 	secs := int32(NoTime)
 	weekday := false
+	half := "" // 上午 or 下午 before the time, as Chinese Excel writes it
 	for {
 		s = strings.TrimLeft(s, " \u3000")
 		s = strings.TrimPrefix(s, "T")
 		if s == "" {
+			if half != "" && secs == NoTime {
+				return 0, ErrDateText
+			}
 			return secs, nil
+		}
+		if secs == NoTime && half == "" {
+			if rest, ok := strings.CutPrefix(s, "上午"); ok {
+				half, s = "am", rest
+				continue
+			}
+			if rest, ok := strings.CutPrefix(s, "下午"); ok {
+				half, s = "pm", rest
+				continue
+			}
+		}
+		if half != "" && secs == NoTime && s[0] >= '0' && s[0] <= '9' {
+			v, rest, ok := clock(s)
+			if !ok || v >= 13*3600 {
+				return 0, ErrDateText
+			}
+			switch {
+			case half == "pm" && v < 12*3600:
+				v += 12 * 3600
+			case half == "am" && v >= 12*3600:
+				v -= 12 * 3600
+			}
+			secs, s = v, rest
+			continue
 		}
 		if s[0] >= '0' && s[0] <= '9' && secs == NoTime {
 			v, rest, ok := clock(s)

@@ -163,6 +163,9 @@ func TestParseDateTimeOrders(t *testing.T) {
 		{"2024-10-07 08:26:30", DateDMY, "2024-10-07", 8*3600 + 26*60 + 30, nil}, // year first reads alike
 		{"2024-10-07T15:33:00Z", DateUnambiguous, "2024-10-07", 15*3600 + 33*60, nil},
 		{"45292", DateExcel, "2024-01-01", NoTime, nil},
+		{"2024/10/7 下午 3:05", DateUnambiguous, "2024-10-07", 15*3600 + 5*60, nil},
+		{"2024/10/7 上午 12:30:00", DateUnambiguous, "2024-10-07", 30 * 60, nil},
+		{"2024/10/7 下午", DateUnambiguous, "", NoTime, ErrDateText},
 		{"45292.5", DateExcel, "2024-01-01", 12 * 3600, nil},
 		{"2024-01-01", DateExcel, "2024-01-01", NoTime, nil},
 	}

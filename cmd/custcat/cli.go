@@ -37,6 +37,7 @@ func commands() []command {
 		{"serve", "run the jobs of the config on their schedules, with HTTP pages", serveCmd},
 		{"runs", "print the run history", runsCmd},
 		{"accept", "put the category file of a held run in place", acceptCmd},
+		{"service", "install, start, stop, uninstall serve as a Windows service", serviceCmd},
 	}
 }
 

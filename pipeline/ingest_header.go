@@ -18,36 +18,36 @@ import (
 // writes beside it; a total after the order's discounts (分摊后金额,
 // 实收金额) before the line's amount before them (金额); an order's total
 // (订单金额), which may repeat on every line of the order, last. The
-// lower-case keys (fbillno, fallamount ...) are the field keys of Kingdee
+// F... keys (FBillNo, FAllAmount ...) are the field keys of Kingdee
 // 云星空, the first header row of its 引出 exports; they stand beside the
 // caption of the same field.
 var headerAliases = map[string][]string{
-	"date": {"单据日期", "日期", "fdate", "出库日期", "业务日期", "订单日期", "下单时间", "销售日期", "开票日期",
+	"date": {"单据日期", "日期", "FDate", "出库日期", "业务日期", "订单日期", "下单时间", "销售日期", "开票日期",
 		"发货日期", "发货时间", "到货日期", "退货日期",
 		"date", "orderdate", "invoicedate", "docdate", "documentdate", "transactiondate", "salesdate"},
-	"doc_no": {"单据编号", "fbillno", "订单编号", "单据号", "单号", "订单号", "出库单号", "发货单号", "退货单号", "发票号", "发票号码",
+	"doc_no": {"单据编号", "FBillNo", "订单编号", "单据号", "单号", "订单号", "出库单号", "发货单号", "退货单号", "发票号", "发票号码",
 		"docno", "documentno", "documentnumber", "invoiceno", "invoicenumber", "invoice", "orderno", "ordernumber", "orderid"},
-	"customer_code": {"客户编码", "fcustid", "fcustomerid", "客户代码", "客户编号", "客户id", "购货单位编码", "客户号",
+	"customer_code": {"客户编码", "FCustId", "FCustomerID", "客户代码", "客户编号", "客户id", "购货单位编码", "客户号",
 		"customercode", "customerid", "customerno", "custcode", "custid", "clientcode", "clientid"},
-	"customer_name": {"客户名称", "fcustidname", "fcustomeridname", "购货单位", "客户", "客户全称", "客户简称",
+	"customer_name": {"客户名称", "FCustId#Name", "FCustomerID#Name", "购货单位", "客户", "客户全称", "客户简称",
 		"customername", "customer", "clientname", "client"},
-	"item_code": {"商品编码", "产品代码", "物料编码", "fmaterialid", "产品长代码", "存货编码", "物料代码", "商品代码",
+	"item_code": {"商品编码", "产品代码", "物料编码", "FMaterialId", "产品长代码", "存货编码", "物料代码", "商品代码",
 		"itemcode", "itemno", "sku", "stockcode", "productcode", "productid"},
-	"item_name": {"商品名称", "产品名称", "物料名称", "fmaterialidname", "fmaterialname", "存货名称",
+	"item_name": {"商品名称", "产品名称", "物料名称", "FMaterialId#Name", "FMaterialName", "存货名称",
 		"itemname", "description", "productname", "product", "item"},
 	"category": {"商品类别", "产品类别", "物料分组", "存货分类", "商品分类", "产品分类", "物料类别",
 		"category", "productcategory", "itemcategory", "productgroup"},
-	"quantity":   {"数量", "实发数量", "frealqty", "销售数量", "fqty", "出库数量", "quantity", "qty"},
-	"unit_price": {"含税单价", "ftaxprice", "单价", "fprice", "unitprice", "price"},
-	"amount": {"本币价税合计", "fallamountlc", "价税合计", "fallamount", "原币价税合计", "发货价税合计",
+	"quantity":   {"数量", "实发数量", "FRealQty", "销售数量", "FQty", "出库数量", "quantity", "qty"},
+	"unit_price": {"含税单价", "FTaxPrice", "单价", "FPrice", "unitprice", "price"},
+	"amount": {"本币价税合计", "FAllAmount_LC", "价税合计", "FAllAmount", "原币价税合计", "发货价税合计",
 		"本币含税金额", "含税金额", "原币含税金额", "分摊后金额", "实收金额", "成交金额", "结算金额",
-		"金额", "famount", "销售金额", "销售额", "订单金额",
+		"金额", "FAmount", "销售金额", "销售额", "订单金额",
 		"amount", "totalamount", "linetotal", "revenue", "sales", "total"},
 }
 
-// aliasMeanings say what a column holds, for check to explain why it took
-// one of two candidates: "分摊后金额 is the amount after the order's
-// discounts, 金额 the line's amount before them".
+// aliasMeanings say what a column holds, by its folded title (normHeader),
+// for check to explain why it took one of two candidates: "分摊后金额 is
+// the amount after the order's discounts, 金额 the line's amount before them".
 var aliasMeanings = map[string]string{
 	"本币价税合计":       "the total with tax in the ledger's currency",
 	"fallamountlc": "the total with tax in the ledger's currency",
@@ -421,7 +421,7 @@ func mapHeaders(cells, other []string, src Source) (headerMap, error) {
 		if sch.kind == KindSales && looksLikeMaster(titles) {
 			return h, fmt.Errorf("%w; this header looks like a customer master export: give its files a source with kind: customers", err)
 		}
-		return h, err
+		return h, fmt.Errorf("%w; %s", err, missingColumnHint(cells, src, m))
 	}
 	return h, nil
 }

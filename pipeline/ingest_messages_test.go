@@ -49,12 +49,12 @@ func TestEncodingHint(t *testing.T) {
 // No column for a field: the header found and the names tried for it.
 func TestNoColumnForAField(t *testing.T) {
 	dir := t.TempDir()
-	write(t, filepath.Join(dir, "sales.csv"), []byte("单据日期,客户编码,结算金额\n2024-10-01,C1,100\n"))
+	write(t, filepath.Join(dir, "sales.csv"), []byte("单据日期,客户编码,本单金额\n2024-10-01,C1,100\n"))
 	res, _ := loadInbox(t, dir, "")
 	got := res.Files[0].Reason
 	for _, want := range []string{"no column for amount (or quantity and unit_price)",
-		"the header found: 单据日期, 客户编码, 结算金额",
-		"amount: 价税合计, 含税金额, 金额", "quantity: 数量, 实发数量", "unit_price: 含税单价, 单价"} {
+		"the header found: 单据日期, 客户编码, 本单金额",
+		"amount: 本币价税合计, FAllAmount_LC, 价税合计", "quantity: 数量, 实发数量", "unit_price: 含税单价, FTaxPrice, 单价"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("reason %q lacks %q", got, want)
 		}

@@ -105,7 +105,8 @@ func TestLayouts(t *testing.T) {
 				t.Errorf("monetary per customer (-want +got), revenue %.2f, want %.2f:\n%s", revenue, want, diff)
 			}
 			w := workdir(t, dir)
-			code, check, errOut := custcat(t, "check", "-c", filepath.Join(w, "custcat.yaml"))
+			asOf := strings.TrimSpace(readFile(t, filepath.Join(dir, "as_of")))
+			code, check, errOut := custcat(t, "check", "-c", filepath.Join(w, "custcat.yaml"), "--as-of", asOf)
 			if code != exitOK {
 				t.Errorf("check: exit %d\n%s%s", code, check, errOut)
 			}

@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"encoding/json"
 	"math"
 	"sort"
 	"strconv"
@@ -33,19 +34,50 @@ type validator interface {
 	JSON() map[string]interface{}
 }
 
-// chartJSON is a chart's options as go-echarts gives them.
+// chartJSON is a chart's options as go-echarts gives them, less the
+// nulls: go-echarts writes some fields it has no value for as null (an
+// axis label's showMinLabel and showMaxLabel), which ECharts would take
+// over its own defaults (a time axis hides its first and last labels, which
+// are not on a round date).
 func chartJSON(c validator) map[string]interface{} {
 	c.Validate()
 	c.Accept(optionVisitor{})
-	return c.JSON()
+	b, err := json.Marshal(c.JSON())
+	if err != nil {
+		panic(err) // the options are only strings, numbers and lists of them
+	}
+	var o map[string]interface{}
+	if err := json.Unmarshal(b, &o); err != nil {
+		panic(err)
+	}
+	dropNulls(o)
+	return o
 }
 
-// common are the options of every chart: no animation, the page's font,
-// the palette, no legend unless the chart sets one.
+func dropNulls(v interface{}) {
+	switch x := v.(type) {
+	case map[string]interface{}:
+		for k, e := range x {
+			if e == nil {
+				delete(x, k)
+				continue
+			}
+			dropNulls(e)
+		}
+	case []interface{}:
+		for _, e := range x {
+			dropNulls(e)
+		}
+	}
+}
+
+// common are the options of every chart: no animation, no legend unless
+// the chart sets one. Every series of a segment has the segment's colour
+// of the palette; the others (the Pareto curve, the histograms) keep
+// ECharts' first colour, which go-echarts' default colours begin with.
 func common(more ...charts.GlobalOpts) []charts.GlobalOpts {
 	return append([]charts.GlobalOpts{
 		charts.WithAnimation(false),
-		charts.WithColorsOpts(opts.Colors(palette)),
 		charts.WithLegendOpts(opts.Legend{Show: opts.Bool(false)}),
 	}, more...)
 }
@@ -200,10 +232,9 @@ func heatmapChart(d *reportData, p *page, avg bool) map[string]interface{} {
 	for i := 1; i <= maxF; i++ {
 		fs = append(fs, strconv.Itoa(i))
 	}
-	c.SetXAxis(rs)
 	c.SetGlobalOptions(common(grid(40, 64, 10, 40),
 		charts.WithTooltipOpts(opts.Tooltip{Trigger: "item"}),
-		charts.WithXAxisOpts(opts.XAxis{Type: "category", Name: text(p.Lang, "ax_r"), NameLocation: "middle", NameGap: 24,
+		charts.WithXAxisOpts(opts.XAxis{Type: "category", Data: rs, Name: text(p.Lang, "ax_r"), NameLocation: "middle", NameGap: 24,
 			SplitArea: &opts.SplitArea{Show: opts.Bool(true)}}),
 		charts.WithYAxisOpts(opts.YAxis{Type: "category", Data: fs, Name: text(p.Lang, "ax_f"), NameLocation: "middle", NameGap: 24,
 			SplitArea: &opts.SplitArea{Show: opts.Bool(true)}, AxisLabel: &opts.AxisLabel{}}),

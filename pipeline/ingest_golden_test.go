@@ -82,6 +82,11 @@ func ingestCorpus(t *testing.T) []ingestCase {
 	}
 	add(ingestCase{name: "kingdee_lines", files: map[string][]byte{"kingdee.csv": []byte(kingdeeLines)}, config: "max_reject_ratio: 0.9\n", small: true})
 	add(ingestCase{name: "kingdee_lines_gbk", files: map[string][]byte{"kingdee.csv": must(simplifiedchinese.GB18030.NewEncoder().Bytes([]byte(strings.ReplaceAll(kingdeeLines, "\n", "\r\n"))))}, config: "max_reject_ratio: 0.9\n", small: true})
+	noDoc := strings.ReplaceAll(strings.ReplaceAll(kingdeeLines, "单据编号,", "备注,"), "\n,,,,", "\n2024/1/2,x,C09,,")
+	add(ingestCase{name: "kingdee_no_doc", files: map[string][]byte{"kingdee.csv": []byte(noDoc)}, config: "max_reject_ratio: 0.9\n", small: true})
+	add(ingestCase{name: "kingdee_names", files: map[string][]byte{"kingdee.csv": []byte(strings.ReplaceAll(kingdeeLines, "客户编码", "备用"))}, config: "max_reject_ratio: 1\n", small: true})
+	add(ingestCase{name: "kingdee_tab", files: map[string][]byte{"kingdee.tsv": []byte(strings.ReplaceAll(kingdeeLines, ",", "\t"))}, config: "max_reject_ratio: 0.9\n", small: true})
+	add(ingestCase{name: "kingdee_crlf_gz", files: map[string][]byte{"kingdee.csv.gz": gzipped(strings.ReplaceAll(kingdeeLines+"\n\n", "\n", "\r\n"))}, config: "max_reject_ratio: 0.9\n", small: true})
 	add(ingestCase{name: "kingdee_long", files: map[string][]byte{"kingdee.csv": []byte(longKingdee())}, config: "max_reject_ratio: 0.9\n"})
 
 	// Issue 18's unmatched quote, which ran on across the lines below it,
@@ -117,6 +122,14 @@ func fuzzCase(name string, kind uint8, data []byte) ingestCase {
 		data = b.Bytes()
 	}
 	return ingestCase{name: name, files: map[string][]byte{file: data}, config: "max_reject_ratio: 0.5\n", small: true}
+}
+
+func gzipped(s string) []byte {
+	var b bytes.Buffer
+	zw := gzip.NewWriter(&b)
+	zw.Write([]byte(s))
+	zw.Close()
+	return b.Bytes()
 }
 
 // readFuzzInput reads a file of Go's fuzz corpus of (uint8, []byte).

@@ -182,7 +182,7 @@ func loadRecords(ctx context.Context, res *FileResult, src Source, sink lineSink
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if mapped && csv != nil && lines != nil {
+		if mapped && csv != nil && lines != nil && !readerTuning.serial {
 			if err := fl.readBlocks(ctx, csv, lines, progress); err != nil {
 				return err
 			}

@@ -20,6 +20,7 @@ const blockBytes = 4 << 20
 var readerTuning struct {
 	blockBytes int
 	workers    int
+	serial     bool // read record by record only, as the head is
 }
 
 // rawBlock is a run of whole lines of an export as stored (gzip undone):
@@ -51,11 +52,18 @@ type blockSource struct {
 }
 
 func newBlockSource(r io.Reader, enc string) *blockSource {
-	size := blockBytes
-	if readerTuning.blockBytes > 0 {
-		size = readerTuning.blockBytes
+	return &blockSource{r: r, enc: enc, size: (*blockSource)(nil).blockSize(), line: 1}
+}
+
+// blockSize is the size of the blocks s cuts (of any reader, s nil or not).
+func (s *blockSource) blockSize() int {
+	if s != nil {
+		return s.size
 	}
-	return &blockSource{r: r, enc: enc, size: size, line: 1}
+	if readerTuning.blockBytes > 0 {
+		return readerTuning.blockBytes
+	}
+	return blockBytes
 }
 
 // nextRaw returns the next block as stored; io.EOF after the last.

@@ -6,6 +6,7 @@ import (
 	"io"
 	"runtime"
 	"sync"
+	"unsafe"
 )
 
 // The delimited reader past the header: one goroutine cuts the file into
@@ -67,18 +68,15 @@ func readerWorkers() int {
 // readBlocks reads the rest of a delimited sales export.
 func (fl *fileLoader) readBlocks(ctx context.Context, r *csvReader, lines *lineWriter, progress func(int64)) error {
 	fl.sc = &r.sc
-	first, src := r.rest()
-	// The text the reader holds, in order: it holds the lines after the head.
-	tail, err := fl.serial(first, src == nil, nil)
-	if err != nil || src == nil {
-		return err
-	}
+	held, src := r.rest()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
 	type job struct {
-		raw rawBlock
-		out chan blockResult
+		raw   rawBlock
+		text  *textBlock // a block decoded already
+		final bool
+		out   chan blockResult
 	}
 	jobs := make(chan job)
 	workers := readerWorkers()
@@ -87,28 +85,44 @@ func (fl *fileLoader) readBlocks(ctx context.Context, r *csvReader, lines *lineW
 	wg.Go(func() {
 		defer close(jobs)
 		defer close(futures)
-		for {
+		send := func(j job) bool {
+			j.out = make(chan blockResult, 1)
+			select {
+			case futures <- j.out:
+			case <-ctx.Done():
+				return false
+			}
+			select {
+			case jobs <- j:
+				return true
+			case <-ctx.Done():
+				close(j.out)
+				return false
+			}
+		}
+		// The text the reader holds (the lines after the head), in blocks
+		// as the file's are, then the file's.
+		pieces := cutText(held, src.blockSize())
+		for i := range pieces {
+			if !send(job{text: &pieces[i], final: src == nil && i == len(pieces)-1}) {
+				return
+			}
+		}
+		for src != nil {
 			raw, err := src.nextRaw()
-			out := make(chan blockResult, 1)
+			if errors.Is(err, io.EOF) {
+				return
+			}
 			if err != nil {
-				if !errors.Is(err, io.EOF) {
-					out <- blockResult{err: err}
-					select {
-					case futures <- out:
-					case <-ctx.Done():
-					}
+				out := make(chan blockResult, 1)
+				out <- blockResult{err: err}
+				select {
+				case futures <- out:
+				case <-ctx.Done():
 				}
 				return
 			}
-			select {
-			case futures <- out:
-			case <-ctx.Done():
-				return
-			}
-			select {
-			case jobs <- job{raw, out}:
-			case <-ctx.Done():
-				close(out)
+			if !send(job{raw: raw, final: raw.final}) {
 				return
 			}
 		}
@@ -121,7 +135,11 @@ func (fl *fileLoader) readBlocks(ctx context.Context, r *csvReader, lines *lineW
 			w.sc.cells = nil
 			defer w.lb.release()
 			for j := range jobs {
-				j.out <- w.run(decodeBlock(j.raw, r.sc.encoding), j.raw.final)
+				if j.text != nil {
+					j.out <- w.run(*j.text, j.final)
+				} else {
+					j.out <- w.run(decodeBlock(j.raw, r.sc.encoding), j.final)
+				}
 			}
 		})
 	}
@@ -138,6 +156,7 @@ func (fl *fileLoader) readBlocks(ctx context.Context, r *csvReader, lines *lineW
 		wg.Wait()
 	}()
 
+	var tail *textBlock
 	for f := range futures {
 		res := <-f
 		if res.err != nil {
@@ -147,6 +166,7 @@ func (fl *fileLoader) readBlocks(ctx context.Context, r *csvReader, lines *lineW
 			res.release()
 			return err
 		}
+		var err error
 		tail, err = fl.take(res, tail, lines)
 		if err != nil {
 			return err
@@ -296,4 +316,24 @@ func (w *blockWorker) run(b textBlock, final bool) blockResult {
 	res.end = stateOf(&p)
 	res.batch = w.lb.batch()
 	return res
+}
+
+// cutText cuts decoded text into blocks of about size bytes, at line ends.
+func cutText(b textBlock, size int) []textBlock {
+	var out []textBlock
+	text, line := b.text, b.first
+	for text != "" {
+		n := len(text)
+		if n > size {
+			// The end of the line at size, not inside a \r\n pair.
+			n = size
+			for n < len(text) && text[n-1] != '\n' && !(text[n-1] == '\r' && text[n] != '\n') {
+				n++
+			}
+		}
+		t := textBlock{text: text[:n], first: line, lines: countLines(unsafe.Slice(unsafe.StringData(text), n))}
+		out = append(out, t)
+		text, line = text[n:], line+t.lines
+	}
+	return out
 }

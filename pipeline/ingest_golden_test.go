@@ -200,7 +200,7 @@ func runIngest(t *testing.T, c ingestCase) string {
 		t.Fatalf("config: %v", problems)
 	}
 	ctx := context.Background()
-	store, err := OpenStore(ctx, StoreConfig{MemoryLimit: "1GB"}, filepath.Join(t.TempDir(), "custcat.duckdb"))
+	store, err := OpenStore(ctx, StoreConfig{MemoryLimit: "1GB"}, ":memory:")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -270,6 +270,32 @@ func TestIngestGolden(t *testing.T) {
 			if diff := cmp.Diff(string(b), got); diff != "" {
 				t.Errorf("outcome differs from %s (-want +got):\n%s", want, diff)
 			}
+			if !c.small {
+				return
+			}
+			// Record by record, and in blocks of a line or a few, by one
+			// worker or several: the same outcome.
+			for _, tune := range readerTunings {
+				setTuning(t, tune)
+				if diff := cmp.Diff(string(b), runIngest(t, c)); diff != "" {
+					t.Errorf("read with %+v: outcome differs from %s (-want +got):\n%s", tune, want, diff)
+				}
+			}
+			setTuning(t, tuning{})
 		})
 	}
+}
+
+// tuning is a setting of readerTuning.
+type tuning struct {
+	blockBytes, workers int
+	serial              bool
+}
+
+var readerTunings = []tuning{{serial: true}, {blockBytes: 1, workers: 4}, {blockBytes: 29, workers: 2}}
+
+func setTuning(t testing.TB, tune tuning) {
+	t.Helper()
+	readerTuning.blockBytes, readerTuning.workers, readerTuning.serial = tune.blockBytes, tune.workers, tune.serial
+	t.Cleanup(func() { readerTuning.blockBytes, readerTuning.workers, readerTuning.serial = 0, 0, false })
 }

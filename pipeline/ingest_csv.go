@@ -16,7 +16,8 @@ import (
 const (
 	maxLineBytes = 64 << 20 // a longer physical line fails the file
 	// maxRecordLines is how many physical lines one record may span: a
-	// quoted field may hold up to maxRecordLines-1 line breaks. A quote
+	// quoted field may hold up to maxRecordLines-1 line breaks (and the
+	// record up to maxLineBytes). A quote
 	// that is not closed by then, or whose closing quote is not followed by
 	// a delimiter or the end of the line, is an unterminated quote: its
 	// line is rejected and the lines after it are read as lines of their own.
@@ -242,7 +243,7 @@ func (sc *recordScanner) scan(text string, line int, final bool) (rec record, n,
 			// A quoted field holds a line break: join the lines until it closes.
 			joined := []string{first}
 			end := n
-			for q.in && !q.bad && len(joined) < maxRecordLines {
+			for q.in && !q.bad && len(joined) < maxRecordLines && end <= maxLineBytes {
 				if end == len(text) {
 					if !final {
 						return record{}, 0, 0, true
@@ -255,7 +256,7 @@ func (sc *recordScanner) scan(text string, line int, final bool) (rec record, n,
 				q.newline()
 				q.feed(next, sc.delim)
 			}
-			if q.in || q.bad {
+			if q.in || q.bad || end > maxLineBytes {
 				rec.Bad = "unterminated quote"
 				return rec, n, 1, false
 			}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"unsafe"
 
 	"golang.org/x/text/encoding/simplifiedchinese"
@@ -69,16 +70,18 @@ func (s *blockSource) blockSize() int {
 // nextRaw returns the next block as stored; io.EOF after the last.
 func (s *blockSource) nextRaw() (rawBlock, error) {
 	need := max(s.size, 1)
-	buf := make([]byte, len(s.carry), len(s.carry)+need+need/8+16)
+	buf := make([]byte, len(s.carry), max(len(s.carry), need))
 	copy(buf, s.carry)
 	s.carry = nil
 	for {
 		// Read until the buffer holds a block's worth, or the file ends.
+		// (No more than that: a block's size ends where it says, which the
+		// tests of block edges rely on.)
+		if cap(buf) < need {
+			buf = slices.Grow(buf, need-len(buf))
+		}
 		for !s.eof && len(buf) < need {
-			if len(buf) == cap(buf) {
-				buf = append(buf, 0)[:len(buf)]
-			}
-			n, err := s.r.Read(buf[len(buf):cap(buf)])
+			n, err := s.r.Read(buf[len(buf):need])
 			buf = buf[:len(buf)+n]
 			if errors.Is(err, io.EOF) {
 				s.eof = true

@@ -249,3 +249,18 @@ func writeFile(t *testing.T, path, text string) {
 		t.Fatal(err)
 	}
 }
+
+// FuzzSummaryTest checks that the cheap test before isSummaryRow's
+// (maySumUp) never turns away a row that isSummaryRow takes.
+func FuzzSummaryTest(f *testing.F) {
+	for _, s := range []string{"合计", "　合计", "\ufeffTotal", "－－小计", "ＴＯＴＡＬ", " *Subtotal", "Grand Total", "总计1号店",
+		"TOTAL 2000", "\u00a0累计：", "_.:-*\t合计", "XSCKD0001", "2024-03-01", "Totalwine", "(合计)", "ｇｒａｎｄ ｔｏｔａｌ"} {
+		f.Add(s, "")
+	}
+	f.Fuzz(func(t *testing.T, a, b string) {
+		cells := []string{a, b}
+		if isSummaryRow(cells) && !maySumUp(cells) {
+			t.Fatalf("isSummaryRow(%q) holds, maySumUp does not", cells)
+		}
+	})
+}

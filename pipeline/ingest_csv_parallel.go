@@ -273,6 +273,7 @@ type blockWorker struct {
 
 func (w *blockWorker) run(b textBlock, final bool) blockResult {
 	res := blockResult{block: b, final: final}
+	w.lb.reserve(b.lines, len(b.text))
 	p := w.p
 	leading := p.cols.at(fDocNo) >= 0
 	text, line := b.text, b.first

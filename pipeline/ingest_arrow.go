@@ -16,8 +16,9 @@ import (
 	"github.com/duckdb/duckdb-go/v2"
 )
 
-// batchRows is how many parsed lines travel to DuckDB in one Arrow stream.
-const batchRows = 1 << 16
+// batchRows is about how many parsed lines travel to DuckDB in one INSERT:
+// at 1M lines, 2 INSERTs took DuckDB 0.7-1.0 s against 1.5 s for 16.
+const batchRows = 1 << 19
 
 // lineSchema is the Arrow form of a parsed sales line: the columns of
 // sales_lines (the amount as a double, cast to its decimal on the way in).

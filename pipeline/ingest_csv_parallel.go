@@ -68,6 +68,20 @@ func readerWorkers() int {
 // readBlocks reads the rest of a delimited sales export.
 func (fl *fileLoader) readBlocks(ctx context.Context, r *csvReader, lines *lineWriter, progress func(int64)) error {
 	fl.sc = &r.sc
+	// In a file without header the first line read sets the number of
+	// fields every line must have (checkWidth): the workers need it.
+	for fl.p.width == 0 && fl.p.headerAt < 0 {
+		rec, err := r.Next()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if err := fl.handle(rec); err != nil {
+			return err
+		}
+	}
 	held, src := r.rest()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()

@@ -99,6 +99,22 @@ func ingestCorpus(t *testing.T) []ingestCase {
 	}
 	add(ingestCase{name: "quote_pattern", small: true, config: "max_reject_ratio: 1\n", files: map[string][]byte{"p.csv": []byte(lines(append([]string{badHeader}, pattern...)...))}})
 
+	// A file without header: its first line sets the width; blocks that
+	// start on a line of another width must not take that one.
+	var widths []string
+	for i := range 30 {
+		switch i % 4 {
+		case 1:
+			widths = append(widths, fmt.Sprintf("C%d,2024-03-%02d,%d,%d.5,x", i, 1+i%28, 1+i%3, 10+i))
+		case 3:
+			widths = append(widths, fmt.Sprintf("C%d,2024-03-%02d,%d,%d.5,", i, 1+i%28, 1+i%3, 10+i))
+		default:
+			widths = append(widths, fmt.Sprintf("C%d,2024-03-%02d,%d,%d.5", i, 1+i%28, 1+i%3, 10+i))
+		}
+	}
+	add(ingestCase{name: "headerless_widths", small: true, files: map[string][]byte{"w.csv": []byte(lines(widths...))},
+		config: "max_reject_ratio: 0.5\nsources:\n  - {name: w, header: none, columns: {customer_code: 1, date: 2, quantity: 3, amount: 4}}\n"})
+
 	fuzzIn := must(filepath.Glob("testdata/fuzz/FuzzReadExport/*"))
 	sort.Strings(fuzzIn)
 	for _, p := range fuzzIn {

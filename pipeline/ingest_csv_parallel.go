@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"runtime"
+	"runtime/debug"
 	"sync"
 	"unsafe"
 )
@@ -83,6 +84,10 @@ func (fl *fileLoader) readBlocks(ctx context.Context, r *csvReader, lines *lineW
 		}
 	}
 	held, src := r.rest()
+	// The blocks and batches in flight are garbage soon after: collect it
+	// sooner than the default, which lets the heap grow to twice what is
+	// live (10M lines: 1.2 GB peak with it, against 1 GB asked).
+	defer debug.SetGCPercent(debug.SetGCPercent(40))
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 

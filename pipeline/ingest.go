@@ -196,7 +196,9 @@ func loadRecords(ctx context.Context, res *FileResult, src Source, sink lineSink
 			return err
 		}
 		if progress != nil && rec.Line%4096 == 0 {
-			progress(int64(rec.Line))
+			if o, ok := rr.(interface{ Offset() int64 }); ok {
+				progress(o.Offset())
+			}
 		}
 		if mapped {
 			if err := fl.handle(rec); err != nil {

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync/atomic"
 	"unicode/utf8"
 )
 
@@ -47,11 +48,29 @@ func (rec record) clone() record {
 // reader (rest). Both split records with the same recordScanner.
 type csvReader struct {
 	closers []io.Closer
+	file    *countReader // the file on disk, counting the bytes read
 	blocks  *blockSource
 	sc      recordScanner
 	text    string // the decoded text not yet read
 	line    int    // the number of text's first line
 	final   bool   // text holds the end of the file
+}
+
+// Offset is the number of bytes of the file on disk read so far (ahead of
+// the records returned by the read buffers and the blocks in flight).
+func (r *csvReader) Offset() int64 { return r.file.n.Load() }
+
+// countReader counts the bytes read through it; the block reader's
+// goroutine reads, the reader's asks.
+type countReader struct {
+	r io.Reader
+	n atomic.Int64
+}
+
+func (c *countReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n.Add(int64(n))
+	return n, err
 }
 
 // openCSV opens a delimited export, detecting its encoding and delimiter
@@ -61,10 +80,10 @@ func openCSV(path string, src Source) (*csvReader, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &csvReader{closers: []io.Closer{f}, line: 1}
-	var in io.Reader = f
+	r := &csvReader{closers: []io.Closer{f}, file: &countReader{r: f}, line: 1}
+	var in io.Reader = r.file
 	if strings.HasSuffix(strings.ToLower(path), ".gz") {
-		gz, err := gzip.NewReader(bufio.NewReaderSize(f, 1<<20))
+		gz, err := gzip.NewReader(bufio.NewReaderSize(r.file, 1<<20))
 		if err != nil {
 			f.Close()
 			return nil, fmt.Errorf("gzip: %w", err)

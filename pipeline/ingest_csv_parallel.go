@@ -191,7 +191,7 @@ func (fl *fileLoader) readBlocks(ctx context.Context, r *csvReader, lines *lineW
 			return err
 		}
 		if progress != nil {
-			progress(int64(res.block.first + res.block.lines))
+			progress(r.Offset())
 		}
 	}
 	if tail != nil {

@@ -43,6 +43,7 @@ type blockResult struct {
 	read     int64
 	summary  int64
 	rejected int64
+	offset   int64 // the bytes of the file read once the block was
 }
 
 // fillState is what a parse takes from the line above.
@@ -92,10 +93,11 @@ func (fl *fileLoader) readBlocks(ctx context.Context, r *csvReader, lines *lineW
 	defer cancel()
 
 	type job struct {
-		raw   rawBlock
-		text  *textBlock // a block decoded already
-		final bool
-		out   chan blockResult
+		raw    rawBlock
+		text   *textBlock // a block decoded already
+		final  bool
+		offset int64 // the bytes of the file read once the block was
+		out    chan blockResult
 	}
 	jobs := make(chan job)
 	workers := readerWorkers()
@@ -123,7 +125,7 @@ func (fl *fileLoader) readBlocks(ctx context.Context, r *csvReader, lines *lineW
 		// as the file's are, then the file's.
 		pieces := cutText(held, src.blockSize())
 		for i := range pieces {
-			if !send(job{text: &pieces[i], final: src == nil && i == len(pieces)-1}) {
+			if !send(job{text: &pieces[i], final: src == nil && i == len(pieces)-1, offset: r.Offset()}) {
 				return
 			}
 		}
@@ -141,7 +143,7 @@ func (fl *fileLoader) readBlocks(ctx context.Context, r *csvReader, lines *lineW
 				}
 				return
 			}
-			if !send(job{raw: raw, final: raw.final}) {
+			if !send(job{raw: raw, final: raw.final, offset: r.Offset()}) {
 				return
 			}
 		}
@@ -154,11 +156,14 @@ func (fl *fileLoader) readBlocks(ctx context.Context, r *csvReader, lines *lineW
 			w.sc.cells = nil
 			defer w.lb.release()
 			for j := range jobs {
+				var res blockResult
 				if j.text != nil {
-					j.out <- w.run(*j.text, j.final)
+					res = w.run(*j.text, j.final)
 				} else {
-					j.out <- w.run(decodeBlock(j.raw, r.sc.encoding), j.final)
+					res = w.run(decodeBlock(j.raw, r.sc.encoding), j.final)
 				}
+				res.offset = j.offset
+				j.out <- res
 			}
 		})
 	}
@@ -191,7 +196,7 @@ func (fl *fileLoader) readBlocks(ctx context.Context, r *csvReader, lines *lineW
 			return err
 		}
 		if progress != nil {
-			progress(r.Offset())
+			progress(res.offset) // how far the blocks taken reach, not the reading ahead
 		}
 	}
 	if tail != nil {

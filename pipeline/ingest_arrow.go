@@ -38,6 +38,7 @@ var lineSchema = arrow.NewSchema([]arrow.Field{
 	{Name: "quantity", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
 	{Name: "unit_price", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
 	{Name: "amount", Type: arrow.PrimitiveTypes.Float64},
+	{Name: "line_secs", Type: arrow.PrimitiveTypes.Int32, Nullable: true},
 }, nil)
 
 // hashSchema is the Arrow form of line_hashes.
@@ -60,6 +61,7 @@ type SalesLine struct {
 	Quantity     *float64
 	UnitPrice    *float64
 	Amount       float64
+	Secs         int32 // the time of day in seconds, NoTime where the export has none
 }
 
 // lineSeed hashes the lines of every worker alike.
@@ -134,6 +136,11 @@ func (lb *lineBuilder) add(l *SalesLine) {
 	appendNumber(f[12], l.Quantity)
 	appendNumber(f[13], l.UnitPrice)
 	f[14].(*array.Float64Builder).Append(l.Amount)
+	if l.Secs == NoTime {
+		f[15].(*array.Int32Builder).AppendNull()
+	} else {
+		f[15].(*array.Int32Builder).Append(l.Secs)
+	}
 	if l.DocNo != "" { // a document of one line repeats nothing
 		lb.hf[0].(*array.Int64Builder).Append(lb.fileID)
 		lb.hf[1].(*array.Int32Builder).Append(int32(l.Line))
@@ -169,7 +176,7 @@ func (lb *lineBuilder) hash(l *SalesLine, key string) uint64 {
 	put(0, l.Quantity, l.Quantity == nil)
 	put(1, l.UnitPrice, l.UnitPrice == nil)
 	put(2, &l.Amount, false)
-	date := float64(l.Date)
+	date := float64(l.Date)*86400 + float64(l.Secs) // NoTime is a value of its own
 	put(3, &date, false)
 	h.Write(num[:])
 	return h.Sum64()

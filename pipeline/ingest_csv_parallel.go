@@ -44,20 +44,26 @@ type blockResult struct {
 	summary  int64
 	rejected int64
 	offset   int64 // the bytes of the file read once the block was
+	// startMark is the decimal mark the worker started from.
+	startMark DecimalMark
 }
 
-// fillState is what a parse takes from the line above.
+// fillState is what a parse takes from the lines above: the document
+// cells of the line above, and the decimal mark that decimal: auto
+// learned from the first number that showed one.
 type fillState struct {
 	have                              bool
 	docNo, customerCode, customerName string
-	date                              int32
+	date, secs                        int32
+	mark                              DecimalMark
 }
 
 func stateOf(p *lineParser) fillState {
 	if !p.haveLast {
-		return fillState{}
+		return fillState{mark: p.mark}
 	}
-	return fillState{have: true, docNo: p.last.DocNo, customerCode: p.last.CustomerCode, customerName: p.last.CustomerName, date: p.last.Date}
+	return fillState{have: true, docNo: p.last.DocNo, customerCode: p.last.CustomerCode, customerName: p.last.CustomerName,
+		date: p.last.Date, secs: p.last.Secs, mark: p.mark}
 }
 
 func readerWorkers() int {
@@ -84,6 +90,7 @@ func (fl *fileLoader) readBlocks(ctx context.Context, r *csvReader, lines *lineW
 			return err
 		}
 	}
+	fl.p.settings()
 	held, src := r.rest()
 	// The blocks and batches in flight are garbage soon after: collect it
 	// sooner than the default, which lets the heap grow to twice what is
@@ -218,7 +225,9 @@ func (res *blockResult) release() {
 func (fl *fileLoader) take(res blockResult, tail *textBlock, lines *lineWriter) (*textBlock, error) {
 	// Read again in order: a record ran on into this block, or the line
 	// width is not yet known (a file without header: its first line sets it).
-	if tail != nil || (fl.p.width == 0 && fl.p.headerAt < 0) {
+	// Or the worker started from another decimal mark than the one the
+	// lines above it decided.
+	if tail != nil || (fl.p.width == 0 && fl.p.headerAt < 0) || res.startMark != fl.p.mark {
 		res.release()
 		return fl.serial(res.block, res.final, tail)
 	}
@@ -245,8 +254,9 @@ func (fl *fileLoader) take(res blockResult, tail *textBlock, lines *lineWriter) 
 		}
 	}
 	if res.settled {
-		fl.p.haveLast = res.end.have
-		fl.p.last = SalesLine{DocNo: res.end.docNo, CustomerCode: res.end.customerCode, CustomerName: res.end.customerName, Date: res.end.date}
+		fl.p.haveLast, fl.p.mark = res.end.have, res.end.mark
+		fl.p.last = SalesLine{DocNo: res.end.docNo, CustomerCode: res.end.customerCode, CustomerName: res.end.customerName,
+			Date: res.end.date, Secs: res.end.secs}
 	}
 	fl.res.Read += res.read
 	fl.res.Summary += res.summary
@@ -296,7 +306,7 @@ type blockWorker struct {
 }
 
 func (w *blockWorker) run(b textBlock, final bool) blockResult {
-	res := blockResult{block: b, final: final}
+	res := blockResult{block: b, final: final, startMark: w.p.mark}
 	w.lb.reserve(b.lines, len(b.text))
 	p := w.p
 	leading := p.cols.at(fDocNo) >= 0

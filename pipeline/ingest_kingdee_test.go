@@ -2,7 +2,9 @@ package pipeline
 
 import (
 	"fmt"
+	"os"
 	"strings"
+	"testing"
 )
 
 // kingdeeLines is an export with every kind of line the reader must
@@ -76,4 +78,11 @@ func longKingdee() string {
 	_, body, _ := strings.Cut(kingdeeLines, "价税合计\n")
 	b.WriteString(body)
 	return b.String()
+}
+
+func write(t *testing.T, path string, data []byte) {
+	t.Helper()
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
 }

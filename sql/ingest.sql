@@ -7,7 +7,12 @@
 -- are those with file_id >= $1, the first id the run took.
 
 -- name: CreateLineHashes
+CREATE OR REPLACE TEMP TABLE stage_keep (file_id BIGINT);
 CREATE OR REPLACE TEMP TABLE line_hashes (file_id BIGINT, line_no INTEGER, h BIGINT);
+
+-- name: KeepDuplicates
+-- The lines of file $1 are never duplicates of one another (duplicates: keep).
+INSERT INTO stage_keep VALUES ($1);
 
 -- name: DropFileLines
 DELETE FROM sales_lines WHERE file_id = $1;
@@ -51,10 +56,12 @@ candidates AS (
     FROM sales_lines s
     SEMI JOIN (SELECT file_id, line_no FROM line_hashes SEMI JOIN repeated USING (file_id, h)) c USING (file_id, line_no)
     WHERE s.file_id >= $1
+    -- The files of sources with duplicates: keep have no line id: equal lines are real lines.
+      AND s.file_id NOT IN (SELECT file_id FROM stage_keep)
 )
-SELECT file_id, line_no, 'duplicate' AS why
-FROM (SELECT file_id, line_no,
-             row_number() OVER (PARTITION BY file_id, ledger, doc_key, doc_date, customer_key, customer_code,
+SELECT file_id, line_no, 'duplicate' AS why, amount
+FROM (SELECT file_id, line_no, amount,
+             row_number() OVER (PARTITION BY file_id, ledger, doc_key, doc_date, line_secs, customer_key, customer_code,
                                 customer_name, item_code, item_name, category, quantity, unit_price, amount
                                 ORDER BY line_no) AS dup
       FROM candidates)
@@ -78,7 +85,7 @@ later AS (
     GROUP BY ledger, doc_key
     HAVING min(file_id) < max(file_id)
 )
-SELECT s.file_id, s.line_no, 'superseded'
+SELECT s.file_id, s.line_no, 'superseded', NULL
 FROM new s JOIN later l USING (ledger, doc_key)
 WHERE s.file_id < l.last_file;
 
@@ -90,7 +97,8 @@ WHERE d.why = 'superseded' AND s.file_id = d.file_id AND s.line_no = d.line_no;
 -- Per file: duplicates, and lines superseded by a later file of this run.
 SELECT file_id,
        count(*) FILTER (WHERE why = 'duplicate')  AS duplicates,
-       count(*) FILTER (WHERE why = 'superseded') AS superseded
+       count(*) FILTER (WHERE why = 'superseded') AS superseded,
+       CAST(coalesce(sum(CAST(amount AS DECIMAL(18,2))) FILTER (WHERE why = 'duplicate'), 0) AS DOUBLE) AS duplicate_amount
 FROM stage_drop
 GROUP BY file_id;
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"custcat/pipeline"
@@ -73,6 +74,9 @@ func Backfill(ctx context.Context, cfg *pipeline.Config, dates []string, opt Run
 		opt.Job = "backfill"
 	}
 	opt.Trigger = "backfill"
+	if opt.Log == nil {
+		opt.Log = slog.New(slog.DiscardHandler)
+	}
 	if err := checkRules(ctx, cfg); err != nil {
 		return nil, err
 	}
@@ -83,6 +87,7 @@ func Backfill(ctx context.Context, cfg *pipeline.Config, dates []string, opt Run
 	defer store.Close()
 	var results []*RunResult
 	for _, asOf := range dates {
+		opt.Log.Info("backfill", slog.String("as_of", asOf))
 		res, err := backfillDate(ctx, store, cfg, asOf, opt)
 		if err != nil {
 			return results, &BackfillError{AsOf: asOf, Saved: len(results), Err: err}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"custcat/pipeline"
@@ -56,9 +57,15 @@ func BackfillDates(from, to, every string) ([]string, error) {
 // Backfill computes the snapshot of each date, in order, from the sales
 // lines already loaded, as runs with trigger backfill: the trend and
 // movement views get history from the first day. It reads no inbox and
-// writes no output files. All dates commit together or not at all; a
-// date that has a snapshot gets it replaced, so running it again gives the
-// same snapshots.
+// writes no output files. Each date commits on its own: in one
+// transaction for all dates DuckDB held every date's temp tables and
+// written rows in memory it cannot spill until the commit, so a weekly
+// backfill of five years ran out of a 512MB memory_limit. A date that has
+// a snapshot gets it replaced, and a date's snapshot depends only on the
+// lines and the snapshot before it: running the backfill again gives the
+// same snapshots, and completes one that stopped. When a date fails,
+// Backfill returns the results of the dates saved before it with a
+// *BackfillError.
 func Backfill(ctx context.Context, cfg *pipeline.Config, dates []string, opt RunOptions) ([]*RunResult, error) {
 	if opt.Now == nil {
 		opt.Now = time.Now
@@ -67,6 +74,9 @@ func Backfill(ctx context.Context, cfg *pipeline.Config, dates []string, opt Run
 		opt.Job = "backfill"
 	}
 	opt.Trigger = "backfill"
+	if opt.Log == nil {
+		opt.Log = slog.New(slog.DiscardHandler)
+	}
 	if err := checkRules(ctx, cfg); err != nil {
 		return nil, err
 	}
@@ -76,38 +86,59 @@ func Backfill(ctx context.Context, cfg *pipeline.Config, dates []string, opt Run
 	}
 	defer store.Close()
 	var results []*RunResult
-	err = store.Unit(ctx, func(ctx context.Context, c *sql.Conn) error {
-		for _, asOf := range dates {
-			res := &RunResult{AsOf: asOf, Load: &pipeline.LoadResult{}, Moved: map[string]string{}}
-			start := opt.Now()
-			if err := c.QueryRowContext(ctx, custsql.Query("NextRunID")).Scan(&res.RunID); err != nil {
-				return err
-			}
-			if _, err := c.ExecContext(ctx, custsql.Query("StartRun"), res.RunID, opt.Job, opt.Trigger, asOf, cfg.WindowDays, start); err != nil {
-				return err
-			}
-			if err := pipeline.Segment(ctx, c, cfg, asOf, res.RunID); err != nil {
-				return fmt.Errorf("segment as of %s: %w", asOf, err)
-			}
-			if err := countSegments(ctx, c, cfg, res); err != nil {
-				return err
-			}
-			var err error
-			if res.Notes, err = pipeline.Notes(ctx, c, asOf); err != nil {
-				return err
-			}
-			if err := finishRun(ctx, c, res, opt.Now()); err != nil {
-				return err
-			}
-			results = append(results, res)
+	for _, asOf := range dates {
+		opt.Log.Info("backfill", slog.String("as_of", asOf))
+		res, err := backfillDate(ctx, store, cfg, asOf, opt)
+		if err != nil {
+			return results, &BackfillError{AsOf: asOf, Saved: len(results), Err: err}
 		}
-		return nil
+		results = append(results, res)
+	}
+	return results, nil
+}
+
+// backfillDate computes and commits the snapshot of asOf as one run.
+func backfillDate(ctx context.Context, store *pipeline.Store, cfg *pipeline.Config, asOf string, opt RunOptions) (*RunResult, error) {
+	res := &RunResult{AsOf: asOf, Load: &pipeline.LoadResult{}, Moved: map[string]string{}}
+	err := store.Unit(ctx, func(ctx context.Context, c *sql.Conn) error {
+		start := opt.Now()
+		if err := c.QueryRowContext(ctx, custsql.Query("NextRunID")).Scan(&res.RunID); err != nil {
+			return err
+		}
+		if _, err := c.ExecContext(ctx, custsql.Query("StartRun"), res.RunID, opt.Job, opt.Trigger, asOf, cfg.WindowDays, start); err != nil {
+			return err
+		}
+		if err := pipeline.Segment(ctx, c, cfg, asOf, res.RunID); err != nil {
+			return fmt.Errorf("segment: %w", err)
+		}
+		if err := countSegments(ctx, c, cfg, res); err != nil {
+			return err
+		}
+		var err error
+		if res.Notes, err = pipeline.Notes(ctx, c, asOf); err != nil {
+			return err
+		}
+		return finishRun(ctx, c, res, opt.Now())
 	})
 	if err != nil {
 		return nil, err
 	}
-	return results, nil
+	return res, nil
 }
+
+// BackfillError is a backfill that stopped at the date AsOf: the Saved
+// dates before it are committed, AsOf and the dates after it are not.
+type BackfillError struct {
+	AsOf  string
+	Saved int
+	Err   error
+}
+
+func (e *BackfillError) Error() string {
+	return fmt.Sprintf("as of %s: %v", e.AsOf, e.Err)
+}
+
+func (e *BackfillError) Unwrap() error { return e.Err }
 
 // checkRules refuses a config whose segment or tag conditions do not
 // compile, naming each bad rule.

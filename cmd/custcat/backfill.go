@@ -41,16 +41,29 @@ func backfillCmd(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	}
 	results, err := jobs.Backfill(ctx, cfg, dates, jobs.RunOptions{Log: newLogger(stderr, *verbose)})
 	var rules *jobs.RulesError
+	var stopped *jobs.BackfillError
 	switch {
 	case errors.As(err, &rules):
 		return badRules(stderr, *configPath, rules.Problems)
 	case err != nil && errors.Is(err, pipeline.ErrLocked):
 		return storeError(err, stderr)
+	case errors.As(err, &stopped) && stopped.Saved > 0:
+		printBackfilled(stdout, results, *every)
+		fmt.Fprintf(stderr, "custcat: backfill failed %v\n"+
+			"the %d date(s) before %s are saved, %s and the later dates are not; to complete it, run the backfill again with --from %s (or from the start: the saved dates come out the same)\n",
+			err, stopped.Saved, stopped.AsOf, stopped.AsOf, stopped.AsOf)
+		return exitFailed
 	case err != nil:
 		fmt.Fprintf(stderr, "custcat: backfill failed, the database is unchanged: %v\n", err)
 		return exitFailed
 	}
-	fmt.Fprintf(stdout, "backfilled %d snapshot(s), %s to %s, every %s\n\n", len(results), dates[0], dates[len(dates)-1], *every)
+	printBackfilled(stdout, results, *every)
+	return exitOK
+}
+
+// printBackfilled prints the snapshots a backfill saved, a line a date.
+func printBackfilled(stdout io.Writer, results []*jobs.RunResult, every string) {
+	fmt.Fprintf(stdout, "backfilled %d snapshot(s), %s to %s, every %s\n\n", len(results), results[0].AsOf, results[len(results)-1].AsOf, every)
 	for _, r := range results {
 		var counts []string
 		for _, s := range r.Segments {
@@ -61,5 +74,4 @@ func backfillCmd(ctx context.Context, args []string, stdout, stderr io.Writer) i
 			fmt.Fprintf(stdout, "    warning: %s\n", n)
 		}
 	}
-	return exitOK
 }

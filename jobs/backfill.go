@@ -77,8 +77,13 @@ func Backfill(ctx context.Context, cfg *pipeline.Config, dates []string, opt Run
 	defer store.Close()
 	var results []*RunResult
 	err = store.Unit(ctx, func(ctx context.Context, c *sql.Conn) error {
+		repaired, err := store.Repair(ctx, c)
+		if err != nil {
+			return err
+		}
 		for _, asOf := range dates {
-			res := &RunResult{AsOf: asOf, Load: &pipeline.LoadResult{}, Moved: map[string]string{}}
+			res := &RunResult{AsOf: asOf, Load: &pipeline.LoadResult{}, Moved: map[string]string{}, Repaired: repaired}
+			repaired = nil
 			start := opt.Now()
 			if err := c.QueryRowContext(ctx, custsql.Query("NextRunID")).Scan(&res.RunID); err != nil {
 				return err

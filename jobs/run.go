@@ -64,6 +64,7 @@ type RunResult struct {
 	Outputs   []string
 	Moved     map[string]string // inbox name -> where it went
 	Notes     []pipeline.Note   // warnings of the snapshot: collapsed cut points, manual lines not applied
+	Repaired  []pipeline.Torn   // rows removed at the start: a run killed inside its commit left them
 	// Categories describes the category file the run wrote.
 	Categories reports.Manifest
 }
@@ -125,6 +126,9 @@ func Run(ctx context.Context, cfg *pipeline.Config, opt RunOptions) (*RunResult,
 	}()
 	log := opt.Log
 	err = store.Unit(ctx, func(ctx context.Context, c *sql.Conn) error {
+		if res.Repaired, err = store.Repair(ctx, c); err != nil {
+			return err
+		}
 		if err := c.QueryRowContext(ctx, custsql.Query("NextRunID")).Scan(&res.RunID); err != nil {
 			return err
 		}
@@ -137,6 +141,9 @@ func Run(ctx context.Context, cfg *pipeline.Config, opt RunOptions) (*RunResult,
 			}
 		}
 		log = opt.Log.With(slog.Int64("run", res.RunID), slog.String("as_of", asOf))
+		if len(res.Repaired) > 0 {
+			log.Warn(pipeline.TornSummary(res.Repaired))
+		}
 		log.Info("load", slog.Int("files", len(inbox)))
 		load, err := pipeline.Load(ctx, c, cfg, res.RunID, inbox, start, opt.Progress)
 		if err != nil {
@@ -162,7 +169,11 @@ func Run(ctx context.Context, cfg *pipeline.Config, opt RunOptions) (*RunResult,
 		if err != nil {
 			return err
 		}
-		return finishRun(ctx, c, res, opt.Now())
+		if err := finishRun(ctx, c, res, opt.Now()); err != nil {
+			return err
+		}
+		log.Info("commit")
+		return nil
 	})
 	if err != nil {
 		if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {

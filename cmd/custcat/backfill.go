@@ -51,6 +51,9 @@ func backfillCmd(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		return exitFailed
 	}
 	fmt.Fprintf(stdout, "backfilled %d snapshot(s), %s to %s, every %s\n\n", len(results), dates[0], dates[len(dates)-1], *every)
+	if len(results) > 0 && len(results[0].Repaired) > 0 {
+		fmt.Fprintf(stdout, "warning: %s\n\n", pipeline.TornSummary(results[0].Repaired))
+	}
 	for _, r := range results {
 		var counts []string
 		for _, s := range r.Segments {

@@ -62,6 +62,9 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 // customers per segment, and the findings of the customer data checks.
 func printSummary(w io.Writer, res *jobs.RunResult) {
 	fmt.Fprintf(w, "custcat run %d, as of %s\n\n", res.RunID, res.AsOf)
+	if len(res.Repaired) > 0 {
+		fmt.Fprintf(w, "warning: %s\n\n", pipeline.TornSummary(res.Repaired))
+	}
 	tw := newTable(2, 3, 4, 5, 6, 7)
 	tw.row("file", "status", "read", "loaded", "rejected", "duplicate", "summary", "held back")
 	n := func(x int64) string { return strconv.FormatInt(x, 10) }

@@ -185,28 +185,64 @@ func Run(ctx context.Context, cfg *pipeline.Config, opt RunOptions) (*RunResult,
 		return res, err
 	}
 	log.Info("put outputs in place")
-	for _, p := range pending {
+	if err := afterCommit(ctx, log, store, cfg, res, pending, inbox, start); err != nil {
+		pending = nil
+		log.Error("after the commit", slog.Any("err", err))
+		if _, herr := store.DB.ExecContext(context.WithoutCancel(ctx), custsql.Query("RecordAfterCommitFailure"), res.RunID, err.Error()); herr != nil {
+			log.Error("record the failure after the commit", slog.Any("err", herr))
+		}
+		return res, err
+	}
+	pending = nil
+	if res.Load.Count("failed") > 0 {
+		return res, ErrFilesFailed
+	}
+	return res, nil
+}
+
+// AfterCommitError is a step after the run's commit that failed: the data
+// is loaded and the snapshot stored, but outputs or inbox files are not all
+// where they belong. The run history records it.
+type AfterCommitError struct {
+	Step string // what failed: "put outputs in place", ...
+	Hint string // what to do
+	Err  error
+}
+
+func (e *AfterCommitError) Error() string {
+	return fmt.Sprintf("the run committed and its data is loaded, but %s failed: %v; %s", e.Step, e.Err, e.Hint)
+}
+
+func (e *AfterCommitError) Unwrap() error { return e.Err }
+
+// afterCommit puts the outputs in place, records the category file as
+// told to the ERP and moves the inbox files.
+func afterCommit(ctx context.Context, log *slog.Logger, store *pipeline.Store, cfg *pipeline.Config, res *RunResult, pending []*reports.Pending, inbox []pipeline.InboxFile, start time.Time) error {
+	for i, p := range pending {
 		if err := p.Commit(); err != nil {
-			return res, err
+			for _, rest := range pending[i+1:] {
+				rest.Abort()
+			}
+			return &AfterCommitError{Step: "put outputs in place", Err: err,
+				Hint: fmt.Sprintf("make out (%s) a folder custcat can write to, with free space, and run again: the rerun writes the same outputs", cfg.Path(cfg.Out))}
 		}
 		res.Outputs = append(res.Outputs, p.Final)
 	}
-	pending = nil
 	// Only now does the ERP have the category file: the next delta is
 	// computed from what it says.
 	if err := store.Unit(context.WithoutCancel(ctx), func(ctx context.Context, c *sql.Conn) error {
 		return reports.PlaceCategories(ctx, c, res.Categories)
 	}); err != nil {
-		return res, fmt.Errorf("record categories.csv as in place: %w", err)
+		return &AfterCommitError{Step: "record categories.csv as in place", Err: err,
+			Hint: "run again: the rerun writes the same category file and records it"}
 	}
 	log.Info("move inbox files")
 	if err := moveInbox(cfg, res, inbox, start); err != nil {
-		return res, err
+		return &AfterCommitError{Step: "move inbox files", Err: err,
+			Hint: fmt.Sprintf("make archive (%s) and failed (%s) folders custcat can write to and run again: the rerun skips the files already loaded and moves them; a file renamed or removed while the run read it is loaded all the same",
+				cfg.Path(cfg.Archive), cfg.Path(cfg.Failed))}
 	}
-	if res.Load.Count("failed") > 0 {
-		return res, ErrFilesFailed
-	}
-	return res, nil
+	return nil
 }
 
 // jobSources are the sources a run loads: those named, or all.
@@ -388,40 +424,49 @@ func moveInbox(cfg *pipeline.Config, res *RunResult, scanned []pipeline.InboxFil
 	failed := cfg.Path(cfg.Failed)
 	files := append([]pipeline.FileResult(nil), res.Load.Files...)
 	sort.SliceStable(files, func(i, j int) bool { return files[i].Name < files[j].Name })
+	var errs []error
 	for _, f := range files {
-		if i := slices.IndexFunc(scanned, func(s pipeline.InboxFile) bool { return s.Path == f.Path }); i >= 0 {
-			st, err := os.Stat(f.Path)
-			if err == nil && (st.Size() != scanned[i].Size || !st.ModTime().Equal(scanned[i].ModTime)) {
-				res.Waiting = append(res.Waiting, f.Name)
-				continue
-			}
+		if err := moveOne(res, f, scanned, archive, failed); err != nil {
+			errs = append(errs, err)
 		}
-		dir := archive
-		if f.Status == "failed" {
-			dir = failed
-		}
-		dest, err := pipeline.FreeName(f.Path, dir)
-		if err != nil {
-			return fmt.Errorf("move %s: %w", f.Name, err)
-		}
-		if f.Status == "failed" {
-			run := res.RunID
-			if f.FailedBefore > 0 {
-				run = f.FailedBefore
-			}
-			reason := fmt.Sprintf("%s\nsha256 %s\nrun %d\n", f.Reason, f.SHA256, run)
-			p, err := reports.WriteFile(dest+".reason.txt", []byte(reason))
-			if err != nil {
-				return err
-			}
-			if err := p.Commit(); err != nil {
-				return err
-			}
-		}
-		if err := pipeline.MoveFile(f.Path, dest); err != nil {
-			return fmt.Errorf("move %s: %w", f.Name, err)
-		}
-		res.Moved[f.Name] = dest
 	}
+	return errors.Join(errs...)
+}
+
+// moveOne moves one file the run read, and its reason if it failed.
+func moveOne(res *RunResult, f pipeline.FileResult, scanned []pipeline.InboxFile, archive, failed string) error {
+	if i := slices.IndexFunc(scanned, func(s pipeline.InboxFile) bool { return s.Path == f.Path }); i >= 0 {
+		st, err := os.Stat(f.Path)
+		if err == nil && (st.Size() != scanned[i].Size || !st.ModTime().Equal(scanned[i].ModTime)) {
+			res.Waiting = append(res.Waiting, f.Name)
+			return nil
+		}
+	}
+	dir := archive
+	if f.Status == "failed" {
+		dir = failed
+	}
+	dest, err := pipeline.FreeName(f.Path, dir)
+	if err != nil {
+		return fmt.Errorf("move %s: %w", f.Name, err)
+	}
+	if f.Status == "failed" {
+		run := res.RunID
+		if f.FailedBefore > 0 {
+			run = f.FailedBefore
+		}
+		reason := fmt.Sprintf("%s\nsha256 %s\nrun %d\n", f.Reason, f.SHA256, run)
+		p, err := reports.WriteFile(dest+".reason.txt", []byte(reason))
+		if err != nil {
+			return fmt.Errorf("reason of %s: %w", f.Name, err)
+		}
+		if err := p.Commit(); err != nil {
+			return fmt.Errorf("reason of %s: %w", f.Name, err)
+		}
+	}
+	if err := pipeline.MoveFile(f.Path, dest); err != nil {
+		return fmt.Errorf("move %s: %w", f.Name, err)
+	}
+	res.Moved[f.Name] = dest
 	return nil
 }

@@ -36,6 +36,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		printSummary(stdout, res)
 	}
 	var rules *jobs.RulesError
+	var after *jobs.AfterCommitError
 	if !errors.As(err, &rules) {
 		if nerr := jobs.NotifyFailure(ctx, cfg.Webhook, "manual", "manual", res, start, time.Now(), 1, err); nerr != nil {
 			log.Warn("failure notice", slog.Any("err", nerr))
@@ -52,6 +53,9 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case errors.Is(err, pipeline.ErrLocked):
 		fmt.Fprintf(stderr, "custcat: %v\n", err)
 		return exitLocked
+	case errors.As(err, &after):
+		fmt.Fprintf(stderr, "custcat: %v\n", err)
+		return exitFailed
 	default:
 		fmt.Fprintf(stderr, "custcat: run failed, the database is unchanged: %v\n", err)
 		return exitFailed

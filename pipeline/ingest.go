@@ -38,11 +38,17 @@ type FileResult struct {
 	Rejected  int64
 	Duplicate int64
 	Summary   int64
-	Held      int64 // good lines not loaded because the file failed
+	// SummaryRows are the first MaxSummaryRows total rows skipped, so
+	// that the summary can show what was not loaded.
+	SummaryRows []Reject
+	Held        int64 // good lines not loaded because the file failed
 	// FailedBefore is the run that recorded the same content failing for
 	// the same reason; such a file is not recorded again.
 	FailedBefore int64
 }
+
+// MaxSummaryRows is how many total rows of a file the run summary shows.
+const MaxSummaryRows = 10
 
 // Reject is an input line that was not loaded.
 type Reject struct {
@@ -179,8 +185,11 @@ type fileLoader struct {
 
 func (fl *fileLoader) handle(rec record) error {
 	fl.res.Read++
-	if rec.Bad == "" && isSummaryRow(rec.Cells) {
+	if rec.Bad == "" && isSummaryRow(rec.Cells, fl.p.src.schema(), fl.p.cols) {
 		fl.res.Summary++
+		if len(fl.res.SummaryRows) < MaxSummaryRows {
+			fl.res.SummaryRows = append(fl.res.SummaryRows, Reject{Line: rec.Line, Reason: "total row", Raw: rec.Raw})
+		}
 		fl.p.reset()
 		return nil
 	}

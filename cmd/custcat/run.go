@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"strconv"
+	"strings"
 	"time"
 
 	"custcat/jobs"
@@ -73,7 +74,7 @@ func printSummary(w io.Writer, res *jobs.RunResult) {
 	tw.row("file", "status", "read", "loaded", "rejected", "duplicate", "summary", "held back")
 	n := func(x int64) string { return strconv.FormatInt(x, 10) }
 	for _, f := range res.Load.Files {
-		tw.row(f.Name, f.Status, n(f.Read), n(f.Loaded), n(f.Rejected), n(f.Duplicate), n(f.Summary), n(f.Held))
+		tw.row(printable(f.Name), f.Status, n(f.Read), n(f.Loaded), n(f.Rejected), n(f.Duplicate), n(f.Summary), n(f.Held))
 	}
 	t := res.Load.Totals()
 	tw.row("total", "", n(t.Read), n(t.Loaded), n(t.Rejected), n(t.Duplicate), n(t.Summary), n(t.Held))
@@ -85,11 +86,27 @@ func printSummary(w io.Writer, res *jobs.RunResult) {
 	}
 	for _, f := range res.Load.Files {
 		if f.Status != "loaded" {
-			fmt.Fprintf(w, "%s %s: %s\n", f.Name, f.Status, f.Reason)
+			fmt.Fprintf(w, "%s %s: %s\n", printable(f.Name), f.Status, printable(f.Reason))
 		}
 	}
+	var totals []string
+	for _, f := range res.Load.Files {
+		for _, r := range f.SummaryRows {
+			totals = append(totals, fmt.Sprintf("  %s line %d: %s", printable(f.Name), r.Line, printable(r.Raw)))
+		}
+		if f.Summary > int64(len(f.SummaryRows)) {
+			totals = append(totals, fmt.Sprintf("  %s: %d more", printable(f.Name), f.Summary-int64(len(f.SummaryRows))))
+		}
+	}
+	if len(totals) > 0 {
+		fmt.Fprintf(w, "total rows skipped (counted as summary, not loaded):\n%s\n", strings.Join(totals, "\n"))
+	}
 	if len(res.Waiting) > 0 {
-		fmt.Fprintf(w, "waiting for the next run (still being written): %v\n", res.Waiting)
+		names := make([]string, len(res.Waiting))
+		for i, n := range res.Waiting {
+			names[i] = printable(n)
+		}
+		fmt.Fprintf(w, "waiting for the next run (still being written): %v\n", names)
 	}
 	fmt.Fprintf(w, "\ncustomers: %d\n", res.Customers)
 	seg := newTable(2)
@@ -121,4 +138,14 @@ func printSummary(w io.Writer, res *jobs.RunResult) {
 			fmt.Fprintf(w, "  %s\n", o)
 		}
 	}
+}
+
+// printable keeps a file name or an input line on one line of the
+// summary: a name may hold a line break or a tab, which would break the
+// table; such text is shown quoted, with escapes.
+func printable(s string) string {
+	if strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f || r == 0x85 || r == 0x2028 || r == 0x2029 }) {
+		return strconv.Quote(s)
+	}
+	return s
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -17,7 +18,8 @@ import (
 	custsql "custcat/sql"
 )
 
-// ErrLocked means another process holds the database for writing.
+// ErrLocked means another process holds the database for writing:
+// another custcat, or another program (errors.Is tells either).
 var ErrLocked = errors.New("database is in use by another custcat process")
 
 // Store is the DuckDB database of custcat.
@@ -95,20 +97,53 @@ func OpenReadOnly(path string) (*Store, error) {
 
 var lockHolder = regexp.MustCompile(`PID (\d+)`)
 
+// lockedError is a lock conflict, told as the holder is: another custcat,
+// or another program (a DuckDB client left open on the file).
+type lockedError struct{ msg string }
+
+func (e *lockedError) Error() string        { return e.msg }
+func (e *lockedError) Is(target error) bool { return target == ErrLocked }
+
 // lockError turns DuckDB's lock conflict into a message an operator can act on.
 func lockError(path string, err error) error {
 	msg := err.Error()
 	if !strings.Contains(msg, "Could not set lock") && !strings.Contains(msg, "Conflicting lock") {
 		return fmt.Errorf("open database %s: %w", path, err)
 	}
-	who := "another process"
+	who, custcat := "another process", false
 	if m := lockHolder.FindStringSubmatch(msg); m != nil {
 		who = "process " + m[1]
+		name, isCustcat, known := processName(m[1])
+		if known && !isCustcat {
+			return &lockedError{fmt.Sprintf("database is in use by another program: process %s (%s) holds %s; it is not custcat but a program that has the database open, such as a DuckDB client: close it, then run again", m[1], name, path)}
+		}
+		custcat = known
 		if st, err := os.Stat("/proc/" + m[1]); err == nil {
 			who += fmt.Sprintf(" (running since %s)", st.ModTime().Format("2006-01-02 15:04:05"))
 		}
 	}
-	return fmt.Errorf("%w: %s holds %s; wait for it to finish, or stop it, then run again", ErrLocked, who, path)
+	if !custcat {
+		return &lockedError{fmt.Sprintf("database is in use by another process: %s holds %s; wait for it to finish, or stop it, then run again", who, path)}
+	}
+	return &lockedError{fmt.Sprintf("%v: %s holds %s; wait for it to finish, or stop it, then run again", ErrLocked, who, path)}
+}
+
+// custcatCommands are the subcommands a custcat process runs with.
+var custcatCommands = []string{"run", "serve", "backfill", "check", "explain", "runs"}
+
+// processName says what process pid runs, from /proc: its program name,
+// and whether it is custcat (a program named custcat running one of its
+// subcommands). known is false where /proc does not say (not Linux, or
+// the process is gone).
+func processName(pid string) (name string, isCustcat, known bool) {
+	b, err := os.ReadFile("/proc/" + pid + "/cmdline")
+	if err != nil || len(b) == 0 {
+		return "", false, false
+	}
+	args := strings.Split(strings.TrimRight(string(b), "\x00"), "\x00")
+	name = filepath.Base(args[0])
+	isCustcat = strings.HasPrefix(name, "custcat") && len(args) > 1 && slices.Contains(custcatCommands, args[1])
+	return name, isCustcat, true
 }
 
 func (s *Store) Close() error { return s.DB.Close() }

@@ -176,6 +176,7 @@ func Run(ctx context.Context, cfg *pipeline.Config, opt RunOptions) (*RunResult,
 		return nil
 	})
 	if err != nil {
+		err = pipeline.MemoryHint(err, cfg.Store)
 		if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
 			// DuckDB reports a statement stopped by the cancel as its own
 			// INTERRUPT error; say first that the run was stopped.

@@ -73,7 +73,7 @@ func OpenStore(ctx context.Context, cfg StoreConfig, path string) (*Store, error
 	s := &Store{DB: db, Path: path}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
-		return nil, err
+		return nil, MemoryHint(err, cfg)
 	}
 	if err := s.checkConsistency(ctx); err != nil {
 		db.Close()
@@ -221,4 +221,39 @@ const CompactEvery = 7
 func Compact(ctx context.Context, c *sql.Conn) error {
 	_, err := c.ExecContext(ctx, "SET GLOBAL max_vacuum_tasks = 100")
 	return err
+}
+
+// MemoryError is DuckDB running out of memory within store.memory_limit,
+// told with the config keys to change rather than DuckDB's SET statements,
+// which a custcat user cannot run.
+type MemoryError struct {
+	msg string
+	err error
+}
+
+func (e *MemoryError) Error() string { return e.msg }
+func (e *MemoryError) Unwrap() error { return e.err }
+
+// MemoryHint returns err, or, when DuckDB ran out of memory, a MemoryError
+// that says which keys of the config to change.
+func MemoryHint(err error, cfg StoreConfig) error {
+	var de *duckdb.Error
+	if err == nil || !(errors.As(err, &de) && de.Type == duckdb.ErrorTypeOutOfMemory) && !strings.Contains(err.Error(), "Out of Memory Error") {
+		return err
+	}
+	var me *MemoryError
+	if errors.As(err, &me) {
+		return err
+	}
+	msg, _, _ := strings.Cut(err.Error(), "\n\nPossible solutions:")
+	limit := cfg.MemoryLimit
+	if limit == "" {
+		limit = "DuckDB's default"
+	}
+	threads := ", or set store.threads to fewer cores (each takes memory of its own)"
+	if cfg.Threads == 1 {
+		threads = ""
+	}
+	return &MemoryError{err: err, msg: fmt.Sprintf("%s; DuckDB needed more memory than store.memory_limit (%s) allows: raise store.memory_limit in the config (512MB, the default, loads 10M lines)%s, then run again",
+		strings.TrimSpace(msg), limit, threads)}
 }

@@ -169,6 +169,9 @@ func Run(ctx context.Context, cfg *pipeline.Config, opt RunOptions) (*RunResult,
 		if err != nil {
 			return err
 		}
+		if err := changedSinceRead(inbox, res.Load); err != nil {
+			return err
+		}
 		if err := finishRun(ctx, c, res, opt.Now()); err != nil {
 			return err
 		}
@@ -242,6 +245,21 @@ func afterCommit(ctx context.Context, log *slog.Logger, store *pipeline.Store, c
 		return &AfterCommitError{Step: "move inbox files", Err: err,
 			Hint: fmt.Sprintf("make archive (%s) and failed (%s) folders custcat can write to and run again: the rerun skips the files already loaded and moves them; a file renamed or removed while the run read it is loaded all the same",
 				cfg.Path(cfg.Archive), cfg.Path(cfg.Failed))}
+	}
+	return nil
+}
+
+// changedSinceRead refuses to commit a run that loaded a file which then
+// changed (it was still being written): the lines read would stay, and the
+// whole file would load again next time.
+func changedSinceRead(inbox []pipeline.InboxFile, load *pipeline.LoadResult) error {
+	for _, f := range load.Files {
+		if f.Status != "loaded" {
+			continue
+		}
+		if i := slices.IndexFunc(inbox, func(in pipeline.InboxFile) bool { return in.Path == f.Path }); i >= 0 && inbox[i].Changed() {
+			return fmt.Errorf("%s changed after the run read it (it is still being written); run again once it is written whole, or have the ERP write it as *.tmp and rename it", f.Name)
+		}
 	}
 	return nil
 }
@@ -417,9 +435,9 @@ func recordFailure(store *pipeline.Store, cfg *pipeline.Config, opt RunOptions, 
 // archive/YYYY/MM/, failed ones to failed/ with a .reason.txt beside them.
 // The reason is put in place before its file moves: a crash in between
 // leaves the file in the inbox, and the next run writes the reason again.
-// A file whose size or time changed since the scan was still being
-// written: it stays for the next run, which reads it whole as new content
-// (its documents then replace the lines read from the part).
+// A file that changed while it was read waits in the inbox (Load took
+// nothing of it); one that changed during the commit, after the last
+// check, goes to failed/ with why: its lines as read are loaded.
 func moveInbox(cfg *pipeline.Config, res *RunResult, scanned []pipeline.InboxFile, now time.Time) error {
 	archive := filepath.Join(cfg.Path(cfg.Archive), now.Format("2006"), now.Format("01"))
 	failed := cfg.Path(cfg.Failed)
@@ -436,11 +454,23 @@ func moveInbox(cfg *pipeline.Config, res *RunResult, scanned []pipeline.InboxFil
 
 // moveOne moves one file the run read, and its reason if it failed.
 func moveOne(res *RunResult, f pipeline.FileResult, scanned []pipeline.InboxFile, archive, failed string) error {
+	if f.Status == "waiting" {
+		res.Waiting = append(res.Waiting, f.Name)
+		return nil
+	}
+	var late error
 	if i := slices.IndexFunc(scanned, func(s pipeline.InboxFile) bool { return s.Path == f.Path }); i >= 0 {
-		st, err := os.Stat(f.Path)
-		if err == nil && (st.Size() != scanned[i].Size || !st.ModTime().Equal(scanned[i].ModTime)) {
-			res.Waiting = append(res.Waiting, f.Name)
-			return nil
+		if st, err := os.Stat(f.Path); err == nil && (st.Size() != scanned[i].Size || !st.ModTime().Equal(scanned[i].ModTime)) {
+			if f.Status != "loaded" {
+				res.Waiting = append(res.Waiting, f.Name) // read again whole next time
+				return nil
+			}
+			// Changed in the moment between the last check and the
+			// commit: its lines as read are loaded. Read again, the whole
+			// file would load them twice; so it goes to failed/ with why.
+			late = fmt.Errorf("%s changed during the commit of the run that loaded it", f.Name)
+			f.Status = "failed"
+			f.Reason = fmt.Sprintf("changed while run %d committed the lines it had read of it: those lines are loaded, the rest is not; put the lines added since in an export of their own", res.RunID)
 		}
 	}
 	dir := archive
@@ -469,5 +499,5 @@ func moveOne(res *RunResult, f pipeline.FileResult, scanned []pipeline.InboxFile
 		return fmt.Errorf("move %s: %w", f.Name, err)
 	}
 	res.Moved[f.Name] = dest
-	return nil
+	return late
 }

@@ -60,6 +60,18 @@ func ScanInbox(dir string, now time.Time, settle time.Duration) ([]InboxFile, []
 	return ready, waiting, nil
 }
 
+// Changed says whether the file is no longer as the scan found it: its
+// size or modification time moved, or it is gone. Such a file is still
+// being written (or was replaced), and what was read of it is not the
+// export.
+func (f InboxFile) Changed() bool {
+	st, err := os.Stat(f.Path)
+	return err != nil || st.Size() != f.Size || !st.ModTime().Equal(f.ModTime)
+}
+
+// ReasonChanged is why a file that changed while a run read it waits.
+const ReasonChanged = "changed while the run read it (still being written): nothing of it is loaded; the next run reads it whole"
+
 // FreeName is where MoveFile may put path in dir, which it creates: the
 // same name, or, if a file of that name is already there, a numbered name
 // beside it.

@@ -30,7 +30,7 @@ type FileResult struct {
 	Source    string
 	Ledger    string
 	Format    string
-	Status    string // loaded | failed | skipped
+	Status    string // loaded | failed | skipped | waiting (changed while read)
 	Reason    string
 	FileID    int64
 	Read      int64 // data lines: loaded + rejected + duplicate + summary + held

@@ -460,7 +460,7 @@ func moveOne(res *RunResult, f pipeline.FileResult, scanned []pipeline.InboxFile
 	}
 	var late error
 	if i := slices.IndexFunc(scanned, func(s pipeline.InboxFile) bool { return s.Path == f.Path }); i >= 0 {
-		if st, err := os.Stat(f.Path); err == nil && (st.Size() != scanned[i].Size || !st.ModTime().Equal(scanned[i].ModTime)) {
+		if st, err := os.Lstat(f.Path); err == nil && (st.Size() != scanned[i].Size || !st.ModTime().Equal(scanned[i].ModTime)) {
 			if f.Status != "loaded" {
 				res.Waiting = append(res.Waiting, f.Name) // read again whole next time
 				return nil

@@ -83,7 +83,11 @@ func openExport(path string, src Source) (recordReader, error) {
 	case strings.HasSuffix(name, ".xls"):
 		return nil, fmt.Errorf("%w: .xls (the old Excel format); open it in Excel or WPS and save it as .xlsx or CSV", ErrUnsupported)
 	}
-	return nil, fmt.Errorf("%w: %s; custcat reads .csv, .txt, .tsv (optionally .gz), .xlsx and .parquet", ErrUnsupported, filepath.Ext(name))
+	ext := filepath.Ext(name)
+	if ext == "" {
+		return nil, fmt.Errorf("%w: the name has no extension; custcat reads .csv, .txt, .tsv (optionally .gz), .xlsx and .parquet: give the export one of them, such as %s.csv", ErrUnsupported, filepath.Base(path))
+	}
+	return nil, fmt.Errorf("%w: %s; custcat reads .csv, .txt, .tsv (optionally .gz), .xlsx and .parquet", ErrUnsupported, ext)
 }
 
 // hashFile returns the sha256 of a file's content.

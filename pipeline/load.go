@@ -63,6 +63,15 @@ func Load(ctx context.Context, c *sql.Conn, cfg *Config, runID int64, inbox []In
 	salesFiles := 0               // sales files loaded
 	for _, in := range inbox {
 		fr := FileResult{Name: in.Name, Path: in.Path, Size: in.Size}
+		if in.NotAFile != "" {
+			fr.Status, fr.Reason, fr.Source, fr.Ledger = "failed", in.NotAFileReason(), "-", "-"
+			if err := c.QueryRowContext(ctx, custsql.Query("NextFileID")).Scan(&fr.FileID); err != nil {
+				return nil, err
+			}
+			first = min(first, fr.FileID)
+			res.Files = append(res.Files, fr)
+			continue
+		}
 		sum, size, err := hashFile(in.Path)
 		if err != nil {
 			return nil, fmt.Errorf("hash %s: %w", in.Name, err)

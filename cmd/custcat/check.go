@@ -47,6 +47,11 @@ func checkCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fmt.Fprintf(stdout, "inbox %s: %d file(s) ready, %d waiting\n", inbox, len(files), len(waiting))
 	bad := 0
 	for _, f := range files {
+		if f.NotAFile != "" {
+			fmt.Fprintf(stdout, "  %s: would fail: %s\n", printable(f.Name), f.NotAFileReason())
+			bad++
+			continue
+		}
 		src, ok := cfg.SourceFor(f.Name)
 		if !ok {
 			fmt.Fprintf(stdout, "  %s: no source matches; it would fail\n", f.Name)

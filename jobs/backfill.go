@@ -109,7 +109,7 @@ func Backfill(ctx context.Context, cfg *pipeline.Config, dates []string, opt Run
 		return nil
 	})
 	if err != nil {
-		return nil, pipeline.MemoryHint(err, cfg.Store)
+		return nil, pipeline.StoreHint(err, cfg.Store)
 	}
 	return results, nil
 }

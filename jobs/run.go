@@ -136,6 +136,11 @@ func Run(ctx context.Context, cfg *pipeline.Config, opt RunOptions) (*RunResult,
 			return err
 		}
 		if res.RunID%pipeline.CompactEvery == 0 {
+			// The run that compacts also reads every block once, so that a
+			// damaged block of data no run needs is found within a week.
+			if err := pipeline.Verify(ctx, c); err != nil {
+				return err
+			}
 			if err := pipeline.Compact(ctx, c); err != nil {
 				return err
 			}
@@ -179,7 +184,7 @@ func Run(ctx context.Context, cfg *pipeline.Config, opt RunOptions) (*RunResult,
 		return nil
 	})
 	if err != nil {
-		err = pipeline.MemoryHint(err, cfg.Store)
+		err = pipeline.StoreHint(err, cfg.Store)
 		if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
 			// DuckDB reports a statement stopped by the cancel as its own
 			// INTERRUPT error; say first that the run was stopped.

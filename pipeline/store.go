@@ -22,6 +22,10 @@ import (
 // another custcat, or another program (errors.Is tells either).
 var ErrLocked = errors.New("database is in use by another custcat process")
 
+// ErrDamaged means a block of the database file does not hold what DuckDB
+// wrote there: its checksum does not match.
+var ErrDamaged = errors.New("the database file is damaged")
+
 // Store is the DuckDB database of custcat.
 type Store struct {
 	DB   *sql.DB
@@ -73,7 +77,7 @@ func OpenStore(ctx context.Context, cfg StoreConfig, path string) (*Store, error
 	s := &Store{DB: db, Path: path}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
-		return nil, MemoryHint(err, cfg)
+		return nil, StoreHint(err, cfg)
 	}
 	if err := s.checkConsistency(ctx); err != nil {
 		db.Close()
@@ -234,11 +238,19 @@ type MemoryError struct {
 func (e *MemoryError) Error() string { return e.msg }
 func (e *MemoryError) Unwrap() error { return e.err }
 
-// MemoryHint returns err, or, when DuckDB ran out of memory, a MemoryError
-// that says which keys of the config to change.
-func MemoryHint(err error, cfg StoreConfig) error {
+// StoreHint returns err, or, where DuckDB's error has a cause an operator
+// can act on, an error that says what to do: a MemoryError when DuckDB ran
+// out of memory, an ErrDamaged error when a block of the file does not
+// match its checksum.
+func StoreHint(err error, cfg StoreConfig) error {
+	if err == nil || errors.Is(err, ErrDamaged) {
+		return err
+	}
+	if strings.Contains(err.Error(), "Corrupt database file") {
+		return fmt.Errorf("%w: %v; custcat did not change it: restore the database file (store.path) from a backup, or move it aside and copy the exports from archive/ back into the inbox, so that a run loads them into a new database", ErrDamaged, err)
+	}
 	var de *duckdb.Error
-	if err == nil || !(errors.As(err, &de) && de.Type == duckdb.ErrorTypeOutOfMemory) && !strings.Contains(err.Error(), "Out of Memory Error") {
+	if !(errors.As(err, &de) && de.Type == duckdb.ErrorTypeOutOfMemory) && !strings.Contains(err.Error(), "Out of Memory Error") {
 		return err
 	}
 	var me *MemoryError

@@ -80,3 +80,9 @@ SELECT CASE $1
            WHEN 'run_ids' THEN (SELECT coalesce(max(run_id), 0) FROM runs)
            WHEN 'file_ids' THEN (SELECT coalesce(max(file_id), 0) FROM files)
        END;
+
+-- The tables of the database, for Verify.
+-- name: UserTables
+SELECT table_name FROM duckdb_tables()
+WHERE database_name = current_database() AND schema_name = 'main' AND NOT temporary
+ORDER BY table_name;

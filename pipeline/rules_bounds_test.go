@@ -13,7 +13,7 @@ import (
 // value), naming each, and lets ordinary rules through.
 func TestCheckRulesAsARunWould(t *testing.T) {
 	bad := map[string]string{
-		"len(range(100000000)) > 0": "uses range",
+		"len(range(100000000)) > 0":                                        "uses range",
 		"list_reduce(range(monetary::BIGINT*100000), (a, b) -> a + b) > 0": "uses ",
 		"length(repeat(customer_name, 200000000)) > 0":                     "uses repeat",
 		"length(lpad(customer_name, 2000000000, 'x')) > 0":                 "uses lpad",

@@ -75,10 +75,14 @@ func FuzzReadExport(f *testing.F) {
 		if err := os.WriteFile(path, data, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		in := []InboxFile{{Path: path, Name: name, Size: int64(len(data)), ModTime: time.Now()}}
+		st, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		in := []InboxFile{{Path: path, Name: name, Size: st.Size(), ModTime: st.ModTime()}}
 		var res *LoadResult
 		var lines, rejects int64
-		err := store.Unit(ctx, func(ctx context.Context, c *sql.Conn) error {
+		err = store.Unit(ctx, func(ctx context.Context, c *sql.Conn) error {
 			var err error
 			if res, err = Load(ctx, c, &cfg, 1, in, time.Now(), nil); err != nil {
 				return err

@@ -114,7 +114,7 @@ func TestCheckNamesTheBadRule(t *testing.T) {
 	if code != exitConfig {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	for _, want := range []string{"segment A: when \"m_scor >= 4\"", "m_scor", "segment B:", "segment X:", "subquery", "segment Y:", "inet extension"} {
+	for _, want := range []string{"segment A: when \"m_scor >= 4\"", "m_scor", "segment B:", "segment X:", "subquery", "segment Y:", "uses >>=, which a rule may not"} {
 		if !strings.Contains(errOut, want) {
 			t.Errorf("check output lacks %q:\n%s", want, errOut)
 		}

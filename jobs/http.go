@@ -135,7 +135,7 @@ type indexRow struct {
 func (p *pages) index(w http.ResponseWriter, r *http.Request) {
 	runs, read := p.d.history.snapshot()
 	var latest []string
-	for _, n := range []string{"report.html", "categories.csv", "manifest.json", "rejects.csv", "customers.parquet"} {
+	for _, n := range []string{"report.html", "categories.csv", "categories.xlsx", "manifest.json", "rejects.csv", "customers.parquet"} {
 		if _, err := p.out.Stat(n); err == nil {
 			latest = append(latest, n)
 		}

@@ -87,6 +87,11 @@ func Run(ctx context.Context, cfg *pipeline.Config, opt RunOptions) (*RunResult,
 	if opt.Trigger == "" {
 		opt.Trigger = "manual"
 	}
+	step := func(string) {}
+	if opt.Progress != nil {
+		step = opt.Progress.Phase
+		defer step("")
+	}
 	start := opt.Now()
 	asOf := opt.AsOf
 	if asOf == "" {
@@ -156,6 +161,7 @@ func Run(ctx context.Context, cfg *pipeline.Config, opt RunOptions) (*RunResult,
 		}
 		res.Load = load
 		log.Info("segment")
+		step("segmenting")
 		if err := pipeline.Segment(ctx, c, cfg, asOf, res.RunID); err != nil {
 			return fmt.Errorf("segment: %w", err)
 		}
@@ -166,10 +172,12 @@ func Run(ctx context.Context, cfg *pipeline.Config, opt RunOptions) (*RunResult,
 			return err
 		}
 		log.Info("check customer data")
+		step("checking customer data")
 		if res.Quality, err = pipeline.CheckQuality(ctx, c, asOf, res.RunID); err != nil {
 			return fmt.Errorf("quality: %w", err)
 		}
 		log.Info("write outputs")
+		step("writing outputs")
 		pending, err = writeOutputs(ctx, c, cfg, res)
 		if err != nil {
 			return err
@@ -194,6 +202,7 @@ func Run(ctx context.Context, cfg *pipeline.Config, opt RunOptions) (*RunResult,
 		return res, err
 	}
 	log.Info("put outputs in place")
+	step("putting outputs in place")
 	if err := afterCommit(ctx, log, store, cfg, res, pending, inbox, start); err != nil {
 		pending = nil
 		log.Error("after the commit", slog.Any("err", err))
@@ -356,7 +365,9 @@ func writeOutputs(ctx context.Context, c *sql.Conn, cfg *pipeline.Config, res *R
 	if err := c.QueryRowContext(ctx, custsql.Query("ReportRunID"), res.AsOf).Scan(&shown); err != nil {
 		return fail(fmt.Errorf("run of the outputs: %w", err))
 	}
-	cats, err := reports.Categories(ctx, c, cfg.Outputs.Categories, res.AsOf, shown)
+	catOpt := cfg.Outputs.Categories
+	catOpt.Template = cfg.Path(catOpt.Template)
+	cats, err := reports.Categories(ctx, c, catOpt, res.AsOf, shown)
 	if err != nil {
 		return fail(fmt.Errorf("categories: %w", err))
 	}
@@ -367,6 +378,9 @@ func writeOutputs(ctx context.Context, c *sql.Conn, cfg *pipeline.Config, res *R
 	}
 	for _, n := range res.Notes {
 		cats.Manifest.Warnings = append(cats.Manifest.Warnings, n.String())
+	}
+	if w := reports.StaleCategoryFile(out, cats.Manifest.File); w != "" {
+		cats.Manifest.Warnings = append(cats.Manifest.Warnings, w)
 	}
 	res.Categories = cats.Manifest
 	manifest, err := cats.Manifest.JSON()
@@ -381,14 +395,14 @@ func writeOutputs(ctx context.Context, c *sql.Conn, cfg *pipeline.Config, res *R
 	if err != nil {
 		return fail(fmt.Errorf("quality: %w", err))
 	}
-	html, err := reports.Report(ctx, c, reports.ReportOptions{AsOf: res.AsOf, WindowDays: cfg.WindowDays, RunID: shown, Lang: cfg.Language})
+	html, err := reports.Report(ctx, c, reports.ReportOptions{AsOf: res.AsOf, WindowDays: cfg.WindowDays, RunID: shown, Lang: cfg.Language, Categories: &cats.Manifest})
 	if err != nil {
 		return fail(fmt.Errorf("report: %w", err))
 	}
 	for _, f := range []struct {
 		name string
 		data []byte
-	}{{"categories.csv", cats.Data}, {"manifest.json", manifest}, {"rejects.csv", rej},
+	}{{cats.Manifest.File, cats.Data}, {"manifest.json", manifest}, {"rejects.csv", rej},
 		{"quality.csv", quality}, {"report.html", html}, {filepath.Join("reports", "report-"+res.AsOf+".html"), html}} {
 		p, err := reports.WriteFile(filepath.Join(out, f.name), f.data)
 		if err != nil {

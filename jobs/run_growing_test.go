@@ -38,10 +38,10 @@ func (a *appendOnce) append() {
 	}
 }
 
-// As Progress, it appends when the run has read the file.
+// As Progress, it appends as the run reads the file.
 func (a *appendOnce) Start(string, int64) {}
-func (a *appendOnce) Line(int64)          {}
-func (a *appendOnce) Done()               { a.append() }
+func (a *appendOnce) Read(int64)          { a.append() }
+func (a *appendOnce) Phase(string)        {}
 
 var _ pipeline.Progress = (*appendOnce)(nil)
 

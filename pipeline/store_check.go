@@ -20,22 +20,23 @@ type Torn struct {
 func (t Torn) String() string { return fmt.Sprintf("%d %s", t.Rows, t.What) }
 
 // tornChecks are the rows a committed run cannot leave, in the order they
-// are removed: rows that point to a file before the files, rows that point
-// to a run before the runs. Each names its count and its delete statement
-// in sql/store_check.sql.
+// are removed: a run that never finished before the files of runs that
+// are not recorded, those before the rows of files that are not recorded,
+// so that one pass removes what each removal leaves without its parent.
+// Each names its count and its delete statement in sql/store_check.sql.
 var tornChecks = []struct {
 	table, what, name string
 }{
+	{"runs", "runs that never finished", "Runs"},
+	{"files", "files of a run that is not recorded", "Files"},
 	{"sales_lines", "sales lines of a file that is not recorded", "SalesLines"},
 	{"rejects", "rejected lines of a file that is not recorded", "Rejects"},
 	{"master_customers", "customer master rows of a file that is not recorded", "MasterCustomers"},
-	{"files", "files of a run that is not recorded", "Files"},
 	{"snapshots", "snapshot rows of a run that is not recorded", "Snapshots"},
 	{"quality_issues", "customer data findings of a run that is not recorded", "QualityIssues"},
 	{"quality_reviews", "customer data reviews of a run that is not recorded", "QualityReviews"},
 	{"category_exports", "category files of a run that is not recorded", "CategoryExports"},
 	{"category_placed", "category files in place of a run that is not recorded", "CategoryPlaced"},
-	{"runs", "runs that never finished", "Runs"},
 }
 
 // sequenceState is the value a sequence gives next, read at open.
@@ -83,15 +84,15 @@ func (s *Store) checkConsistency(ctx context.Context) error {
 func (s *Store) Torn() []Torn { return s.torn }
 
 // Repair removes, in the transaction on c, the rows the check at open
-// found, and lets the run and file numbers continue from the last ones in
+// found and those their removal leaves without their run or file, and lets the run and file numbers continue from the last ones in
 // use, so that the run after a torn commit is numbered, and writes, as the
 // killed one would have. It returns what it removed. Call it first in the
 // transaction of a run, before any id is taken.
 func (s *Store) Repair(ctx context.Context, c *sql.Conn) ([]Torn, error) {
 	var removed []Torn
 	for _, chk := range tornChecks {
-		if !s.found(chk.table) {
-			continue
+		if len(s.torn) == 0 {
+			break
 		}
 		res, err := c.ExecContext(ctx, custsql.Query("RemoveTorn"+chk.name))
 		if err != nil {
@@ -101,7 +102,9 @@ func (s *Store) Repair(ctx context.Context, c *sql.Conn) ([]Torn, error) {
 		if err != nil {
 			return nil, err
 		}
-		removed = append(removed, Torn{Table: chk.table, What: chk.what, Rows: n})
+		if n > 0 {
+			removed = append(removed, Torn{Table: chk.table, What: chk.what, Rows: n})
+		}
 	}
 	for _, seq := range s.sequences {
 		var maxID int64
@@ -124,15 +127,6 @@ func (s *Store) Repair(ctx context.Context, c *sql.Conn) ([]Torn, error) {
 	}
 	s.torn, s.sequences = nil, nil
 	return removed, nil
-}
-
-func (s *Store) found(table string) bool {
-	for _, t := range s.torn {
-		if t.Table == table {
-			return true
-		}
-	}
-	return false
 }
 
 // TornSummary is the one line the summary and the log give for rows

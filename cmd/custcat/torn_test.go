@@ -69,7 +69,7 @@ func TestTornCommitFixture(t *testing.T) {
 // TestTornStateSynthetic makes, by hand, every kind of row the check at
 // open looks for, as a torn commit of a second run would leave them on a
 // database with a run in it: lines and rejects of an unrecorded file, a
-// file of an unrecorded run, a run never finished, snapshot, review and
+// run never finished with a file and its lines, snapshot, review and
 // category rows of an unrecorded run, and sequences taken past the ids in
 // use. The next run removes them all, reports each, and gives what a run
 // on the undamaged database gives.
@@ -93,8 +93,10 @@ func TestTornStateSynthetic(t *testing.T) {
 		`INSERT INTO sales_lines SELECT 7, line_no, ledger, doc_key, doc_no, doc_date, customer_key, customer_code,
 			customer_name, item_code, item_name, category, quantity, unit_price, amount FROM sales_lines`,
 		`INSERT INTO rejects VALUES (7, 3, 'bad date', 'x')`,
-		`INSERT INTO files SELECT 8, 5, 'b.csv', 'abc', source, ledger, size, format, status, reason, lines_read,
+		// A file of the run that never finished, with lines: removed with the run.
+		`INSERT INTO files SELECT 8, 2, 'b.csv', 'abc', source, ledger, size, format, status, reason, lines_read,
 			lines_loaded, lines_rejected, lines_duplicate, lines_summary, loaded_at FROM files`,
+		`INSERT INTO sales_lines SELECT * REPLACE (8 AS file_id) FROM sales_lines WHERE file_id = 1`,
 		`INSERT INTO runs (run_id, job, trigger, as_of, window_days, started_at, status) VALUES (2, 'manual', 'manual', '2024-12-31', 365, now(), 'running')`,
 		`INSERT INTO snapshots SELECT * REPLACE (6 AS run_id, DATE '2024-11-30' AS as_of) FROM snapshots`,
 		`INSERT INTO quality_reviews VALUES ('2024-11-30', 6)`,
@@ -117,7 +119,7 @@ func TestTornStateSynthetic(t *testing.T) {
 		t.Fatalf("exit %d\n%s%s", code, out, errOut)
 	}
 	for _, want := range []string{
-		"3 sales lines of a file that is not recorded", "1 rejected lines of a file that is not recorded",
+		"6 sales lines of a file that is not recorded", "1 rejected lines of a file that is not recorded",
 		"1 files of a run that is not recorded", "3 snapshot rows of a run that is not recorded",
 		"1 customer data reviews of a run that is not recorded", "1 category files of a run that is not recorded",
 		"1 runs that never finished",

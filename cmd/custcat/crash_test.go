@@ -551,7 +551,7 @@ func TestCrashConsistencyCommit(t *testing.T) {
 				}
 			}
 
-			const kills = 6
+			const kills = 4
 			tried, hit, torn, after := 0, 0, 0, 0
 			for i := 0; i <= kills; i++ {
 				tried++

@@ -131,9 +131,11 @@ func Run(ctx context.Context, cfg *pipeline.Config, opt RunOptions) (*RunResult,
 	}()
 	log := opt.Log
 	err = store.Unit(ctx, func(ctx context.Context, c *sql.Conn) error {
-		if res.Repaired, err = store.Repair(ctx, c); err != nil {
+		repaired, err := store.Repair(ctx, c)
+		if err != nil {
 			return err
 		}
+		res.Repaired = repaired
 		if err := c.QueryRowContext(ctx, custsql.Query("NextRunID")).Scan(&res.RunID); err != nil {
 			return err
 		}

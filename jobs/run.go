@@ -489,7 +489,7 @@ func moveOne(res *RunResult, f pipeline.FileResult, scanned []pipeline.InboxFile
 			// Changed in the moment between the last check and the
 			// commit: its lines as read are loaded. Read again, the whole
 			// file would load them twice; so it goes to failed/ with why.
-			late = fmt.Errorf("%s changed during the commit of the run that loaded it", f.Name)
+			late = fmt.Errorf("%s changed during the commit of the run that loaded it: the lines it read are loaded, and the file is in failed/ with a .reason.txt", f.Name)
 			f.Status = "failed"
 			f.Reason = fmt.Sprintf("changed while run %d committed the lines it had read of it: those lines are loaded, the rest is not; put the lines added since in an export of their own", res.RunID)
 		}

@@ -136,9 +136,9 @@ func lockError(path string, err error) error {
 var custcatCommands = []string{"run", "serve", "backfill", "check", "explain", "runs"}
 
 // processName says what process pid runs, from /proc: its program name,
-// and whether it is custcat (a program named custcat running one of its
-// subcommands). known is false where /proc does not say (not Linux, or
-// the process is gone).
+// and whether it is custcat: a program running one of custcat's
+// subcommands that is this program's binary or is named custcat. known is
+// false where /proc does not say (not Linux, or the process is gone).
 func processName(pid string) (name string, isCustcat, known bool) {
 	b, err := os.ReadFile("/proc/" + pid + "/cmdline")
 	if err != nil || len(b) == 0 {
@@ -146,8 +146,12 @@ func processName(pid string) (name string, isCustcat, known bool) {
 	}
 	args := strings.Split(strings.TrimRight(string(b), "\x00"), "\x00")
 	name = filepath.Base(args[0])
-	isCustcat = strings.HasPrefix(name, "custcat") && len(args) > 1 && slices.Contains(custcatCommands, args[1])
-	return name, isCustcat, true
+	if len(args) < 2 || !slices.Contains(custcatCommands, args[1]) {
+		return name, false, true
+	}
+	self, err1 := os.Executable()
+	exe, err2 := os.Readlink("/proc/" + pid + "/exe")
+	return name, strings.HasPrefix(name, "custcat") || err1 == nil && err2 == nil && self == exe, true
 }
 
 func (s *Store) Close() error { return s.DB.Close() }

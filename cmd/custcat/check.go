@@ -67,13 +67,13 @@ func checkCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		}
 		src, ok := cfg.SourceFor(f.Name)
 		if !ok {
-			fmt.Fprintf(stdout, "  %s: no source matches; it would fail\n", f.Name)
+			fmt.Fprintf(stdout, "  %s: no source matches; it would fail\n", printable(f.Name))
 			bad++
 			continue
 		}
 		p, err := pipeline.ProbeFile(f.Path, src)
 		if err != nil {
-			fmt.Fprintf(stdout, "  %s (source %s): would fail: %v\n", f.Name, src.Name, err)
+			fmt.Fprintf(stdout, "  %s (source %s): would fail: %v\n", printable(f.Name), src.Name, err)
 			bad++
 			continue
 		}
@@ -90,7 +90,7 @@ func checkCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		if p.HeaderLine > 0 {
 			header = fmt.Sprintf("header on line %d", p.HeaderLine)
 		}
-		fmt.Fprintf(stdout, "  %s (source %s): %s, %s; %v\n", f.Name, src.Name, p.Format, header, cols)
+		fmt.Fprintf(stdout, "  %s (source %s): %s, %s; %v\n", printable(f.Name), src.Name, p.Format, header, cols)
 	}
 	if bad > 0 {
 		return exitFailed

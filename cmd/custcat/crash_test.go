@@ -575,7 +575,10 @@ func TestCrashConsistencyCommit(t *testing.T) {
 					t.Errorf("kill %d/%d into the commit: after the rerun:\n%s", i, kills, diff)
 				}
 			}
-			t.Logf("kills inside the commit: %d tried, %d hit a running process, %d left a torn database (repaired by the rerun), %d came after the commit; every rerun: outputs and database as the run never killed", tried, hit, torn, after)
+			// The log line "commit" comes after the run's last statement,
+			// just before COMMIT: a kill that hit and left the run to do
+			// again landed inside the COMMIT.
+			t.Logf("kills from the start of the commit: %d tried, %d hit a running process: %d inside the COMMIT, %d after it; %d left a torn database (repaired by the rerun); every rerun: outputs and database as the run never killed", tried, hit, hit-after, after, torn)
 			if hit < tried/2 {
 				t.Errorf("only %d of %d kills hit a running process", hit, tried)
 			}

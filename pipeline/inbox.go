@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 	"time"
@@ -46,12 +47,15 @@ func ScanInbox(dir string, now time.Time, settle time.Duration) ([]InboxFile, []
 		if err != nil {
 			return nil, nil, err
 		}
+		if hiddenFile(info) {
+			continue
+		}
 		if !info.Mode().IsRegular() {
 			// Never opened: a link may point anywhere, a pipe blocks.
 			ready = append(ready, InboxFile{Path: filepath.Join(dir, name), Name: name, Size: info.Size(), ModTime: info.ModTime(), NotAFile: notAFile(info.Mode())})
 			continue
 		}
-		if settle > 0 && now.Sub(info.ModTime()) < settle {
+		if (settle > 0 && now.Sub(info.ModTime()) < settle) || lockedFile(filepath.Join(dir, name)) {
 			waiting = append(waiting, name)
 			continue
 		}
@@ -118,8 +122,9 @@ func FreeName(path, dir string) (string, error) {
 
 // MoveFile moves a file to dest, a name from FreeName.
 func MoveFile(path, dest string) error {
-	if err := os.Rename(path, dest); err == nil {
-		return nil
+	// On Windows renameFile copies across volumes itself (inbox_windows.go).
+	if err := renameFile(path, dest); err == nil || runtime.GOOS == "windows" {
+		return err
 	}
 	// Another file system: copy, sync, then remove.
 	if err := copyFile(path, dest); err != nil {

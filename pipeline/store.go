@@ -111,7 +111,7 @@ func (e *lockedError) Is(target error) bool { return target == ErrLocked }
 // lockError turns DuckDB's lock conflict into a message an operator can act on.
 func lockError(path string, err error) error {
 	msg := err.Error()
-	if !strings.Contains(msg, "Could not set lock") && !strings.Contains(msg, "Conflicting lock") {
+	if !strings.Contains(msg, "Could not set lock") && !strings.Contains(msg, "Conflicting lock") && !fileHeld(path) {
 		return fmt.Errorf("open database %s: %w", path, err)
 	}
 	who, custcat := "another process", false
@@ -122,12 +122,13 @@ func lockError(path string, err error) error {
 			return &lockedError{fmt.Sprintf("database is in use by another program: process %s (%s) holds %s; it is not custcat but a program that has the database open, such as a DuckDB client: close it, then run again", m[1], name, path)}
 		}
 		custcat = known
-		if st, err := os.Stat("/proc/" + m[1]); err == nil {
-			who += fmt.Sprintf(" (running since %s)", st.ModTime().Format("2006-01-02 15:04:05"))
+		if since, ok := processStart(m[1]); ok {
+			who += fmt.Sprintf(" (running since %s)", since.Format("2006-01-02 15:04:05"))
 		}
 	}
 	if !custcat {
-		return &lockedError{fmt.Sprintf("database is in use by another process: %s holds %s; wait for it to finish, or stop it, then run again", who, path)}
+		// The system does not say what holds it (Windows has no /proc).
+		return &lockedError{fmt.Sprintf("%v or another program: %s holds %s; wait for it to finish, or stop it, then run again", ErrLocked, who, path)}
 	}
 	return &lockedError{fmt.Sprintf("%v: %s holds %s; wait for it to finish, or stop it, then run again", ErrLocked, who, path)}
 }

@@ -35,6 +35,7 @@ func commands() []command {
 		{"explain", "show why a customer holds its segment and tags", explainCmd},
 		{"serve", "run the jobs of the config on their schedules, with HTTP pages", serveCmd},
 		{"runs", "print the run history", runsCmd},
+		{"service", "install, start, stop, uninstall serve as a Windows service", serviceCmd},
 	}
 }
 

@@ -21,7 +21,7 @@ type RunRecord struct {
 	AsOf          string
 	Start         time.Time
 	End           time.Time // zero while running
-	Status        string    // running | ok | partial | failed
+	Status        string    // running | ok | partial | held | accepted | failed
 	FilesLoaded   int64
 	FilesFailed   int64
 	FilesSkipped  int64
@@ -94,6 +94,8 @@ func record(job, trigger string, res *RunResult, start, end time.Time, err error
 		}
 	}
 	switch {
+	case errors.Is(err, ErrHeld):
+		r.Status, r.Error = "held", err.Error()
 	case errors.Is(err, ErrFilesFailed):
 		r.Status = "partial"
 	case err != nil:

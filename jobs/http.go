@@ -197,9 +197,9 @@ func (d *daemon) health(now time.Time) []string {
 		var lastOK time.Time
 		if r, ok := last[name]; ok {
 			switch r.Status {
-			case "ok":
+			case "ok", "accepted":
 				lastOK = r.Start
-			case "failed", "partial":
+			case "failed", "partial", "held":
 				msg := fmt.Sprintf("job %s: the last scheduled run (%d, started %s) ended %s", name, r.ID, r.Start.Format(time.RFC3339), r.Status)
 				if r.Error != "" {
 					msg += ": " + r.Error

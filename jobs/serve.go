@@ -223,6 +223,8 @@ func (d *daemon) runJob(ctx context.Context, s Schedule) {
 	case err == nil:
 		log.Info("done", slog.Int64("run", rec.ID), slog.Int64("lines_loaded", rec.LinesLoaded),
 			slog.Int64("customers", rec.Customers), slog.Any("waiting", res.Waiting))
+	case errors.Is(err, ErrHeld):
+		log.Warn("held", slog.Int64("run", rec.ID), slog.Int64("lines_loaded", rec.LinesLoaded), slog.Any("err", err))
 	default:
 		log.Error("run failed", slog.Int64("run", rec.ID), slog.String("status", rec.Status), slog.Any("err", err))
 	}
@@ -266,5 +268,5 @@ func (d *daemon) runWhenFree(ctx context.Context, log *slog.Logger, opt RunOptio
 // run that committed with failed files, nor a bad config, nor a stop.
 func retryable(ctx context.Context, err error) bool {
 	var rules *RulesError
-	return err != nil && ctx.Err() == nil && !errors.Is(err, ErrFilesFailed) && !errors.As(err, &rules)
+	return err != nil && ctx.Err() == nil && !errors.Is(err, ErrFilesFailed) && !errors.Is(err, ErrHeld) && !errors.As(err, &rules)
 }

@@ -19,7 +19,7 @@ type Notice struct {
 	Trigger       string           `json:"trigger"`
 	RunID         int64            `json:"run_id,omitempty"`
 	AsOf          string           `json:"as_of,omitempty"`
-	Status        string           `json:"status"` // failed | partial (some files failed)
+	Status        string           `json:"status"` // failed | partial (some files failed) | held (the guard held the category file back)
 	Started       time.Time        `json:"started_at"`
 	Finished      time.Time        `json:"finished_at"`
 	Attempts      int              `json:"attempts"`

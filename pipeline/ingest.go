@@ -37,7 +37,9 @@ type FileResult struct {
 	Loaded    int64
 	Rejected  int64
 	Duplicate int64
-	Summary   int64
+	// DuplicateAmount is the money of the lines dropped as duplicates.
+	DuplicateAmount float64
+	Summary         int64
 	// SummaryRows are the first MaxSummaryRows total rows skipped, so
 	// that the summary can show what was not loaded.
 	SummaryRows []Reject
@@ -249,7 +251,7 @@ func loadRecords(ctx context.Context, res *FileResult, src Source, sink lineSink
 			continue
 		}
 		if err := p.findHeader(head); err != nil {
-			return err
+			return sheetHint(rr, src, err)
 		}
 		mapped = true
 		for _, r := range head[p.headerAt+1:] {
@@ -264,7 +266,7 @@ func loadRecords(ctx context.Context, res *FileResult, src Source, sink lineSink
 			return errors.New("empty file: no lines")
 		}
 		if err := p.findHeader(head); err != nil {
-			return err
+			return sheetHint(rr, src, err)
 		}
 		if len(head) == p.headerAt+1 {
 			return errors.New("header only: no data lines")

@@ -174,7 +174,7 @@ func checkRule(ctx context.Context, c *sql.Conn, when string) string {
 		return err.Error()
 	}
 	if tree.Error {
-		return tree.ErrorMessage
+		return ruleColumnHint(ctx, c, tree.ErrorMessage)
 	}
 	if len(tree.Statements) != 1 {
 		return "must be one expression, not several statements"
@@ -195,7 +195,7 @@ func checkRule(ctx context.Context, c *sql.Conn, when string) string {
 	var ok sql.NullBool
 	err := c.QueryRowContext(ctx, "SELECT CAST(("+when+") AS BOOLEAN) AS rule FROM scores LIMIT 0").Scan(&ok)
 	if err != nil && err != sql.ErrNoRows {
-		return firstLine(err.Error())
+		return ruleColumnHint(ctx, c, firstLine(err.Error()))
 	}
 	return ""
 }

@@ -19,6 +19,7 @@ const (
 	exitUsage  = 2
 	exitConfig = 3
 	exitLocked = 4
+	exitHeld   = 5 // the run committed but held its category file back: see custcat accept
 )
 
 type command struct {
@@ -35,6 +36,7 @@ func commands() []command {
 		{"explain", "show why a customer holds its segment and tags", explainCmd},
 		{"serve", "run the jobs of the config on their schedules, with HTTP pages", serveCmd},
 		{"runs", "print the run history", runsCmd},
+		{"accept", "put the category file of a held run in place", acceptCmd},
 		{"service", "install, start, stop, uninstall serve as a Windows service", serviceCmd},
 	}
 }

@@ -255,14 +255,20 @@ func StoreHint(err error, cfg StoreConfig) error {
 		return fmt.Errorf("%w: %v; custcat did not change it: restore the database file (store.path) from a backup, or move it aside and copy the exports from archive/ back into the inbox, so that a run loads them into a new database", ErrDamaged, err)
 	}
 	var de *duckdb.Error
-	if !(errors.As(err, &de) && de.Type == duckdb.ErrorTypeOutOfMemory) && !strings.Contains(err.Error(), "Out of Memory Error") {
+	msg := err.Error()
+	outOfMemory := errors.As(err, &de) && de.Type == duckdb.ErrorTypeOutOfMemory ||
+		strings.Contains(msg, "Out of Memory Error") ||
+		// A commit that cannot get the memory for its checkpoint says so
+		// as a transaction error.
+		strings.Contains(msg, "could not allocate block") || strings.Contains(msg, "failed to pin block")
+	if !outOfMemory {
 		return err
 	}
 	var me *MemoryError
 	if errors.As(err, &me) {
 		return err
 	}
-	msg, _, _ := strings.Cut(err.Error(), "\n\nPossible solutions:")
+	msg, _, _ = strings.Cut(msg, "\n\nPossible solutions:")
 	limit := cfg.MemoryLimit
 	if limit == "" {
 		limit = "DuckDB's default"

@@ -20,7 +20,7 @@ func TestLowMemoryLimitAdvice(t *testing.T) {
 	if code != exitFailed {
 		t.Fatalf("exit %d, want %d\n%s%s", code, exitFailed, out, errOut)
 	}
-	for _, want := range []string{"Out of Memory", "store.memory_limit (4MB)", "raise store.memory_limit in the config", "store.threads"} {
+	for _, want := range []string{"store.memory_limit (4MB)", "raise store.memory_limit in the config", "store.threads"} {
 		if !strings.Contains(errOut, want) {
 			t.Errorf("the message does not say %q:\n%s", want, errOut)
 		}

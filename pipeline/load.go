@@ -170,9 +170,9 @@ func Load(ctx context.Context, c *sql.Conn, cfg *Config, runID int64, inbox []In
 }
 
 // dropChanged takes out of the run what it read of a file that changed
-// while it was read: staged and loaded lines, rejects, master rows.
+// while it was read: its lines and their hashes, rejects, master rows.
 func dropChanged(ctx context.Context, c *sql.Conn, fileID int64) error {
-	for _, q := range []string{"DropChangedFile", "DropChangedFileLines", "DropChangedFileRejects", "DropChangedFileMaster"} {
+	for _, q := range []string{"DropChangedFile", "DropChangedFileKeep", "DropChangedFileLines", "DropChangedFileRejects", "DropChangedFileMaster"} {
 		if _, err := c.ExecContext(ctx, custsql.Query(q), fileID); err != nil {
 			return fmt.Errorf("%s: %w", q, err)
 		}

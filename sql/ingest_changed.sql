@@ -2,7 +2,10 @@
 -- the run took from it goes, and the next run reads it whole.
 
 -- name: DropChangedFile
-DELETE FROM stage_lines WHERE file_id = $1;
+DELETE FROM line_hashes WHERE file_id = $1;
+
+-- name: DropChangedFileKeep
+DELETE FROM stage_keep WHERE file_id = $1;
 
 -- name: DropChangedFileLines
 DELETE FROM sales_lines WHERE file_id = $1;

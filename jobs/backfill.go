@@ -86,9 +86,9 @@ func Backfill(ctx context.Context, cfg *pipeline.Config, dates []string, opt Run
 	}
 	defer store.Close()
 	var results []*RunResult
-	for _, asOf := range dates {
+	for i, asOf := range dates {
 		opt.Log.Info("backfill", slog.String("as_of", asOf))
-		res, err := backfillDate(ctx, store, cfg, asOf, opt)
+		res, err := backfillDate(ctx, store, cfg, asOf, opt, i == 0)
 		if err != nil {
 			return results, &BackfillError{AsOf: asOf, Saved: len(results), Err: err}
 		}
@@ -97,10 +97,19 @@ func Backfill(ctx context.Context, cfg *pipeline.Config, dates []string, opt Run
 	return results, nil
 }
 
-// backfillDate computes and commits the snapshot of asOf as one run.
-func backfillDate(ctx context.Context, store *pipeline.Store, cfg *pipeline.Config, asOf string, opt RunOptions) (*RunResult, error) {
+// backfillDate computes and commits the snapshot of asOf as one run. The
+// first date's transaction also removes what no committed run could have
+// left (Store.Repair), as a run does.
+func backfillDate(ctx context.Context, store *pipeline.Store, cfg *pipeline.Config, asOf string, opt RunOptions, first bool) (*RunResult, error) {
 	res := &RunResult{AsOf: asOf, Load: &pipeline.LoadResult{}, Moved: map[string]string{}}
 	err := store.Unit(ctx, func(ctx context.Context, c *sql.Conn) error {
+		if first {
+			repaired, err := store.Repair(ctx, c)
+			if err != nil {
+				return err
+			}
+			res.Repaired = repaired
+		}
 		start := opt.Now()
 		if err := c.QueryRowContext(ctx, custsql.Query("NextRunID")).Scan(&res.RunID); err != nil {
 			return err
@@ -121,7 +130,7 @@ func backfillDate(ctx context.Context, store *pipeline.Store, cfg *pipeline.Conf
 		return finishRun(ctx, c, res, opt.Now())
 	})
 	if err != nil {
-		return nil, err
+		return nil, pipeline.StoreHint(err, cfg.Store)
 	}
 	return res, nil
 }

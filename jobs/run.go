@@ -64,6 +64,7 @@ type RunResult struct {
 	Outputs   []string
 	Moved     map[string]string // inbox name -> where it went
 	Notes     []pipeline.Note   // warnings of the snapshot: collapsed cut points, manual lines not applied
+	Repaired  []pipeline.Torn   // rows removed at the start: a run killed inside its commit left them
 	Held      []string          // why the guard held the category file back (guard.go); empty: placed
 	FileNotes []string          // warnings of the input files: a computed amount, money not mapped, a code with two names
 	// TopReasons are, per path of a file that failed on its rejects, its
@@ -138,6 +139,11 @@ func Run(ctx context.Context, cfg *pipeline.Config, opt RunOptions) (*RunResult,
 	}()
 	log := opt.Log
 	err = store.Unit(ctx, func(ctx context.Context, c *sql.Conn) error {
+		repaired, err := store.Repair(ctx, c)
+		if err != nil {
+			return err
+		}
+		res.Repaired = repaired
 		if err := c.QueryRowContext(ctx, custsql.Query("NextRunID")).Scan(&res.RunID); err != nil {
 			return err
 		}
@@ -145,11 +151,19 @@ func Run(ctx context.Context, cfg *pipeline.Config, opt RunOptions) (*RunResult,
 			return err
 		}
 		if res.RunID%pipeline.CompactEvery == 0 {
+			// The run that compacts also reads every block once, so that a
+			// damaged block of data no run needs is found within a week.
+			if err := pipeline.Verify(ctx, c); err != nil {
+				return err
+			}
 			if err := pipeline.Compact(ctx, c); err != nil {
 				return err
 			}
 		}
 		log = opt.Log.With(slog.Int64("run", res.RunID), slog.String("as_of", asOf))
+		if len(res.Repaired) > 0 {
+			log.Warn(pipeline.TornSummary(res.Repaired))
+		}
 		log.Info("load", slog.Int("files", len(inbox)))
 		load, err := pipeline.Load(ctx, c, cfg, res.RunID, inbox, start, opt.Progress)
 		if err != nil {
@@ -184,9 +198,17 @@ func Run(ctx context.Context, cfg *pipeline.Config, opt RunOptions) (*RunResult,
 		if err != nil {
 			return err
 		}
-		return finishRun(ctx, c, res, opt.Now())
+		if err := changedSinceRead(inbox, res.Load); err != nil {
+			return err
+		}
+		if err := finishRun(ctx, c, res, opt.Now()); err != nil {
+			return err
+		}
+		log.Info("commit")
+		return nil
 	})
 	if err != nil {
+		err = pipeline.StoreHint(err, cfg.Store)
 		if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
 			// DuckDB reports a statement stopped by the cancel as its own
 			// INTERRUPT error; say first that the run was stopped.
@@ -197,30 +219,15 @@ func Run(ctx context.Context, cfg *pipeline.Config, opt RunOptions) (*RunResult,
 	}
 	log.Info("put outputs in place")
 	step("putting outputs in place")
-	for _, p := range pending {
-		if err := p.Commit(); err != nil {
-			return res, err
+	if err := afterCommit(ctx, log, store, cfg, res, pending, inbox, start); err != nil {
+		pending = nil
+		log.Error("after the commit", slog.Any("err", err))
+		if _, herr := store.DB.ExecContext(context.WithoutCancel(ctx), custsql.Query("RecordAfterCommitFailure"), res.RunID, err.Error()); herr != nil {
+			log.Error("record the failure after the commit", slog.Any("err", herr))
 		}
-		res.Outputs = append(res.Outputs, p.Final)
-	}
-	pending = nil
-	if len(res.Held) == 0 {
-		// Only now does the ERP have the category file: the next delta is
-		// computed from what it says. A held file waits in out/held/ for
-		// custcat accept; a later run that is not held makes it stale.
-		if err := store.Unit(context.WithoutCancel(ctx), func(ctx context.Context, c *sql.Conn) error {
-			return reports.PlaceCategories(ctx, c, res.Categories)
-		}); err != nil {
-			return res, fmt.Errorf("record categories.csv as in place: %w", err)
-		}
-		if err := os.RemoveAll(filepath.Join(cfg.Path(cfg.Out), heldDir)); err != nil {
-			log.Warn("remove the stale held category file", slog.Any("err", err))
-		}
-	}
-	log.Info("move inbox files")
-	if err := moveInbox(cfg, res, inbox, start); err != nil {
 		return res, err
 	}
+	pending = nil
 	if len(res.Held) > 0 {
 		return res, &HeldError{RunID: res.RunID, File: res.Categories.File, Reasons: res.Held}
 	}
@@ -228,6 +235,72 @@ func Run(ctx context.Context, cfg *pipeline.Config, opt RunOptions) (*RunResult,
 		return res, ErrFilesFailed
 	}
 	return res, nil
+}
+
+// AfterCommitError is a step after the run's commit that failed: the data
+// is loaded and the snapshot stored, but outputs or inbox files are not all
+// where they belong. The run history records it.
+type AfterCommitError struct {
+	Step string // what failed: "put outputs in place", ...
+	Hint string // what to do
+	Err  error
+}
+
+func (e *AfterCommitError) Error() string {
+	return fmt.Sprintf("the run committed and its data is loaded, but %s failed: %v; %s", e.Step, e.Err, e.Hint)
+}
+
+func (e *AfterCommitError) Unwrap() error { return e.Err }
+
+// afterCommit puts the outputs in place, records the category file as
+// told to the ERP and moves the inbox files.
+func afterCommit(ctx context.Context, log *slog.Logger, store *pipeline.Store, cfg *pipeline.Config, res *RunResult, pending []*reports.Pending, inbox []pipeline.InboxFile, start time.Time) error {
+	for i, p := range pending {
+		if err := p.Commit(); err != nil {
+			for _, rest := range pending[i+1:] {
+				rest.Abort()
+			}
+			return &AfterCommitError{Step: "put outputs in place", Err: err,
+				Hint: fmt.Sprintf("make out (%s) a folder custcat can write to, with free space, and run again: the rerun writes the same outputs", cfg.Path(cfg.Out))}
+		}
+		res.Outputs = append(res.Outputs, p.Final)
+	}
+	if len(res.Held) == 0 {
+		// Only now does the ERP have the category file: the next delta is
+		// computed from what it says. A held file waits in out/held/ for
+		// custcat accept; a later run that is not held makes it stale.
+		if err := store.Unit(context.WithoutCancel(ctx), func(ctx context.Context, c *sql.Conn) error {
+			return reports.PlaceCategories(ctx, c, res.Categories)
+		}); err != nil {
+			return &AfterCommitError{Step: "record categories.csv as in place", Err: err,
+				Hint: "run again: the rerun writes the same category file and records it"}
+		}
+		if err := os.RemoveAll(filepath.Join(cfg.Path(cfg.Out), heldDir)); err != nil {
+			log.Warn("remove the stale held category file", slog.Any("err", err))
+		}
+	}
+	log.Info("move inbox files")
+	if err := moveInbox(cfg, res, inbox, start); err != nil {
+		return &AfterCommitError{Step: "move inbox files", Err: err,
+			Hint: fmt.Sprintf("make archive (%s) and failed (%s) folders custcat can write to and run again: the rerun skips the files already loaded and moves them; a file renamed or removed while the run read it is loaded all the same",
+				cfg.Path(cfg.Archive), cfg.Path(cfg.Failed))}
+	}
+	return nil
+}
+
+// changedSinceRead refuses to commit a run that loaded a file which then
+// changed (it was still being written): the lines read would stay, and the
+// whole file would load again next time.
+func changedSinceRead(inbox []pipeline.InboxFile, load *pipeline.LoadResult) error {
+	for _, f := range load.Files {
+		if f.Status != "loaded" {
+			continue
+		}
+		if i := slices.IndexFunc(inbox, func(in pipeline.InboxFile) bool { return in.Path == f.Path }); i >= 0 && inbox[i].Changed() {
+			return fmt.Errorf("%s changed after the run read it (it is still being written); run again once it is written whole, or have the ERP write it as *.tmp and rename it", f.Name)
+		}
+	}
+	return nil
 }
 
 // jobSources are the sources a run loads: those named, or all.
@@ -475,52 +548,73 @@ func recordFailure(store *pipeline.Store, cfg *pipeline.Config, opt RunOptions, 
 // archive/YYYY/MM/, failed ones to failed/ with a .reason.txt beside them.
 // The reason is put in place before its file moves: a crash in between
 // leaves the file in the inbox, and the next run writes the reason again.
-// A file whose size or time changed since the scan was still being
-// written: it stays for the next run, which reads it whole as new content
-// (its documents then replace the lines read from the part).
+// A file that changed while it was read waits in the inbox (Load took
+// nothing of it); one that changed during the commit, after the last
+// check, goes to failed/ with why: its lines as read are loaded.
 func moveInbox(cfg *pipeline.Config, res *RunResult, scanned []pipeline.InboxFile, now time.Time) error {
 	archive := filepath.Join(cfg.Path(cfg.Archive), now.Format("2006"), now.Format("01"))
 	failed := cfg.Path(cfg.Failed)
 	files := append([]pipeline.FileResult(nil), res.Load.Files...)
 	sort.SliceStable(files, func(i, j int) bool { return files[i].Name < files[j].Name })
+	var errs []error
 	for _, f := range files {
-		if i := slices.IndexFunc(scanned, func(s pipeline.InboxFile) bool { return s.Path == f.Path }); i >= 0 {
-			st, err := os.Stat(f.Path)
-			if err == nil && (st.Size() != scanned[i].Size || !st.ModTime().Equal(scanned[i].ModTime)) {
-				res.Waiting = append(res.Waiting, f.Name)
-				continue
-			}
+		if err := moveOne(res, f, scanned, archive, failed); err != nil {
+			errs = append(errs, err)
 		}
-		dir := archive
-		if f.Status == "failed" {
-			dir = failed
-		}
-		dest, err := pipeline.FreeName(f.Path, dir)
-		if err != nil {
-			return fmt.Errorf("move %s: %w", f.Name, err)
-		}
-		if f.Status == "failed" {
-			run := res.RunID
-			if f.FailedBefore > 0 {
-				run = f.FailedBefore
-			}
-			why := f.Reason
-			if top := res.TopReasons[f.Path]; top != "" {
-				why += "\ntop reasons:\n" + top
-			}
-			reason := fmt.Sprintf("%s\nsha256 %s\nrun %d\n", why, f.SHA256, run)
-			p, err := reports.WriteFile(dest+".reason.txt", []byte(reason))
-			if err != nil {
-				return err
-			}
-			if err := p.Commit(); err != nil {
-				return err
-			}
-		}
-		if err := pipeline.MoveFile(f.Path, dest); err != nil {
-			return fmt.Errorf("move %s: %w", f.Name, err)
-		}
-		res.Moved[f.Name] = dest
 	}
-	return nil
+	return errors.Join(errs...)
+}
+
+// moveOne moves one file the run read, and its reason if it failed.
+func moveOne(res *RunResult, f pipeline.FileResult, scanned []pipeline.InboxFile, archive, failed string) error {
+	if f.Status == "waiting" {
+		res.Waiting = append(res.Waiting, f.Name)
+		return nil
+	}
+	var late error
+	if i := slices.IndexFunc(scanned, func(s pipeline.InboxFile) bool { return s.Path == f.Path }); i >= 0 {
+		if st, err := os.Lstat(f.Path); err == nil && (st.Size() != scanned[i].Size || !st.ModTime().Equal(scanned[i].ModTime)) {
+			if f.Status != "loaded" {
+				res.Waiting = append(res.Waiting, f.Name) // read again whole next time
+				return nil
+			}
+			// Changed in the moment between the last check and the
+			// commit: its lines as read are loaded. Read again, the whole
+			// file would load them twice; so it goes to failed/ with why.
+			late = fmt.Errorf("%s changed during the commit of the run that loaded it: the lines it read are loaded, and the file is in failed/ with a .reason.txt", f.Name)
+			f.Status = "failed"
+			f.Reason = fmt.Sprintf("changed while run %d committed the lines it had read of it: those lines are loaded, the rest is not; put the lines added since in an export of their own", res.RunID)
+		}
+	}
+	dir := archive
+	if f.Status == "failed" {
+		dir = failed
+	}
+	dest, err := pipeline.FreeName(f.Path, dir)
+	if err != nil {
+		return fmt.Errorf("move %s: %w", f.Name, err)
+	}
+	if f.Status == "failed" {
+		run := res.RunID
+		if f.FailedBefore > 0 {
+			run = f.FailedBefore
+		}
+		why := f.Reason
+		if top := res.TopReasons[f.Path]; top != "" {
+			why += "\ntop reasons:\n" + top
+		}
+		reason := fmt.Sprintf("%s\nsha256 %s\nrun %d\n", why, f.SHA256, run)
+		p, err := reports.WriteFile(dest+".reason.txt", []byte(reason))
+		if err != nil {
+			return fmt.Errorf("reason of %s: %w", f.Name, err)
+		}
+		if err := p.Commit(); err != nil {
+			return fmt.Errorf("reason of %s: %w", f.Name, err)
+		}
+	}
+	if err := pipeline.MoveFile(f.Path, dest); err != nil {
+		return fmt.Errorf("move %s: %w", f.Name, err)
+	}
+	res.Moved[f.Name] = dest
+	return late
 }

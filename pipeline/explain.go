@@ -180,7 +180,7 @@ func (e *Explanation) evaluate(ctx context.Context, c *sql.Conn, cfg *Config) er
 		fmt.Fprintf(&q, ",\n    CAST((%s) AS BOOLEAN) AS rule_%d", r.When, i)
 	}
 	q.WriteString("\nFROM scores s")
-	if err := applyRulesSandboxed(ctx, c, q.String(), nil); err != nil {
+	if err := applyRulesSandboxed(ctx, c, q.String(), nil, ruleLimits(cfg)); err != nil {
 		return fmt.Errorf("evaluate the rules: %w", err)
 	}
 	results := make([]sql.NullBool, len(rules))

@@ -18,6 +18,10 @@ type InboxFile struct {
 	Name    string
 	Size    int64
 	ModTime time.Time
+	// NotAFile says why a name in the inbox is no export custcat reads,
+	// such as "a symbolic link"; empty for a regular file. Such a name
+	// fails with that reason and goes to failed/, never opened.
+	NotAFile string
 }
 
 // ScanInbox lists the exports ready in dir, oldest first. Files still being
@@ -44,7 +48,12 @@ func ScanInbox(dir string, now time.Time, settle time.Duration) ([]InboxFile, []
 		if err != nil {
 			return nil, nil, err
 		}
-		if !info.Mode().IsRegular() || hiddenFile(info) {
+		if hiddenFile(info) {
+			continue
+		}
+		if !info.Mode().IsRegular() {
+			// Never opened: a link may point anywhere, a pipe blocks.
+			ready = append(ready, InboxFile{Path: filepath.Join(dir, name), Name: name, Size: info.Size(), ModTime: info.ModTime(), NotAFile: notAFile(info.Mode())})
 			continue
 		}
 		if (settle > 0 && now.Sub(info.ModTime()) < settle) || lockedFile(filepath.Join(dir, name)) {
@@ -61,6 +70,38 @@ func ScanInbox(dir string, now time.Time, settle time.Duration) ([]InboxFile, []
 	})
 	return ready, waiting, nil
 }
+
+// notAFile says what kind of inbox entry a mode that is no regular file is.
+func notAFile(m os.FileMode) string {
+	switch {
+	case m&os.ModeSymlink != 0:
+		return "a symbolic link"
+	case m&os.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&os.ModeSocket != 0:
+		return "a socket"
+	case m&os.ModeDevice != 0:
+		return "a device"
+	}
+	return "not a regular file"
+}
+
+// NotAFileReason is why a run fails an inbox entry that is no regular file.
+func (f InboxFile) NotAFileReason() string {
+	return f.NotAFile + ", not a file: custcat reads only files that are in the inbox themselves; copy or move the export itself into the inbox"
+}
+
+// Changed says whether the file is no longer as the scan found it: its
+// size or modification time moved, or it is gone. Such a file is still
+// being written (or was replaced), and what was read of it is not the
+// export.
+func (f InboxFile) Changed() bool {
+	st, err := os.Lstat(f.Path)
+	return err != nil || st.Size() != f.Size || !st.ModTime().Equal(f.ModTime)
+}
+
+// ReasonChanged is why a file that changed while a run read it waits.
+const ReasonChanged = "changed while the run read it (still being written): nothing of it is loaded; the next run reads it whole"
 
 // FreeName is where MoveFile may put path in dir, which it creates: the
 // same name, or, if a file of that name is already there, a numbered name

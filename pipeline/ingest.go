@@ -28,7 +28,7 @@ type FileResult struct {
 	Source    string
 	Ledger    string
 	Format    string
-	Status    string // loaded | failed | skipped
+	Status    string // loaded | failed | skipped | waiting (changed while read)
 	Reason    string
 	FileID    int64
 	Read      int64 // data lines: loaded + rejected + duplicate + summary + held
@@ -38,11 +38,17 @@ type FileResult struct {
 	// DuplicateAmount is the money of the lines dropped as duplicates.
 	DuplicateAmount float64
 	Summary         int64
-	Held            int64 // good lines not loaded because the file failed
+	// SummaryRows are the first MaxSummaryRows total rows skipped, so
+	// that the summary can show what was not loaded.
+	SummaryRows []Reject
+	Held        int64 // good lines not loaded because the file failed
 	// FailedBefore is the run that recorded the same content failing for
 	// the same reason; such a file is not recorded again.
 	FailedBefore int64
 }
+
+// MaxSummaryRows is how many total rows of a file the run summary shows.
+const MaxSummaryRows = 10
 
 // Reject is an input line that was not loaded.
 type Reject struct {
@@ -77,7 +83,12 @@ func openExport(path string, src Source) (recordReader, error) {
 	case strings.HasSuffix(name, ".xls"):
 		return openXLS(path, src) // text or an HTML table, as many ERPs write them, or refused
 	}
-	return nil, fmt.Errorf("%w: %s; custcat reads .csv, .txt, .tsv (optionally .gz), .xlsx, .parquet, and .xls that is text or an HTML table", ErrUnsupported, filepath.Ext(name))
+	const reads = "custcat reads .csv, .txt, .tsv (optionally .gz), .xlsx, .parquet, and .xls that is text or an HTML table"
+	ext := filepath.Ext(name)
+	if ext == "" {
+		return nil, fmt.Errorf("%w: the name has no extension; %s: give the export one of them, such as %s.csv", ErrUnsupported, reads, filepath.Base(path))
+	}
+	return nil, fmt.Errorf("%w: %s; %s", ErrUnsupported, ext, reads)
 }
 
 // hashFile returns the sha256 of a file's content.
@@ -151,8 +162,11 @@ func (fl *fileLoader) handle(rec record) error {
 		return nil // a row of empty cells is a blank line, not a line of data
 	}
 	fl.res.Read++
-	if rec.Bad == "" && isSummaryRow(rec.Cells) {
+	if rec.Bad == "" && isSummaryRow(rec.Cells, fl.p.src.schema(), fl.p.cols) {
 		fl.res.Summary++
+		if len(fl.res.SummaryRows) < MaxSummaryRows {
+			fl.res.SummaryRows = append(fl.res.SummaryRows, Reject{Line: rec.Line, Reason: "total row", Raw: rec.Raw})
+		}
 		fl.p.reset()
 		return nil
 	}

@@ -236,7 +236,7 @@ func (fl *fileLoader) take(res blockResult, tail *textBlock, lines *lineWriter) 
 		// in which the worker went on; else the worker's lines do not stand.
 		probe := fl.p
 		for _, rec := range res.lead {
-			if rec.Bad == "" && isSummaryRow(rec.Cells) {
+			if rec.Bad == "" && isSummaryRow(rec.Cells, probe.src.schema(), probe.cols) {
 				probe.reset()
 				continue
 			}
@@ -323,7 +323,7 @@ func (w *blockWorker) run(b textBlock, final bool) blockResult {
 		}
 		if leading {
 			res.lead = append(res.lead, rec.clone())
-			if rec.Bad == "" && isSummaryRow(rec.Cells) {
+			if rec.Bad == "" && isSummaryRow(rec.Cells, p.src.schema(), p.cols) {
 				p.reset()
 				leading = false
 			} else if p.parse(rec); p.haveLast {
@@ -335,7 +335,7 @@ func (w *blockWorker) run(b textBlock, final bool) blockResult {
 			continue
 		}
 		res.read++
-		if rec.Bad == "" && isSummaryRow(rec.Cells) {
+		if rec.Bad == "" && isSummaryRow(rec.Cells, p.src.schema(), p.cols) {
 			res.summary++
 			p.reset()
 			continue

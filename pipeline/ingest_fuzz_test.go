@@ -87,7 +87,11 @@ func FuzzReadExport(f *testing.F) {
 		if err := os.WriteFile(path, data, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		in := []InboxFile{{Path: path, Name: name, Size: int64(len(data)), ModTime: time.Now()}}
+		st, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		in := []InboxFile{{Path: path, Name: name, Size: st.Size(), ModTime: st.ModTime()}}
 		// One worker with blocks of the default size, then four with tiny
 		// blocks: the same outcome. Each in bounded time: reading is
 		// linear in the input for any bytes.

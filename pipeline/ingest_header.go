@@ -574,21 +574,64 @@ func positionalMap(src Source) (columnMap, bool) {
 // summaryWords mark total and subtotal rows.
 var summaryWords = []string{"合计", "小计", "总计", "累计", "total", "subtotal", "grandtotal"}
 
-// isSummaryRow says whether a row is a total or subtotal line: one of its
-// leading cells says so.
-func isSummaryRow(cells []string) bool {
+// isSummaryRow says whether a row is a total or subtotal line, not a
+// customer's. One of its leading cells is a total word and nothing else
+// (合计, 小计, Total:) in the date or document column or one no field reads;
+// or its customer and document cells are empty and a leading cell starts
+// with a total word (合计(含税) 1,000); or its customer cells hold nothing
+// but a total word and its document and date cells are empty. A customer
+// named Total, 总计1号店 or Total (China) Co., or an item named Total, on a
+// line of its own is no total row.
+func isSummaryRow(cells []string, sch *exportSchema, cols columnMap) bool {
 	if !maySumUp(cells) {
 		return false
 	}
-	for i, c := range cells {
-		if i >= 4 {
-			break
+	fieldAt := map[int]string{}
+	for fi, f := range sch.fields {
+		if c := cols.at(fi); c >= 0 {
+			fieldAt[c] = f
 		}
-		h := normHeader(c)
-		for _, w := range summaryWords {
-			if h == w || (strings.HasPrefix(h, w) && !isLetterAfter(h, w)) {
+	}
+	cell := func(field string) string {
+		if c := cols.at(sch.fieldIndex(field)); c >= 0 && c < len(cells) {
+			return strings.TrimSpace(cells[c])
+		}
+		return ""
+	}
+	for i, c := range cells[:min(4, len(cells))] {
+		if f := fieldAt[i]; (f == "" || f == "date" || f == "doc_no") && isTotalWord(c) {
+			return true
+		}
+	}
+	if cell("doc_no") != "" {
+		return false
+	}
+	code, name := cell("customer_code"), cell("customer_name")
+	if code == "" && name == "" {
+		for _, c := range cells[:min(4, len(cells))] {
+			if startsWithTotalWord(c) {
 				return true
 			}
+		}
+		return false
+	}
+	return cell("date") == "" && (code == "" || isTotalWord(code)) && (name == "" || isTotalWord(name))
+}
+
+// isTotalWord says whether a cell is a total word alone, in any case and
+// width, with spaces, a colon or a parenthesis such as (含税) around it.
+func isTotalWord(c string) bool {
+	h := normHeader(c)
+	return slices.Contains(summaryWords, h)
+}
+
+// startsWithTotalWord says whether a cell begins with a total word that
+// the rest does not continue ("totalwine" is no total).
+func startsWithTotalWord(c string) bool {
+	h := normHeader(c)
+	for _, w := range summaryWords {
+		if h == w || (strings.HasPrefix(h, w) && !isLetterAfter(h, w)) {
+			return true
 		}
 	}
 	return false

@@ -140,18 +140,41 @@ func TestFindHeaderBelowTitles(t *testing.T) {
 }
 
 func TestSummaryRows(t *testing.T) {
+	src := Source{Name: "s"}
+	sch := src.schema()
+	// 日期,单据编号,客户编码,客户名称,价税合计
+	withDoc := sch.emptyMap()
+	withDoc[fDate], withDoc[fDocNo], withDoc[fCustomerCode], withDoc[fCustomerName], withDoc[fAmount] = 0, 1, 2, 3, 4
+	// 日期,客户名称,商品名称,价税合计: no document number, no code
+	noDoc := sch.emptyMap()
+	noDoc[fDate], noDoc[fCustomerName], noDoc[fItemName], noDoc[fAmount] = 0, 1, 2, 3
 	for _, c := range []struct {
 		cells []string
+		cols  columnMap
 		want  bool
 	}{
-		{[]string{"合计", "", "100"}, true},
-		{[]string{"", "小计：", "100"}, true},
-		{[]string{"总计"}, true},
-		{[]string{"Total", "", "5"}, true},
-		{[]string{"2024-01-02", "XS1", "合计金额有限公司"}, false},
-		{[]string{"2024-01-02", "Total Wine Co", "5"}, false},
+		{[]string{"合计", "", "", "", "100"}, withDoc, true},
+		{[]string{"", "小计：", "", "", "100"}, withDoc, true},
+		{[]string{"总计"}, withDoc, true},
+		{[]string{"Total", "", "", "", "5"}, withDoc, true},
+		{[]string{"", "", "", "合计(含税)", "5"}, withDoc, true},
+		{[]string{"", "", "", "小计 C001", "5"}, withDoc, false}, // a customer's name that starts with a total word
+		{[]string{"合计(含税) 1,000", "", "", "", "1000"}, withDoc, true},
+		{[]string{"2024-01-02", "XS1", "C1", "合计金额有限公司", "5"}, withDoc, false},
+		{[]string{"2024-01-02", "Total Wine Co", "", "", "5"}, withDoc, false},
+		// Customers the issue saw dropped: a line of their own is theirs.
+		{[]string{"2024-01-02", "XS1", "C1", "Total (China) Co.", "5"}, withDoc, false},
+		{[]string{"2024-01-02", "XS1", "C1", "TOTAL 2000", "5"}, withDoc, false},
+		{[]string{"2024-01-02", "XS1", "C1", "Total", "5"}, withDoc, false},
+		{[]string{"2024-01-02", "XS1", "C1", "合计(含税)五金", "5"}, withDoc, false},
+		{[]string{"2024-01-02", "XS1", "C1", "总计1号店", "5"}, withDoc, false},
+		{[]string{"2024-01-02", "Total", "机油", "5"}, noDoc, false},
+		{[]string{"2024-01-02", "总计1号店", "机油", "5"}, noDoc, false},
+		{[]string{"2024-01-02", "甲公司", "Total", "5"}, noDoc, false}, // an item named Total
+		{[]string{"", "合计", "", "5"}, noDoc, true},
+		{[]string{"合计", "", "", "5"}, noDoc, true},
 	} {
-		if got := isSummaryRow(c.cells); got != c.want {
+		if got := isSummaryRow(c.cells, sch, c.cols); got != c.want {
 			t.Errorf("isSummaryRow(%q) = %v, want %v", c.cells, got, c.want)
 		}
 	}

@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"archive/zip"
 	"errors"
 	"fmt"
 	"io"
@@ -32,10 +33,51 @@ type xlsxReader struct {
 	dateCol  int      // -1 when no date column is known
 	width    int      // short rows are padded to it: Excel drops trailing blank cells
 	date1904 bool
+	cells    int // cells read so far, blank rows too
+}
+
+// The bounds of a workbook custcat reads. An .xlsx is a zip file: a few
+// MB can inflate to GBs (a zip bomb). excelize holds every part but the
+// worksheets in memory (and the shared strings, once parsed), and streams
+// worksheets from a temporary file; so the parts held in memory get a
+// small bound, the whole a larger one, and a sheet a bound on its cells,
+// which also bounds the time to read it. Go's zip reader stops a part at
+// its declared size, so a part cannot inflate past what is checked here.
+const (
+	xlsxMaxInflated = 1 << 30   // all parts, inflated: 1 GiB
+	xlsxMaxInMemory = 128 << 20 // all parts but the worksheets, inflated: 128 MiB
+	xlsxMaxColumns  = 1024      // cells of a row, blank ones before the last too
+	xlsxMaxCells    = 1 << 25   // cells of the sheet read, blank ones too: 33,554,432 (1,048,576 rows of 32)
+)
+
+// checkXLSXSize refuses a workbook whose parts inflate past the bounds.
+func checkXLSXSize(path string) error {
+	z, err := zip.OpenReader(path)
+	if err != nil {
+		return fmt.Errorf("open workbook: %w", err)
+	}
+	defer z.Close()
+	var total, inMemory uint64
+	for _, f := range z.File {
+		total += f.UncompressedSize64
+		if !strings.HasPrefix(strings.ToLower(strings.ReplaceAll(f.Name, "\\", "/")), "xl/worksheets/sheet") {
+			inMemory += f.UncompressedSize64
+		}
+	}
+	switch {
+	case total > xlsxMaxInflated:
+		return fmt.Errorf("workbook inflates to %d MiB, more than custcat reads (%d MiB): it may be a zip bomb; export the sheet as CSV instead", total>>20, xlsxMaxInflated>>20)
+	case inMemory > xlsxMaxInMemory:
+		return fmt.Errorf("workbook parts other than worksheets (shared strings, styles) inflate to %d MiB, more than custcat reads (%d MiB): it may be a zip bomb; export the sheet as CSV instead", inMemory>>20, xlsxMaxInMemory>>20)
+	}
+	return nil
 }
 
 func openXLSX(path string, src Source) (*xlsxReader, error) {
-	f, err := excelize.OpenFile(path)
+	if err := checkXLSXSize(path); err != nil {
+		return nil, err
+	}
+	f, err := excelize.OpenFile(path, excelize.Options{UnzipSizeLimit: xlsxMaxInflated})
 	if err != nil {
 		return nil, fmt.Errorf("open workbook: %w", err)
 	}
@@ -275,6 +317,12 @@ func (r *xlsxReader) nextRow() (record, error) {
 		cells, err := r.rows.Columns()
 		if err != nil {
 			return record{}, fmt.Errorf("sheet %s row %d: %w", r.sheet, r.line, err)
+		}
+		if len(cells) > xlsxMaxColumns {
+			return record{}, fmt.Errorf("sheet %s row %d has %d columns, more than custcat reads (%d): export the data as CSV instead", r.sheet, r.line, len(cells), xlsxMaxColumns)
+		}
+		if r.cells += max(1, len(cells)); r.cells > xlsxMaxCells {
+			return record{}, fmt.Errorf("sheet %s holds more than %d cells (at row %d), more than custcat reads: export the data as CSV instead", r.sheet, xlsxMaxCells, r.line)
 		}
 		if strings.TrimSpace(strings.Join(cells, "")) == "" {
 			continue

@@ -65,6 +65,15 @@ func Load(ctx context.Context, c *sql.Conn, cfg *Config, runID int64, inbox []In
 	salesFiles := 0               // sales files loaded
 	for _, in := range inbox {
 		fr := FileResult{Name: in.Name, Path: in.Path, Size: in.Size}
+		if in.NotAFile != "" {
+			fr.Status, fr.Reason, fr.Source, fr.Ledger = "failed", in.NotAFileReason(), "-", "-"
+			if err := c.QueryRowContext(ctx, custsql.Query("NextFileID")).Scan(&fr.FileID); err != nil {
+				return nil, err
+			}
+			first = min(first, fr.FileID)
+			res.Files = append(res.Files, fr)
+			continue
+		}
 		sum, size, err := hashFile(in.Path)
 		if err != nil {
 			return nil, fmt.Errorf("hash %s: %w", in.Name, err)
@@ -111,6 +120,17 @@ func Load(ctx context.Context, c *sql.Conn, cfg *Config, runID int64, inbox []In
 			if ctxErr := ctx.Err(); ctxErr != nil {
 				return nil, ctxErr
 			}
+			if in.Changed() {
+				// Its part goes out of the run, with or without document
+				// numbers: a part loaded now and the whole file next time
+				// would load its lines twice.
+				if err := dropChanged(ctx, c, fr.FileID); err != nil {
+					return nil, fmt.Errorf("%s: %w", in.Name, err)
+				}
+				res.Files = append(res.Files, FileResult{Name: in.Name, Path: in.Path, Size: in.Size, FileID: fr.FileID,
+					Source: fr.Source, Ledger: fr.Ledger, Status: "waiting", Reason: ReasonChanged})
+				continue
+			}
 			if err != nil {
 				fr.Status, fr.Reason = "failed", err.Error()
 			}
@@ -147,6 +167,17 @@ func Load(ctx context.Context, c *sql.Conn, cfg *Config, runID int64, inbox []In
 		return nil, err
 	}
 	return res, nil
+}
+
+// dropChanged takes out of the run what it read of a file that changed
+// while it was read: its lines and their hashes, rejects, master rows.
+func dropChanged(ctx context.Context, c *sql.Conn, fileID int64) error {
+	for _, q := range []string{"DropChangedFile", "DropChangedFileKeep", "DropChangedFileLines", "DropChangedFileRejects", "DropChangedFileMaster"} {
+		if _, err := c.ExecContext(ctx, custsql.Query(q), fileID); err != nil {
+			return fmt.Errorf("%s: %w", q, err)
+		}
+	}
+	return nil
 }
 
 // forgetRepeatedFailure drops the rejects of a failed file whose content
@@ -210,7 +241,7 @@ func merge(ctx context.Context, c *sql.Conn, res *LoadResult, runID, first int64
 	}
 	for i := range res.Files {
 		f := &res.Files[i]
-		if f.Status == "skipped" {
+		if f.Status == "skipped" || f.Status == "waiting" {
 			continue
 		}
 		if f.Status == "loaded" {

@@ -4,8 +4,11 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	"errors"
 	"fmt"
+	"net/url"
 	"strings"
+	"time"
 
 	"github.com/duckdb/duckdb-go/v2"
 )
@@ -18,11 +21,43 @@ import (
 // (lock_configuration). Whatever a rule might get past the check (a
 // second statement, COPY, ATTACH, read_csv, INSTALL, SET) fails there and
 // cannot reach the database of the run.
-const sandboxDSN = "?enable_external_access=false&autoinstall_known_extensions=false&autoload_known_extensions=false&allow_community_extensions=false&threads=1&lock_configuration=true"
+// The rules of a run that take longer than RuleTimeLimit are interrupted.
+// Their memory is bounded by what they may call: CheckRules admits only
+// functions that give values no larger than their arguments and the rule's
+// text (ruleFunctions), so the sandbox holds about the scores and no more.
+// DuckDB's memory_limit is set there too, with no disk to spill to
+// (max_temp_directory_size 0), but it bounds DuckDB's buffers only: in
+// DuckDB 1.5.6 neither an in-memory table nor the value a function builds
+// (a list of range(100000000) took 9 GB) counts against it.
+const sandboxDSN = "?enable_external_access=false&autoinstall_known_extensions=false&autoload_known_extensions=false&allow_community_extensions=false&threads=1&max_temp_directory_size=0B&lock_configuration=true"
+
+// RuleTimeLimit is how long applying the rules may take: all of them in a
+// run, each in custcat check.
+const RuleTimeLimit = time.Minute
+
+// SandboxLimits bound the rule sandbox of one run.
+type SandboxLimits struct {
+	Memory string        // DuckDB's memory_limit in the sandbox
+	Time   time.Duration // for applying all the rules
+}
+
+// ruleLimits are the bounds of the rules of a run: the memory the config
+// gives the store, and RuleTimeLimit.
+func ruleLimits(cfg *Config) SandboxLimits {
+	mem := cfg.Store.MemoryLimit
+	if mem == "" {
+		mem = DefaultConfig().Store.MemoryLimit
+	}
+	return SandboxLimits{Memory: mem, Time: RuleTimeLimit}
+}
 
 // openSandbox opens the sandbox DuckDB.
-func openSandbox() (*sql.DB, error) {
-	connector, err := duckdb.NewConnector(sandboxDSN, nil)
+func openSandbox(lim SandboxLimits) (*sql.DB, error) {
+	dsn := sandboxDSN
+	if lim.Memory != "" {
+		dsn += "&memory_limit=" + url.QueryEscape(lim.Memory)
+	}
+	connector, err := duckdb.NewConnector(dsn, nil)
 	if err != nil {
 		return nil, fmt.Errorf("open rule sandbox: %w", err)
 	}
@@ -33,8 +68,32 @@ func openSandbox() (*sql.DB, error) {
 // from scores, in the sandbox on a copy of the scores table of c, and
 // brings back what it added to each customer: segmented on c is then the
 // scores with those columns.
-func applyRulesSandboxed(ctx context.Context, c *sql.Conn, query string, args []any) error {
-	box, err := openSandbox()
+func applyRulesSandboxed(ctx context.Context, c *sql.Conn, query string, args []any, lim SandboxLimits) error {
+	err := applyRulesIn(ctx, c, query, args, lim)
+	return limitError(err, ctx, lim)
+}
+
+// limitError says which bound of the sandbox a failed rule ran into.
+func limitError(err error, ctx context.Context, lim SandboxLimits) error {
+	switch {
+	case err == nil:
+		return nil
+	case ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded),
+		ctx.Err() == nil && strings.Contains(err.Error(), "INTERRUPT"):
+		return fmt.Errorf("the segment and tag rules took longer than %v, the limit of a run; make them simpler: %w", lim.Time, err)
+	case strings.Contains(err.Error(), "Out of Memory"):
+		return fmt.Errorf("the segment and tag rules needed more memory than the %s of store.memory_limit; make them simpler: %s", lim.Memory, firstLine(err.Error()))
+	}
+	return err
+}
+
+func applyRulesIn(ctx context.Context, c *sql.Conn, query string, args []any, lim SandboxLimits) error {
+	if lim.Time > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, lim.Time)
+		defer cancel()
+	}
+	box, err := openSandbox(lim)
 	if err != nil {
 		return err
 	}

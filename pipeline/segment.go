@@ -170,7 +170,7 @@ func applyRules(ctx context.Context, c *sql.Conn, cfg *Config) error {
 		}
 	}
 	q, args := rulesQuery(cfg)
-	if err := applyRulesSandboxed(ctx, c, q, args); err != nil {
+	if err := applyRulesSandboxed(ctx, c, q, args, ruleLimits(cfg)); err != nil {
 		return fmt.Errorf("segment rules: %w", err)
 	}
 	return nil

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -17,13 +18,21 @@ import (
 	custsql "custcat/sql"
 )
 
-// ErrLocked means another process holds the database for writing.
+// ErrLocked means another process holds the database for writing:
+// another custcat, or another program (errors.Is tells either).
 var ErrLocked = errors.New("database is in use by another custcat process")
+
+// ErrDamaged means a block of the database file does not hold what DuckDB
+// wrote there: its checksum does not match.
+var ErrDamaged = errors.New("the database file is damaged")
 
 // Store is the DuckDB database of custcat.
 type Store struct {
 	DB   *sql.DB
 	Path string
+
+	torn      []Torn          // found at open, removed by Repair
+	sequences []sequenceState // read at open, renumbered by Repair
 }
 
 // OpenStore opens (creating if need be) the database of cfg and brings its
@@ -43,6 +52,17 @@ func OpenStore(ctx context.Context, cfg StoreConfig, path string) (*Store, error
 	}
 	// No checkpoint merges row groups unless the run asks for it (Compact).
 	q.Set("max_vacuum_tasks", "0")
+	if path != ":memory:" {
+		// Every commit is a checkpoint that skips the WAL: the new state
+		// is in the file once the new header is written, or not at all. A
+		// transaction's row groups written to the WAL before its commit
+		// record survive a kill in DuckDB 1.5.6 (its pull request 25931):
+		// no WAL, no such rows. Where a commit cannot checkpoint (another
+		// transaction is open), DuckDB writes the WAL after all, so the
+		// check at open (checkConsistency) stays.
+		q.Set("checkpoint_threshold", "0b")
+		q.Set("auto_checkpoint_skip_wal_threshold", "0")
+	}
 	if cfg.Threads > 0 {
 		q.Set("threads", strconv.Itoa(cfg.Threads))
 	}
@@ -56,6 +76,10 @@ func OpenStore(ctx context.Context, cfg StoreConfig, path string) (*Store, error
 	db := sql.OpenDB(connector)
 	s := &Store{DB: db, Path: path}
 	if err := s.migrate(ctx); err != nil {
+		db.Close()
+		return nil, StoreHint(err, cfg)
+	}
+	if err := s.checkConsistency(ctx); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -77,20 +101,58 @@ func OpenReadOnly(path string) (*Store, error) {
 
 var lockHolder = regexp.MustCompile(`PID (\d+)`)
 
+// lockedError is a lock conflict, told as the holder is: another custcat,
+// or another program (a DuckDB client left open on the file).
+type lockedError struct{ msg string }
+
+func (e *lockedError) Error() string        { return e.msg }
+func (e *lockedError) Is(target error) bool { return target == ErrLocked }
+
 // lockError turns DuckDB's lock conflict into a message an operator can act on.
 func lockError(path string, err error) error {
 	msg := err.Error()
 	if !strings.Contains(msg, "Could not set lock") && !strings.Contains(msg, "Conflicting lock") && !fileHeld(path) {
 		return fmt.Errorf("open database %s: %w", path, err)
 	}
-	who := "another process"
+	who, custcat := "another process", false
 	if m := lockHolder.FindStringSubmatch(msg); m != nil {
 		who = "process " + m[1]
+		name, isCustcat, known := processName(m[1])
+		if known && !isCustcat {
+			return &lockedError{fmt.Sprintf("database is in use by another program: process %s (%s) holds %s; it is not custcat but a program that has the database open, such as a DuckDB client: close it, then run again", m[1], name, path)}
+		}
+		custcat = known
 		if since, ok := processStart(m[1]); ok {
 			who += fmt.Sprintf(" (running since %s)", since.Format("2006-01-02 15:04:05"))
 		}
 	}
-	return fmt.Errorf("%w: %s holds %s; wait for it to finish, or stop it, then run again", ErrLocked, who, path)
+	if !custcat {
+		// The system does not say what holds it (Windows has no /proc).
+		return &lockedError{fmt.Sprintf("%v or another program: %s holds %s; wait for it to finish, or stop it, then run again", ErrLocked, who, path)}
+	}
+	return &lockedError{fmt.Sprintf("%v: %s holds %s; wait for it to finish, or stop it, then run again", ErrLocked, who, path)}
+}
+
+// custcatCommands are the subcommands a custcat process runs with.
+var custcatCommands = []string{"run", "serve", "backfill", "check", "explain", "runs"}
+
+// processName says what process pid runs, from /proc: its program name,
+// and whether it is custcat: a program running one of custcat's
+// subcommands that is this program's binary or is named custcat. known is
+// false where /proc does not say (not Linux, or the process is gone).
+func processName(pid string) (name string, isCustcat, known bool) {
+	b, err := os.ReadFile("/proc/" + pid + "/cmdline")
+	if err != nil || len(b) == 0 {
+		return "", false, false
+	}
+	args := strings.Split(strings.TrimRight(string(b), "\x00"), "\x00")
+	name = filepath.Base(args[0])
+	if len(args) < 2 || !slices.Contains(custcatCommands, args[1]) {
+		return name, false, true
+	}
+	self, err1 := os.Executable()
+	exe, err2 := os.Readlink("/proc/" + pid + "/exe")
+	return name, strings.HasPrefix(name, "custcat") || err1 == nil && err2 == nil && self == exe, true
 }
 
 func (s *Store) Close() error { return s.DB.Close() }
@@ -168,4 +230,53 @@ const CompactEvery = 7
 func Compact(ctx context.Context, c *sql.Conn) error {
 	_, err := c.ExecContext(ctx, "SET GLOBAL max_vacuum_tasks = 100")
 	return err
+}
+
+// MemoryError is DuckDB running out of memory within store.memory_limit,
+// told with the config keys to change rather than DuckDB's SET statements,
+// which a custcat user cannot run.
+type MemoryError struct {
+	msg string
+	err error
+}
+
+func (e *MemoryError) Error() string { return e.msg }
+func (e *MemoryError) Unwrap() error { return e.err }
+
+// StoreHint returns err, or, where DuckDB's error has a cause an operator
+// can act on, an error that says what to do: a MemoryError when DuckDB ran
+// out of memory, an ErrDamaged error when a block of the file does not
+// match its checksum.
+func StoreHint(err error, cfg StoreConfig) error {
+	if err == nil || errors.Is(err, ErrDamaged) {
+		return err
+	}
+	if strings.Contains(err.Error(), "Corrupt database file") {
+		return fmt.Errorf("%w: %v; custcat did not change it: restore the database file (store.path) from a backup, or move it aside and copy the exports from archive/ back into the inbox, so that a run loads them into a new database", ErrDamaged, err)
+	}
+	var de *duckdb.Error
+	msg := err.Error()
+	outOfMemory := errors.As(err, &de) && de.Type == duckdb.ErrorTypeOutOfMemory ||
+		strings.Contains(msg, "Out of Memory Error") ||
+		// A commit that cannot get the memory for its checkpoint says so
+		// as a transaction error.
+		strings.Contains(msg, "could not allocate block") || strings.Contains(msg, "failed to pin block")
+	if !outOfMemory {
+		return err
+	}
+	var me *MemoryError
+	if errors.As(err, &me) {
+		return err
+	}
+	msg, _, _ = strings.Cut(msg, "\n\nPossible solutions:")
+	limit := cfg.MemoryLimit
+	if limit == "" {
+		limit = "DuckDB's default"
+	}
+	threads := ", or set store.threads to fewer cores (each takes memory of its own)"
+	if cfg.Threads == 1 {
+		threads = ""
+	}
+	return &MemoryError{err: err, msg: fmt.Sprintf("%s; DuckDB needed more memory than store.memory_limit (%s) allows: raise store.memory_limit in the config (512MB, the default, loads 10M lines)%s, then run again",
+		strings.TrimSpace(msg), limit, threads)}
 }

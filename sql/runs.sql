@@ -17,3 +17,8 @@ WHERE run_id = $1;
 -- name: RecordFailedRun
 INSERT INTO runs (run_id, job, trigger, as_of, window_days, started_at, finished_at, status, error)
 VALUES (nextval('run_ids'), $1, $2, $3, $4, $5, $6, 'failed', $7);
+
+-- A run whose commit held, then a step after it (outputs in place, inbox
+-- files moved) failed: its data is loaded, the step is to be done again.
+-- name: RecordAfterCommitFailure
+UPDATE runs SET status = 'partial', error = $2 WHERE run_id = $1;

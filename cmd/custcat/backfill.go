@@ -61,9 +61,13 @@ func backfillCmd(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	return exitOK
 }
 
-// printBackfilled prints the snapshots a backfill saved, a line a date.
+// printBackfilled prints the snapshots a backfill saved, a line a date,
+// after what the repair at open removed, if anything.
 func printBackfilled(stdout io.Writer, results []*jobs.RunResult, every string) {
 	fmt.Fprintf(stdout, "backfilled %d snapshot(s), %s to %s, every %s\n\n", len(results), results[0].AsOf, results[len(results)-1].AsOf, every)
+	if len(results[0].Repaired) > 0 {
+		fmt.Fprintf(stdout, "warning: %s\n\n", pipeline.TornSummary(results[0].Repaired))
+	}
 	for _, r := range results {
 		var counts []string
 		for _, s := range r.Segments {

@@ -510,3 +510,142 @@ func TestFailedFileAgain(t *testing.T) {
 		t.Error("bad.csv is in failed/ twice")
 	}
 }
+
+// TestCrashConsistencyCommit kills runs inside their COMMIT: a timing loop
+// over the commit window, from the log line "commit" (the run's last
+// statement done) to "put outputs in place" (the commit returned), as
+// measured on a run never killed. The export is large enough (150,000
+// lines) that DuckDB writes its row groups before the commit, the case in
+// which DuckDB 1.5.6 replays row groups of a transaction that never
+// committed. It runs once with document numbers and once without: without
+// them a second load of the export is not replaced by document but added.
+// After each kill a rerun must give the outputs and database of the run
+// never killed; the test logs the tally of kills, torn states the rerun
+// repaired, and kills after the commit.
+func TestCrashConsistencyCommit(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary and runs it many times")
+	}
+	bin := buildCustcat(t)
+	for _, tc := range []struct {
+		name  string
+		docNo bool
+	}{{"with document numbers", true}, {"without document numbers", false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			inbox := []inboxFile{{"big.csv", commitExport(150000, tc.docNo)}}
+			ref := newCrashDir(t, inbox, "")
+			code, at := ref.runTimed(t, bin, "msg=commit", `msg="put outputs in place"`)
+			if code != exitOK {
+				t.Fatalf("reference run: exit %d", code)
+			}
+			want := ref.state(t)
+			window := at[1] - at[0]
+			t.Logf("reference run: commit took %v, %d lines loaded", window.Round(time.Millisecond), want.lines)
+
+			// Once the commit has returned, the database file holds it
+			// whole: the commit was a checkpoint that wrote no WAL.
+			d := newCrashDir(t, inbox, "")
+			if d.runAndKill(t, bin, killPoint{log: `msg="put outputs in place"`}) {
+				if st, err := os.Stat(filepath.Join(d.dir, "var", "custcat.duckdb.wal")); err == nil && st.Size() > 0 {
+					t.Errorf("after the commit the WAL holds %d bytes; the commit should write the database file only", st.Size())
+				}
+			}
+
+			const kills = 4
+			tried, hit, torn, after := 0, 0, 0, 0
+			for i := 0; i <= kills; i++ {
+				tried++
+				d := newCrashDir(t, inbox, "")
+				if !d.runAndKill(t, bin, killPoint{log: "msg=commit", after: window * time.Duration(i) / kills}) {
+					continue
+				}
+				hit++
+				code, out, errOut := d.run(bin)
+				if code != exitOK {
+					t.Errorf("kill %d/%d into the commit: rerun exit %d\n%s%s", i, kills, code, out, errOut)
+					continue
+				}
+				if strings.Contains(out, "removed rows that no committed run leaves") {
+					torn++
+				}
+				if !loadedAny.MatchString(out) {
+					after++
+				}
+				if diff := want.diff(d.state(t)); diff != "" {
+					t.Errorf("kill %d/%d into the commit: after the rerun:\n%s", i, kills, diff)
+				}
+			}
+			// The log line "commit" comes after the run's last statement,
+			// just before COMMIT: a kill that hit and left the run to do
+			// again landed inside the COMMIT.
+			t.Logf("kills from the start of the commit: %d tried, %d hit a running process: %d inside the COMMIT, %d after it; %d left a torn database (repaired by the rerun); every rerun: outputs and database as the run never killed", tried, hit, hit-after, after, torn)
+			if hit < tried/2 {
+				t.Errorf("only %d of %d kills hit a running process", hit, tried)
+			}
+		})
+	}
+}
+
+// commitExport is one export of n lines, documents of one to four lines,
+// with or without its document number column.
+func commitExport(n int, docNo bool) string {
+	rng := rand.New(rand.NewPCG(25931, 1))
+	var b strings.Builder
+	if docNo {
+		b.WriteString("日期,单据编号,客户编码,客户名称,价税合计\n")
+	} else {
+		b.WriteString("日期,客户编码,客户名称,价税合计\n")
+	}
+	for doc, lines := 0, 0; lines < n; doc++ {
+		cust := rng.IntN(5000)
+		date := fmt.Sprintf("2024-%02d-%02d", 1+rng.IntN(12), 1+rng.IntN(28))
+		for k := 0; k < 1+rng.IntN(4) && lines < n; k++ {
+			amount := fmt.Sprintf("%d.%02d", 1+rng.IntN(5000), rng.IntN(100))
+			if docNo {
+				fmt.Fprintf(&b, "%s,XS%07d,C%04d,客户%d,%s\n", date, doc, cust, cust, amount)
+			} else {
+				fmt.Fprintf(&b, "%s,C%04d,客户%d,%s\n", date, cust, cust, amount)
+			}
+			lines++
+		}
+	}
+	return b.String()
+}
+
+// runTimed runs custcat to its end and returns its exit code and, for
+// each of marks, when its log first held a line with it, from the start.
+func (d crashDir) runTimed(t *testing.T, bin string, marks ...string) (int, []time.Duration) {
+	t.Helper()
+	cmd := d.command(bin)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	at := make([]time.Duration, len(marks))
+	sc := bufio.NewScanner(stderr)
+	for sc.Scan() {
+		for i, m := range marks {
+			if at[i] == 0 && strings.Contains(sc.Text(), m) {
+				at[i] = time.Since(start)
+			}
+		}
+	}
+	err = cmd.Wait()
+	for i, m := range marks {
+		if at[i] == 0 {
+			t.Fatalf("the log has no %q", m)
+		}
+	}
+	var exit *exec.ExitError
+	if errors.As(err, &exit) {
+		return exit.ExitCode(), at
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return 0, at
+}

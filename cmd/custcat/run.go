@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"strconv"
+	"strings"
 	"time"
 
 	"custcat/jobs"
@@ -42,6 +43,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		printSummary(stdout, res)
 	}
 	var rules *jobs.RulesError
+	var after *jobs.AfterCommitError
 	if !errors.As(err, &rules) {
 		if nerr := jobs.NotifyFailure(ctx, cfg.Webhook, "manual", "manual", res, start, time.Now(), 1, err); nerr != nil {
 			log.Warn("failure notice", slog.Any("err", nerr))
@@ -64,6 +66,9 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case errors.Is(err, pipeline.ErrLocked):
 		fmt.Fprintf(stderr, "custcat: %v\n", err)
 		return exitLocked
+	case errors.As(err, &after):
+		fmt.Fprintf(stderr, "custcat: %v\n", err)
+		return exitFailed
 	default:
 		fmt.Fprintf(stderr, "custcat: run failed, the database is unchanged: %v\n", err)
 		return exitFailed
@@ -74,6 +79,9 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 // customers per segment, and the findings of the customer data checks.
 func printSummary(w io.Writer, res *jobs.RunResult) {
 	fmt.Fprintf(w, "custcat run %d, as of %s\n\n", res.RunID, res.AsOf)
+	if len(res.Repaired) > 0 {
+		fmt.Fprintf(w, "warning: %s\n\n", pipeline.TornSummary(res.Repaired))
+	}
 	if len(res.Load.Files) == 0 && len(res.Waiting) == 0 {
 		fmt.Fprintln(w, "files: none new in the inbox; the segments come from the lines loaded before")
 	} else {
@@ -88,7 +96,7 @@ func printFiles(w io.Writer, res *jobs.RunResult) {
 	tw.row("file", "status", "read", "loaded", "rejected", "duplicate", "summary", "held back")
 	n := func(x int64) string { return strconv.FormatInt(x, 10) }
 	for _, f := range res.Load.Files {
-		tw.row(f.Name, f.Status, n(f.Read), n(f.Loaded), n(f.Rejected), n(f.Duplicate), n(f.Summary), n(f.Held))
+		tw.row(printable(f.Name), f.Status, n(f.Read), n(f.Loaded), n(f.Rejected), n(f.Duplicate), n(f.Summary), n(f.Held))
 	}
 	t := res.Load.Totals()
 	tw.row("total", "", n(t.Read), n(t.Loaded), n(t.Rejected), n(t.Duplicate), n(t.Summary), n(t.Held))
@@ -104,11 +112,27 @@ func printFiles(w io.Writer, res *jobs.RunResult) {
 	}
 	for _, f := range res.Load.Files {
 		if f.Status != "loaded" {
-			fmt.Fprintf(w, "%s %s: %s\n", f.Name, f.Status, f.Reason)
+			fmt.Fprintf(w, "%s %s: %s\n", printable(f.Name), f.Status, printable(f.Reason))
 		}
 	}
+	var totals []string
+	for _, f := range res.Load.Files {
+		for _, r := range f.SummaryRows {
+			totals = append(totals, fmt.Sprintf("  %s line %d: %s", printable(f.Name), r.Line, printable(r.Raw)))
+		}
+		if f.Summary > int64(len(f.SummaryRows)) {
+			totals = append(totals, fmt.Sprintf("  %s: %d more", printable(f.Name), f.Summary-int64(len(f.SummaryRows))))
+		}
+	}
+	if len(totals) > 0 {
+		fmt.Fprintf(w, "total rows skipped (counted as summary, not loaded):\n%s\n", strings.Join(totals, "\n"))
+	}
 	if len(res.Waiting) > 0 {
-		fmt.Fprintf(w, "waiting for the next run (still being written): %v\n", res.Waiting)
+		names := make([]string, len(res.Waiting))
+		for i, n := range res.Waiting {
+			names[i] = printable(n)
+		}
+		fmt.Fprintf(w, "waiting for the next run (still being written): %v\n", names)
 	}
 }
 
@@ -148,4 +172,14 @@ func printSegments(w io.Writer, res *jobs.RunResult) {
 			fmt.Fprintf(w, "  %s\n", o)
 		}
 	}
+}
+
+// printable keeps a file name or an input line on one line of the
+// summary: a name may hold a line break or a tab, which would break the
+// table; such text is shown quoted, with escapes.
+func printable(s string) string {
+	if strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f || r == 0x85 || r == 0x2028 || r == 0x2029 }) {
+		return strconv.Quote(s)
+	}
+	return s
 }

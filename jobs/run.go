@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -52,6 +53,13 @@ type SegmentCount struct {
 	Customers int64
 }
 
+// Movers counts the customers of a snapshot by how their segment moved
+// since the snapshot before: up (to a segment listed earlier), down, or
+// new (none before).
+type Movers struct {
+	Up, Down, New int64
+}
+
 // RunResult is what a run did.
 type RunResult struct {
 	RunID     int64
@@ -64,6 +72,7 @@ type RunResult struct {
 	Outputs   []string
 	Moved     map[string]string // inbox name -> where it went
 	Notes     []pipeline.Note   // warnings of the snapshot: collapsed cut points, manual lines not applied
+	Movers    Movers            // customers whose segment changed since the snapshot before
 	// Categories describes the category file the run wrote.
 	Categories reports.Manifest
 }
@@ -108,8 +117,7 @@ func Run(ctx context.Context, cfg *pipeline.Config, opt RunOptions) (*RunResult,
 	defer store.Close()
 	fetched, err := fetchSources(ctx, store.DB, cfg, jobSources(cfg, opt.Sources), start, opt.Log)
 	if err != nil {
-		recordFailure(store, cfg, opt, asOf, start, err)
-		return nil, err
+		return &RunResult{AsOf: asOf, RunID: recordFailure(store, cfg, opt, asOf, start, 0, err)}, err
 	}
 	inbox, waiting, err := scanInbox(cfg, inboxDir, start, opt, fetched)
 	if err != nil {
@@ -170,7 +178,7 @@ func Run(ctx context.Context, cfg *pipeline.Config, opt RunOptions) (*RunResult,
 			// INTERRUPT error; say first that the run was stopped.
 			err = fmt.Errorf("%w: %v", cerr, err)
 		}
-		recordFailure(store, cfg, opt, asOf, start, err)
+		res.RunID = recordFailure(store, cfg, opt, asOf, start, res.RunID, err)
 		return res, err
 	}
 	log.Info("put outputs in place")
@@ -267,6 +275,41 @@ func countSegments(ctx context.Context, c *sql.Conn, cfg *pipeline.Config, res *
 	for _, s := range cfg.Segments {
 		res.Segments = append(res.Segments, SegmentCount{Code: s.Code, Name: s.Name, Customers: counts[s.Code]})
 	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	return countMovers(ctx, c, cfg, res)
+}
+
+// countMovers counts the customers that moved, by the order of the
+// segments in the config (the first is the best).
+func countMovers(ctx context.Context, c *sql.Conn, cfg *pipeline.Config, res *RunResult) error {
+	rank := map[string]int{}
+	for i, s := range cfg.Segments {
+		rank[s.Code] = i
+	}
+	rows, err := c.QueryContext(ctx, custsql.Query("ReportMoves"), res.AsOf)
+	if err != nil {
+		return fmt.Errorf("segment moves: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var from, to string
+		var n int64
+		if err := rows.Scan(&from, &to, &n); err != nil {
+			return fmt.Errorf("segment moves: %w", err)
+		}
+		rf, okf := rank[from]
+		rt, okt := rank[to]
+		switch {
+		case from == "":
+			res.Movers.New += n
+		case okf && okt && rt < rf:
+			res.Movers.Up += n
+		case okf && okt && rt > rf:
+			res.Movers.Down += n
+		}
+	}
 	return rows.Err()
 }
 
@@ -314,11 +357,20 @@ func writeOutputs(ctx context.Context, c *sql.Conn, cfg *pipeline.Config, res *R
 	if err != nil {
 		return fail(fmt.Errorf("report: %w", err))
 	}
-	for _, f := range []struct {
+	type output struct {
 		name string
 		data []byte
-	}{{"categories.csv", cats.Data}, {"manifest.json", manifest}, {"rejects.csv", rej},
-		{"quality.csv", quality}, {"report.html", html}, {filepath.Join("reports", "report-"+res.AsOf+".html"), html}} {
+	}
+	files := []output{{"categories.csv", cats.Data}, {"manifest.json", manifest}, {"rejects.csv", rej},
+		{"quality.csv", quality}, {"report.html", html}, {filepath.Join("reports", "report-"+res.AsOf+".html"), html}}
+	// Each run keeps its own copy, which the daemon's page links: two runs
+	// of one as-of date are two different nights.
+	for _, f := range files {
+		if slices.Contains(RunFiles, f.name) {
+			files = append(files, output{filepath.Join(RunDir(res.RunID), f.name), f.data})
+		}
+	}
+	for _, f := range files {
 		p, err := reports.WriteFile(filepath.Join(out, f.name), f.data)
 		if err != nil {
 			return fail(outputError(out, err))
@@ -332,6 +384,12 @@ func writeOutputs(ctx context.Context, c *sql.Conn, cfg *pipeline.Config, res *R
 	pending = append(pending, pq)
 	return pending, nil
 }
+
+// RunFiles are the outputs each run keeps a copy of under RunDir.
+var RunFiles = []string{"report.html", "categories.csv", "quality.csv", "rejects.csv"}
+
+// RunDir is the folder of the output folder holding a run's own copies.
+func RunDir(run int64) string { return filepath.Join("runs", strconv.FormatInt(run, 10)) }
 
 // outputError says what to do when the out folder takes no files: it is
 // read-only, full, or not a folder.
@@ -356,13 +414,22 @@ func finishRun(ctx context.Context, c *sql.Conn, res *RunResult, end time.Time) 
 	return err
 }
 
-// recordFailure keeps a line in the run history for a run that rolled back.
-func recordFailure(store *pipeline.Store, cfg *pipeline.Config, opt RunOptions, asOf string, start time.Time, cause error) {
+// recordFailure keeps a line in the run history for a run that rolled
+// back, under the id the run took (id), so that its log lines and the
+// history agree. It returns the run's id: the one recorded, else the one
+// it took (0 when it took none).
+func recordFailure(store *pipeline.Store, cfg *pipeline.Config, opt RunOptions, asOf string, start time.Time, id int64, cause error) int64 {
 	ctx := context.Background()
-	_, err := store.DB.ExecContext(ctx, custsql.Query("RecordFailedRun"), opt.Job, opt.Trigger, asOf, cfg.WindowDays, start, opt.Now(), cause.Error())
+	var took any
+	if id > 0 {
+		took = id
+	}
+	err := store.DB.QueryRowContext(ctx, custsql.Query("RecordFailedRun"), opt.Job, opt.Trigger, asOf, cfg.WindowDays, start, opt.Now(), cause.Error(), took).Scan(&id)
 	if err != nil {
 		opt.Log.Error("record failed run", slog.Any("err", err))
+		return id
 	}
+	return id
 }
 
 // moveInbox moves what the run read: loaded and already-known files to

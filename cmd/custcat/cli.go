@@ -35,6 +35,7 @@ func commands() []command {
 		{"explain", "show why a customer holds its segment and tags", explainCmd},
 		{"serve", "run the jobs of the config on their schedules, with HTTP pages", serveCmd},
 		{"runs", "print the run history", runsCmd},
+		{"retry", "move failed files back to the inbox for the next run", retryCmd},
 	}
 }
 

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"strconv"
 	"time"
 
@@ -37,9 +36,8 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	var rules *jobs.RulesError
 	if !errors.As(err, &rules) {
-		if nerr := jobs.NotifyFailure(ctx, cfg.Webhook, "manual", "manual", res, start, time.Now(), 1, err); nerr != nil {
-			log.Warn("failure notice", slog.Any("err", nerr))
-		}
+		// The notice logs what became of it (a warning at -v off too).
+		_ = jobs.NotifyRun(ctx, cfg, log, "manual", "manual", res, start, time.Now(), 1, err)
 	}
 	switch {
 	case errors.As(err, &rules):

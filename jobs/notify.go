@@ -240,8 +240,8 @@ func feishuCard(n Notice) map[string]any {
 		color = "orange"
 	}
 	return map[string]any{"msg_type": "interactive", "card": map[string]any{
-		"config": map[string]any{"wide_screen_mode": true},
-		"header": map[string]any{"template": color, "title": map[string]string{"tag": "plain_text", "content": n.Title}},
+		"config":   map[string]any{"wide_screen_mode": true},
+		"header":   map[string]any{"template": color, "title": map[string]string{"tag": "plain_text", "content": n.Title}},
 		"elements": []any{map[string]any{"tag": "div", "text": map[string]string{"tag": "lark_md", "content": clip(n.body(true), 20000)}}},
 	}}
 }

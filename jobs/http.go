@@ -201,13 +201,15 @@ func (p *pages) file(w http.ResponseWriter, r *http.Request, name string) {
 
 // healthz answers 200 while the last scheduled run of every job went
 // well, none is overdue and no file waits in failed/; else 503 with the
-// reasons, one a line.
+// reasons, one a line, in English (what monitoring greps for).
 func (p *pages) healthz(w http.ResponseWriter) {
 	reasons := p.d.health(p.d.now())
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	if len(reasons) > 0 {
 		w.WriteHeader(http.StatusServiceUnavailable)
-		fmt.Fprintln(w, strings.Join(reasons, "\n"))
+		for _, r := range reasons {
+			fmt.Fprintln(w, r("en"))
+		}
 		return
 	}
 	fmt.Fprintln(w, "ok")
@@ -217,42 +219,64 @@ func (p *pages) healthz(w http.ResponseWriter) {
 // nothing of it reached the ERP.
 func failureLike(status string) bool { return status == "failed" || status == "held" }
 
+// A problem is one reason the daemon is not healthy, said in a language.
+type problem func(lang string) string
+
 // health lists what is wrong at now: a job whose last scheduled run
 // failed or was held, a job overdue, a file waiting in failed/.
-func (d *daemon) health(now time.Time) []string {
+func (d *daemon) health(now time.Time) []problem {
 	last := d.lastRuns("schedule")
-	var reasons []string
+	var out []problem
 	for _, s := range d.sortedScheds() {
 		name := s.Job.Name
 		var lastRan time.Time
 		if r, ok := last[name]; ok {
 			if failureLike(r.Status) {
-				msg := fmt.Sprintf("job %s: the last scheduled run (%d, started %s) ended %s", name, r.ID, r.Start.Format(time.RFC3339), r.Status)
-				if r.Error != "" {
-					msg += ": " + r.Error
-				}
-				reasons = append(reasons, msg)
+				out = append(out, func(lang string) string {
+					msg := fmt.Sprintf("job %s: the last scheduled run (%d, started %s) ended %s", name, r.ID, r.Start.Format(time.RFC3339), r.Status)
+					if lang == "zh" {
+						msg = fmt.Sprintf("作业 %s：上次计划运行（%d，开始于 %s）%s", name, r.ID, r.Start.Format(time.RFC3339), tr(lang, r.Status))
+					}
+					if r.Error != "" {
+						msg += ": " + r.Error
+					}
+					return msg
+				})
 				continue
 			}
 			// A partial run committed: what failed in it is in failed/.
 			lastRan = r.Start
 		}
-		if why := Overdue(s, lastRan, d.started, now, s.Job.Timeout); why != "" {
-			reasons = append(reasons, why)
+		if due := OverdueSince(s, lastRan, d.started, now, s.Job.Timeout); !due.IsZero() {
+			out = append(out, func(lang string) string {
+				if lang == "zh" {
+					return fmt.Sprintf("作业 %s 已逾期：应在 %s 运行，此后没有成功过", name, due.Format(time.RFC3339))
+				}
+				return fmt.Sprintf("job %s is overdue: it was due at %s and has not succeeded since", name, due.Format(time.RFC3339))
+			})
 		}
 	}
 	files, err := FailedFiles(d.cfg)
 	if err != nil {
-		reasons = append(reasons, err.Error())
+		out = append(out, func(string) string { return err.Error() })
 	}
 	for _, f := range files {
-		run := ""
-		if f.Run > 0 {
-			run = fmt.Sprintf(" (run %d)", f.Run)
-		}
-		reasons = append(reasons, fmt.Sprintf("file %s waits in failed/%s: %s; fix it, then run custcat retry %s, or remove it", f.Name, run, f.Reason, f.Name))
+		out = append(out, func(lang string) string {
+			if lang == "zh" {
+				run := ""
+				if f.Run > 0 {
+					run = fmt.Sprintf("（运行 %d）", f.Run)
+				}
+				return fmt.Sprintf("文件 %s 在 failed/ 中等待%s：%s；修正后运行 custcat retry %s，或删除它", f.Name, run, f.Reason, f.Name)
+			}
+			run := ""
+			if f.Run > 0 {
+				run = fmt.Sprintf(" (run %d)", f.Run)
+			}
+			return fmt.Sprintf("file %s waits in failed/%s: %s; fix it, then run custcat retry %s, or remove it", f.Name, run, f.Reason, f.Name)
+		})
 	}
-	return reasons
+	return out
 }
 
 // lastRuns is the newest finished run of each job, of trigger or of any

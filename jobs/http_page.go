@@ -177,7 +177,10 @@ func (p *pages) index(w http.ResponseWriter, r *http.Request) {
 		}
 		rows = append(rows, row)
 	}
-	attention := p.d.health(now)
+	var attention []string
+	for _, why := range p.d.health(now) {
+		attention = append(attention, why(lang))
+	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	t := p.words("lang", "title", "attention", "healthy", "jobs", "job", "schedule", "zone", "latest", "runs", "run",
 		"trigger", "started", "took", "status", "files", "rejected", "customers", "segments", "outputs", "why")

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -342,4 +343,66 @@ func value(t *testing.T, fams map[string]*dto.MetricFamily, name string, labels 
 func testLog(t *testing.T) *slog.Logger {
 	t.Helper()
 	return slog.New(slog.NewTextHandler(t.Output(), nil))
+}
+
+// With a token, a browser gets the login form; the right token sets an
+// HttpOnly, SameSite=Strict cookie that opens every page, and the form
+// goes back only to a page of the daemon.
+func TestLoginCookie(t *testing.T) {
+	now := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
+	ts, _ := pagesServer(t, "language: en\nserve: {token: s3cret}\n", now)
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	req, _ := http.NewRequest("GET", ts.URL+"/out/categories.csv", nil)
+	req.Header.Set("Accept", "text/html,application/xhtml+xml")
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	form, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 401 || !strings.Contains(string(form), `<form method="post" action="/login">`) || !strings.Contains(string(form), `name="next" value="/out/categories.csv"`) {
+		t.Errorf("a browser without the cookie: %d\n%s", resp.StatusCode, form)
+	}
+	post := func(token, next string) *http.Response {
+		t.Helper()
+		resp, err := client.PostForm(ts.URL+"/login", url.Values{"token": {token}, "next": {next}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	if resp := post("wrong", "/"); resp.StatusCode != 401 || len(resp.Cookies()) != 0 {
+		t.Errorf("a wrong token: %d, cookies %v", resp.StatusCode, resp.Cookies())
+	}
+	resp = post("s3cret", "/out/categories.csv")
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/out/categories.csv" || len(resp.Cookies()) != 1 {
+		t.Fatalf("login: %d to %q, cookies %v", resp.StatusCode, resp.Header.Get("Location"), resp.Cookies())
+	}
+	c := resp.Cookies()[0]
+	if !c.HttpOnly || c.SameSite != http.SameSiteStrictMode || c.Path != "/" || strings.Contains(c.Value, "s3cret") {
+		t.Errorf("cookie %+v", c)
+	}
+	for _, next := range []string{"https://evil.example.com/", "//evil.example.com/", "/\\evil.example.com"} {
+		if loc := post("s3cret", next).Header.Get("Location"); loc != "/" {
+			t.Errorf("next %q led to %q", next, loc)
+		}
+	}
+	for _, path := range []string{"/", "/out/categories.csv", "/metrics", "/healthz"} {
+		req, _ := http.NewRequest("GET", ts.URL+path, nil)
+		req.AddCookie(c)
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Errorf("GET %s with the cookie: %d", path, resp.StatusCode)
+		}
+	}
+	req, _ = http.NewRequest("GET", ts.URL+"/", nil)
+	req.AddCookie(&http.Cookie{Name: sessionCookie, Value: "s3cret"})
+	if resp, _ := client.Do(req); resp.StatusCode != 401 {
+		t.Errorf("the token itself as the cookie: %d", resp.StatusCode)
+	}
 }

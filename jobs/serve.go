@@ -31,8 +31,11 @@ type daemon struct {
 	started time.Time
 	metrics *metrics
 
-	mu       sync.Mutex
-	busy     map[string]bool // running or waiting to run
+	mu   sync.Mutex
+	busy map[string]bool // running or waiting to run
+	// notices being sent: they do not hold the next job, and the daemon
+	// waits for them when it stops.
+	notices  sync.WaitGroup
 	lastSeen map[string]RunRecord
 }
 
@@ -163,6 +166,7 @@ func (d *daemon) loop(ctx context.Context, scheds []Schedule) {
 	}
 	d.log.Info("stopping: the running job finishes or rolls back")
 	wg.Wait()
+	d.notices.Wait()
 }
 
 func newDaemon(cfg *pipeline.Config, scheds []Schedule, opt ServeOptions) *daemon {
@@ -260,8 +264,11 @@ func (d *daemon) runJob(ctx context.Context, s Schedule) {
 	d.mu.Lock()
 	d.lastSeen[j.Name] = rec
 	d.mu.Unlock()
-	// Each target logs what became of its notice; none fails the run.
-	_ = NotifyRun(ctx, d.cfg, log, j.Name, "schedule", res, start, end, attempts, err)
+	// Each target logs what became of its notice; none fails the run, and
+	// a slow or absent receiver does not hold the next job.
+	d.notices.Go(func() {
+		_ = NotifyRun(ctx, d.cfg, log, j.Name, "schedule", res, start, end, attempts, err)
+	})
 }
 
 // failedList is "a.csv: reason; b.csv: reason" for a log line.

@@ -180,7 +180,7 @@ func TestServeLoadsArrivingFiles(t *testing.T) {
 	}
 	p.waitLog(t, &at, "done", nil)
 
-	for path, want := range map[string]string{"/healthz": "ok", "/metrics": `custcat_customers{job="often",segment="C"}`, "/": "/out/reports/report-"} {
+	for path, want := range map[string]string{"/healthz": "ok", "/metrics": `custcat_customers{job="often",segment="C"}`, "/": "/out/runs/"} {
 		resp, err := http.Get("http://" + addr + path)
 		if err != nil {
 			t.Fatal(err)
@@ -230,7 +230,7 @@ func TestServeSignalMidRun(t *testing.T) {
 	drop(t, dir, "big.csv", bigExport(300_000))
 	p := start(t, "serve", "-c", cfg)
 	at := 0
-	p.waitLog(t, &at, "load", func(m map[string]any) bool { return m["files"] == 1.0 })
+	loadLine := p.waitLog(t, &at, "load", func(m map[string]any) bool { return m["files"] == 1.0 })
 
 	second := start(t, "run", "-c", cfg)
 	if code := second.wait(t, 30*time.Second); code != exitLocked {
@@ -267,6 +267,12 @@ func TestServeSignalMidRun(t *testing.T) {
 	db.QueryRow(`SELECT status FROM runs ORDER BY run_id DESC LIMIT 1`).Scan(&status)
 	if lines != 0 || files != 0 || status != "failed" {
 		t.Errorf("after the rollback: %d lines, %d files, last run %q; want 0, 0, failed", lines, files, status)
+	}
+	// The id the log gave the run is the id the history holds.
+	var lastID int64
+	db.QueryRow(`SELECT max(run_id) FROM runs`).Scan(&lastID)
+	if loadLine["run"] != float64(lastID) || failed["run"] != float64(lastID) {
+		t.Errorf("the log says run %v (load) and %v (run failed), the history %d", loadLine["run"], failed["run"], lastID)
 	}
 	db.Close()
 	if _, err := os.Stat(filepath.Join(dir, "inbox", "big.csv")); err != nil {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"path"
@@ -192,28 +193,52 @@ func (p *pages) index(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// runLinks are the run's own outputs (out/runs/<id>/); a run from before
-// custcat kept them links the report of its as-of date, named so.
+// runLinks are the run's own outputs: out/runs/<as_of>/<k>/, where k is
+// the run whose inputs they show, the newest such folder of the date up
+// to this run. A run from before custcat kept them links the report of
+// its as-of date, named so.
 func (p *pages) runLinks(lang string, run RunRecord) []runLink {
-	if run.Status == "failed" || run.Status == "running" || run.ID == 0 {
+	if run.Status == "failed" || run.Status == "running" || run.ID == 0 || run.AsOf == "" {
 		return nil
 	}
 	var out []runLink
-	dir := path.Join("runs", strconv.FormatInt(run.ID, 10))
-	for _, name := range RunFiles {
-		if _, err := p.out.Stat(path.Join(dir, name)); err == nil {
-			label := name
-			if name == "report.html" {
-				label = tr(lang, "report")
+	if dir := p.runDir(run); dir != "" {
+		for _, name := range RunFiles {
+			if _, err := p.out.Stat(path.Join(dir, name)); err == nil {
+				label := name
+				if name == "report.html" {
+					label = tr(lang, "report")
+				}
+				out = append(out, runLink{Path: path.Join(dir, name), Label: label})
 			}
-			out = append(out, runLink{Path: path.Join(dir, name), Label: label})
 		}
 	}
-	if len(out) == 0 && run.AsOf != "" {
+	if len(out) == 0 {
 		rep := "reports/report-" + run.AsOf + ".html"
 		if _, err := p.out.Stat(rep); err == nil {
 			out = append(out, runLink{Path: rep, Label: tr(lang, "report of", run.AsOf)})
 		}
 	}
 	return out
+}
+
+// runDir is the folder of run's copies, "" when there is none.
+func (p *pages) runDir(run RunRecord) string {
+	if !fs.ValidPath(run.AsOf) || strings.Contains(run.AsOf, "/") {
+		return ""
+	}
+	entries, err := fs.ReadDir(p.out.FS(), path.Join("runs", run.AsOf))
+	if err != nil {
+		return ""
+	}
+	best := int64(0)
+	for _, e := range entries {
+		if k, err := strconv.ParseInt(e.Name(), 10, 64); err == nil && e.IsDir() && k <= run.ID && k > best {
+			best = k
+		}
+	}
+	if best == 0 {
+		return ""
+	}
+	return path.Join("runs", run.AsOf, strconv.FormatInt(best, 10))
 }

@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -68,7 +69,8 @@ type NoticeFile struct {
 
 // noticeOf makes the notice of a finished run. waiting are the files in
 // failed/ after it; movers is nil where the run has no snapshot.
-func noticeOf(cfg *pipeline.Config, r RunRecord, attempts int, movers *Movers, waiting []FailedFile) Notice {
+// report is the path of the run's report in the output folder, "" for none.
+func noticeOf(cfg *pipeline.Config, r RunRecord, attempts int, movers *Movers, waiting []FailedFile, report string) Notice {
 	n := Notice{Job: r.Job, Trigger: r.Trigger, RunID: r.ID, AsOf: r.AsOf, Status: r.Status,
 		Started: r.Start, Finished: r.End, Attempts: attempts, FilesFailed: r.FilesFailed,
 		LinesLoaded: r.LinesLoaded, LinesRejected: r.LinesRejected, Customers: r.Customers,
@@ -82,8 +84,8 @@ func noticeOf(cfg *pipeline.Config, r RunRecord, attempts int, movers *Movers, w
 	for _, f := range waiting {
 		n.Waiting = append(n.Waiting, NoticeFile{Name: f.Name, Reason: f.Reason, Run: f.Run})
 	}
-	if cfg.Serve.PublicURL != "" && r.ID > 0 && r.Status != "failed" {
-		n.ReportURL = strings.TrimRight(cfg.Serve.PublicURL, "/") + "/out/runs/" + strconv.FormatInt(r.ID, 10) + "/report.html"
+	if cfg.Serve.PublicURL != "" && report != "" && r.Status != "failed" {
+		n.ReportURL = strings.TrimRight(cfg.Serve.PublicURL, "/") + "/out/" + filepath.ToSlash(report)
 	}
 	n.Title = n.title()
 	n.Text = n.body(false)
@@ -108,7 +110,11 @@ func NotifyRun(ctx context.Context, cfg *pipeline.Config, log *slog.Logger, job,
 	if res != nil && res.Load != nil && runErr == nil {
 		movers = &res.Movers
 	}
-	return Notify(ctx, cfg, targets, noticeOf(cfg, rec, attempts, movers, waiting), log)
+	report := ""
+	if res != nil && res.Shown > 0 && len(res.Outputs) > 0 {
+		report = filepath.Join(RunDir(res.AsOf, res.Shown), "report.html")
+	}
+	return Notify(ctx, cfg, targets, noticeOf(cfg, rec, attempts, movers, waiting, report), log)
 }
 
 // Notify sends n to each target that wants it, all at once, each with its

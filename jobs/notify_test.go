@@ -38,7 +38,7 @@ func TestNoticeText(t *testing.T) {
 		Failed:   []FailedFile{{Name: "sales*03.csv", Reason: "12 of 20 lines rejected", Run: 15}}}
 	waiting := []FailedFile{{Name: "sales*03.csv", Reason: "12 of 20 lines rejected", Run: 15}, {Name: "old.csv", Reason: "no data lines", Run: 9}}
 
-	en := noticeOf(noticeConfig(t, "language: en\nserve: {public_url: \"https://custcat.example.com/\"}\n"), partial, 1, nil, waiting)
+	en := noticeOf(noticeConfig(t, "language: en\nserve: {public_url: \"https://custcat.example.com/\"}\n"), partial, 1, nil, waiting, "runs/2026-03-10/15/report.html")
 	if en.Title != "custcat: job nightly, run 15: some files failed" {
 		t.Errorf("title %q", en.Title)
 	}
@@ -50,17 +50,17 @@ func TestNoticeText(t *testing.T) {
 		"Files still waiting in failed/:\n- **old.csv**: no data lines",
 		"991 lines loaded, 3 rejected\n71 customers (A 5, B 20, C 46)",
 		"custcat retry",
-		"[Open the report](https://custcat.example.com/out/runs/15/report.html)",
+		"[Open the report](https://custcat.example.com/out/runs/2026-03-10/15/report.html)",
 	} {
 		if !strings.Contains(md, want) {
 			t.Errorf("markdown lacks %q:\n%s", want, md)
 		}
 	}
-	if !strings.Contains(en.Text, "- sales*03.csv: 12 of 20 lines rejected") || !strings.Contains(en.Text, "Open the report: https://custcat.example.com/out/runs/15/report.html") {
+	if !strings.Contains(en.Text, "- sales*03.csv: 12 of 20 lines rejected") || !strings.Contains(en.Text, "Open the report: https://custcat.example.com/out/runs/2026-03-10/15/report.html") {
 		t.Errorf("plain text:\n%s", en.Text)
 	}
 
-	zh := noticeOf(noticeConfig(t, ""), partial, 2, nil, waiting[:1])
+	zh := noticeOf(noticeConfig(t, ""), partial, 2, nil, waiting[:1], "runs/2026-03-10/15/report.html")
 	if zh.Title != "custcat：作业 nightly 第 15 次运行：部分文件失败" || !strings.Contains(zh.Text, "失败的文件（已移到 failed/ 文件夹）：\n- sales*03.csv: 12 of 20 lines rejected") || strings.Contains(zh.Text, "仍在") {
 		t.Errorf("zh: %q\n%s", zh.Title, zh.Text)
 	}
@@ -70,14 +70,14 @@ func TestNoticeText(t *testing.T) {
 
 	failed := RunRecord{ID: 16, Job: "nightly", Trigger: "schedule", Status: "failed", Start: start, End: start.Add(time.Second),
 		Error: "open database: disk full"}
-	f := noticeOf(noticeConfig(t, "language: en\nserve: {public_url: \"https://custcat.example.com\"}\n"), failed, 3, nil, nil)
+	f := noticeOf(noticeConfig(t, "language: en\nserve: {public_url: \"https://custcat.example.com\"}\n"), failed, 3, nil, nil, "")
 	if !strings.Contains(f.Text, "Error: open database: disk full") || f.ReportURL != "" {
 		t.Errorf("failed run (no report): %s", f.Text)
 	}
 
 	ok := partial
 	ok.ID, ok.Status, ok.Failed = 17, "ok", nil
-	s := noticeOf(noticeConfig(t, "language: en\n"), ok, 1, &Movers{Up: 3, Down: 2, New: 1}, nil)
+	s := noticeOf(noticeConfig(t, "language: en\n"), ok, 1, &Movers{Up: 3, Down: 2, New: 1}, nil, "")
 	if want := "custcat: job nightly, run 17 succeeded: 71 customers (A 5, B 20, C 46), 3 moved up, 2 down, 1 new"; s.Text != want {
 		t.Errorf("summary %q, want %q", s.Text, want)
 	}
@@ -95,7 +95,7 @@ func TestNoticeNotSent(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	began := time.Now()
-	err := Notify(ctx, cfg, cfg.NotifyTargets(), noticeOf(cfg, RunRecord{ID: 3, Job: "n", Status: "failed", Error: "context canceled"}, 1, nil, nil), log)
+	err := Notify(ctx, cfg, cfg.NotifyTargets(), noticeOf(cfg, RunRecord{ID: 3, Job: "n", Status: "failed", Error: "context canceled"}, 1, nil, nil, ""), log)
 	if err == nil || !strings.Contains(err.Error(), "notice to wecom 127.0.0.1") || !strings.Contains(err.Error(), "notice to webhook") {
 		t.Errorf("error %v", err)
 	}
@@ -156,7 +156,7 @@ func TestMailNeedsStartTLS(t *testing.T) {
 	_, port, _ := net.SplitHostPort(ln.Addr().String())
 	target := "{kind: email, smtp: {host: 127.0.0.1, port: " + port + "%s}, from: custcat@example.com, to: [it@example.com]}"
 	cfg := noticeConfig(t, "notify: ["+strings.Replace(target, "%s", "", 1)+"]\n")
-	n := noticeOf(cfg, RunRecord{ID: 4, Job: "nightly", Status: "failed", Error: "磁盘已满"}, 1, nil, nil)
+	n := noticeOf(cfg, RunRecord{ID: 4, Job: "nightly", Status: "failed", Error: "磁盘已满"}, 1, nil, nil, "")
 	if err := send(context.Background(), cfg, cfg.Notify[0], n); err == nil || !strings.Contains(err.Error(), "offers no STARTTLS") {
 		t.Errorf("without STARTTLS: %v", err)
 	}
@@ -171,26 +171,72 @@ func TestMailNeedsStartTLS(t *testing.T) {
 	}
 }
 
-// Each run keeps its own report, categories.csv, quality.csv and
-// rejects.csv, which the page links: two runs of one date are two files.
+// Each run that reads files keeps its own report, categories.csv,
+// quality.csv and rejects.csv, which the page links: two runs of one date
+// are two folders. A run that reads nothing new writes the copies of the
+// run it shows again, the same bytes, as it does the latest outputs.
 func TestRunKeepsItsOwnOutputs(t *testing.T) {
 	cfg := outputsStore(t, "", map[string]string{"sales1.csv": salesExport})
-	for range 2 {
+	run := func() {
+		t.Helper()
 		if _, err := Run(context.Background(), cfg, RunOptions{AsOf: "2026-03-31"}); err != nil {
 			t.Fatal(err)
 		}
 	}
+	run()
+	os.WriteFile(filepath.Join(cfg.Path(cfg.Inbox), "sales2.csv"), []byte("单据日期,单据编号,客户编码,客户名称,价税合计\n2026-03-20,XS900,C900,新客户,70000\n"), 0o644)
+	run()
 	out := cfg.Path(cfg.Out)
-	for _, run := range []string{"1", "2"} {
+	second := snapshot(t, filepath.Join(out, "runs", "2026-03-31", "2"))
+	run()
+	for _, k := range []string{"1", "2"} {
 		for _, name := range RunFiles {
-			if _, err := os.Stat(filepath.Join(out, "runs", run, name)); err != nil {
-				t.Errorf("run %s: %v", run, err)
+			if _, err := os.Stat(filepath.Join(out, "runs", "2026-03-31", k, name)); err != nil {
+				t.Errorf("run %s: %v", k, err)
 			}
 		}
 	}
-	latest, _ := os.ReadFile(filepath.Join(out, "report.html"))
-	second, _ := os.ReadFile(filepath.Join(out, "runs", "2", "report.html"))
-	if !bytes.Equal(latest, second) {
-		t.Error("runs/2/report.html is not the latest report")
+	if _, err := os.Stat(filepath.Join(out, "runs", "2026-03-31", "3")); err == nil {
+		t.Error("run 3 read nothing new, yet has a folder of its own")
 	}
+	if first, _ := os.ReadFile(filepath.Join(out, "runs", "2026-03-31", "1", "categories.csv")); bytes.Equal(first, second["categories.csv"]) {
+		t.Error("runs 1 and 2 read different files, yet their categories.csv are the same")
+	}
+	for name, b := range snapshot(t, filepath.Join(out, "runs", "2026-03-31", "2")) {
+		if !bytes.Equal(b, second[name]) {
+			t.Errorf("run 3 changed runs/2026-03-31/2/%s", name)
+		}
+	}
+	latest, _ := os.ReadFile(filepath.Join(out, "report.html"))
+	if !bytes.Equal(latest, second["report.html"]) {
+		t.Error("runs/2026-03-31/2/report.html is not the latest report")
+	}
+	d := newDaemon(cfg, nil, ServeOptions{Now: time.Now, Log: testLog(t)})
+	srv, err := newServer(cfg, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := srv.Handler.(*pages)
+	for id, want := range map[int64]string{1: "runs/2026-03-31/1", 2: "runs/2026-03-31/2", 3: "runs/2026-03-31/2"} {
+		if got := p.runDir(RunRecord{ID: id, AsOf: "2026-03-31", Status: "ok"}); got != want {
+			t.Errorf("run %d links %q, want %q", id, got, want)
+		}
+	}
+}
+
+func snapshot(t *testing.T, dir string) map[string][]byte {
+	t.Helper()
+	out := map[string][]byte{}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[e.Name()] = b
+	}
+	return out
 }

@@ -73,6 +73,9 @@ type RunResult struct {
 	Moved     map[string]string // inbox name -> where it went
 	Notes     []pipeline.Note   // warnings of the snapshot: collapsed cut points, manual lines not applied
 	Movers    Movers            // customers whose segment changed since the snapshot before
+	// Shown is the run whose inputs the outputs show (see ReportRunID):
+	// this run, or the last that read files when this one read none.
+	Shown int64
 	// Categories describes the category file the run wrote.
 	Categories reports.Manifest
 }
@@ -328,6 +331,7 @@ func writeOutputs(ctx context.Context, c *sql.Conn, cfg *pipeline.Config, res *R
 	if err := c.QueryRowContext(ctx, custsql.Query("ReportRunID"), res.AsOf).Scan(&shown); err != nil {
 		return fail(fmt.Errorf("run of the outputs: %w", err))
 	}
+	res.Shown = shown
 	cats, err := reports.Categories(ctx, c, cfg.Outputs.Categories, res.AsOf, shown)
 	if err != nil {
 		return fail(fmt.Errorf("categories: %w", err))
@@ -363,11 +367,13 @@ func writeOutputs(ctx context.Context, c *sql.Conn, cfg *pipeline.Config, res *R
 	}
 	files := []output{{"categories.csv", cats.Data}, {"manifest.json", manifest}, {"rejects.csv", rej},
 		{"quality.csv", quality}, {"report.html", html}, {filepath.Join("reports", "report-"+res.AsOf+".html"), html}}
-	// Each run keeps its own copy, which the daemon's page links: two runs
-	// of one as-of date are two different nights.
+	// Each run that read files keeps its own copy, which the daemon's page
+	// links: two runs of one as-of date that read different files are two
+	// different nights. A run that read nothing new writes the copy of the
+	// run it shows again, byte for byte.
 	for _, f := range files {
 		if slices.Contains(RunFiles, f.name) {
-			files = append(files, output{filepath.Join(RunDir(res.RunID), f.name), f.data})
+			files = append(files, output{filepath.Join(RunDir(res.AsOf, shown), f.name), f.data})
 		}
 	}
 	for _, f := range files {
@@ -388,8 +394,11 @@ func writeOutputs(ctx context.Context, c *sql.Conn, cfg *pipeline.Config, res *R
 // RunFiles are the outputs each run keeps a copy of under RunDir.
 var RunFiles = []string{"report.html", "categories.csv", "quality.csv", "rejects.csv"}
 
-// RunDir is the folder of the output folder holding a run's own copies.
-func RunDir(run int64) string { return filepath.Join("runs", strconv.FormatInt(run, 10)) }
+// RunDir is the folder of the output folder that holds the copies of the
+// outputs of as-of date asOf that show the inputs of run shown.
+func RunDir(asOf string, shown int64) string {
+	return filepath.Join("runs", asOf, strconv.FormatInt(shown, 10))
+}
 
 // outputError says what to do when the out folder takes no files: it is
 // read-only, full, or not a folder.

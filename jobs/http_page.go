@@ -231,13 +231,14 @@ func (p *pages) runDir(run RunRecord) string {
 	if err != nil {
 		return ""
 	}
-	best := int64(0)
+	// 0 is the folder of a date without any customer: no run's inputs show.
+	best := int64(-1)
 	for _, e := range entries {
 		if k, err := strconv.ParseInt(e.Name(), 10, 64); err == nil && e.IsDir() && k <= run.ID && k > best {
 			best = k
 		}
 	}
-	if best == 0 {
+	if best < 0 {
 		return ""
 	}
 	return path.Join("runs", run.AsOf, strconv.FormatInt(best, 10))

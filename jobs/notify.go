@@ -111,7 +111,7 @@ func NotifyRun(ctx context.Context, cfg *pipeline.Config, log *slog.Logger, job,
 		movers = &res.Movers
 	}
 	report := ""
-	if res != nil && res.Shown > 0 && len(res.Outputs) > 0 {
+	if res != nil && len(res.Outputs) > 0 {
 		report = filepath.Join(RunDir(res.AsOf, res.Shown), "report.html")
 	}
 	return Notify(ctx, cfg, targets, noticeOf(cfg, rec, attempts, movers, waiting, report), log)

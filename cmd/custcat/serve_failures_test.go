@@ -100,6 +100,8 @@ notify:
 		}
 	}
 	p.waitLog(t, &at, "done", nil)
+	drop(t, dir, "a.csv", smallExport)
+	p.waitLog(t, &at, "done", func(m map[string]any) bool { return m["lines_loaded"] == 2.0 })
 
 	drop(t, dir, "bad.csv", badExport)
 	failedLine := p.waitLog(t, &at, "file failed", func(m map[string]any) bool { return m["file"] == "bad.csv" })
@@ -177,13 +179,13 @@ notify:
 	}
 
 	// The IT person fixes the file and sends it again.
-	if err := os.WriteFile(filepath.Join(dir, "failed", "bad.csv"), []byte(smallExport), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "failed", "bad.csv"), []byte("日期,单据编号,客户编码,客户名称,价税合计\n2024-05-01,S3,C3,丙,70\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if code, out, errOut := custcat(t, "retry", "-c", cfg, "bad.csv"); code != exitOK || !strings.Contains(out, "bad.csv -> ") {
 		t.Fatalf("retry: exit %d\n%s%s", code, out, errOut)
 	}
-	p.waitLog(t, &at, "done", func(m map[string]any) bool { return m["lines_loaded"] == 2.0 })
+	p.waitLog(t, &at, "done", func(m map[string]any) bool { return m["lines_loaded"] == 1.0 })
 	if code, body := authGet(t, base+"/healthz", token); code != 200 {
 		t.Errorf("healthz after the retry: %d %s", code, body)
 	}
@@ -619,7 +621,7 @@ func browse(t *testing.T, base, token string, run int64) pageView {
 	}
 	title, _ := chromedp.Run(ctx, chromedp.Location())
 	heading, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.title + " " + (document.body ? document.body.innerText.slice(0, 200) : "")`))
-	v.reportOpened = strings.HasSuffix(title, fmt.Sprintf("/%d/report.html", run)) && strings.Contains(title, "/out/runs/") && !strings.Contains(heading, "unauthorized") && heading != ""
+	v.reportOpened = regexp.MustCompile(fmt.Sprintf(`/out/runs/\d{4}-\d\d-\d\d/%d/report\.html$`, run)).MatchString(title) && !strings.Contains(heading, "unauthorized") && heading != ""
 	if !v.reportOpened {
 		t.Logf("after the click: %s: %q", title, heading)
 	}

@@ -154,11 +154,11 @@ func sendWithRetries(ctx context.Context, cfg *pipeline.Config, t pipeline.Notif
 		err = send(actx, cfg, t, n)
 		cancel()
 		if err == nil {
-			log.Info("notice sent", slog.Int64("run", n.RunID), slog.String("status", n.Status))
+			log.Info("notice sent", slog.String("status", n.Status))
 			return nil
 		}
 	}
-	log.Error("notice not sent", slog.Int64("run", n.RunID), slog.Any("err", err))
+	log.Error("notice not sent", slog.Any("err", err))
 	return fmt.Errorf("notice to %s %s: %w", t.Kind, targetName(t), err)
 }
 

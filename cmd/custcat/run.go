@@ -37,7 +37,11 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var rules *jobs.RulesError
 	if !errors.As(err, &rules) {
 		// The notice logs what became of it (a warning at -v off too).
-		_ = jobs.NotifyRun(ctx, cfg, log, "manual", "manual", res, start, time.Now(), 1, err)
+		nlog := log
+		if res != nil && res.RunID > 0 {
+			nlog = log.With("run", res.RunID)
+		}
+		_ = jobs.NotifyRun(ctx, cfg, nlog, "manual", "manual", res, start, time.Now(), 1, err)
 	}
 	switch {
 	case errors.As(err, &rules):

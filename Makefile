@@ -25,11 +25,14 @@ demo: build
 	cp data/demo/exports/* var/demo/inbox/
 	cp data/demo/master/* var/demo/inbox/
 	cp data/demo/custcat.yaml data/demo/manual.csv var/demo/
-	./bin/custcat run -c var/demo/custcat.yaml --as-of 2024-12-31
+	@echo "load: the exports and the master, segmented as of 2024-12-31 (its summary: var/demo/load.txt)"
+	./bin/custcat run -c var/demo/custcat.yaml --as-of 2024-12-31 > var/demo/load.txt
 	@echo
-	@echo "history: the month ends of 2024 from the loaded lines, then the report again with it"
+	@echo "history: the month ends of 2024 from the loaded lines"
 	./bin/custcat backfill -c var/demo/custcat.yaml --from 2024-01-31 --to 2024-11-30
-	./bin/custcat run -c var/demo/custcat.yaml --as-of 2024-12-31 > /dev/null
+	@echo
+	@echo "the run of 2024-12-31 again, with that history: its report is var/demo/out/report.html"
+	./bin/custcat run -c var/demo/custcat.yaml --as-of 2024-12-31
 	@echo
 	@echo "outputs are in var/demo/out/; the loaded exports moved to var/demo/archive/"
 

@@ -130,7 +130,7 @@ func (p *pages) index(w http.ResponseWriter, r *http.Request) {
 	now := p.d.now()
 	runs, read := p.d.history.snapshot()
 	var latest []string
-	for _, n := range []string{"report.html", "categories.csv", "manifest.json", "quality.csv", "rejects.csv", "customers.parquet"} {
+	for _, n := range []string{"report.html", "categories.csv", "categories.xlsx", "manifest.json", "quality.csv", "rejects.csv", "customers.parquet"} {
 		if _, err := p.out.Stat(n); err == nil {
 			latest = append(latest, n)
 		}

@@ -98,6 +98,11 @@ func Run(ctx context.Context, cfg *pipeline.Config, opt RunOptions) (*RunResult,
 	if opt.Trigger == "" {
 		opt.Trigger = "manual"
 	}
+	step := func(string) {}
+	if opt.Progress != nil {
+		step = opt.Progress.Phase
+		defer step("")
+	}
 	start := opt.Now()
 	asOf := opt.AsOf
 	if asOf == "" {
@@ -155,6 +160,7 @@ func Run(ctx context.Context, cfg *pipeline.Config, opt RunOptions) (*RunResult,
 		}
 		res.Load = load
 		log.Info("segment")
+		step("segmenting")
 		if err := pipeline.Segment(ctx, c, cfg, asOf, res.RunID); err != nil {
 			return fmt.Errorf("segment: %w", err)
 		}
@@ -165,10 +171,12 @@ func Run(ctx context.Context, cfg *pipeline.Config, opt RunOptions) (*RunResult,
 			return err
 		}
 		log.Info("check customer data")
+		step("checking customer data")
 		if res.Quality, err = pipeline.CheckQuality(ctx, c, asOf, res.RunID); err != nil {
 			return fmt.Errorf("quality: %w", err)
 		}
 		log.Info("write outputs")
+		step("writing outputs")
 		pending, err = writeOutputs(ctx, c, cfg, res)
 		if err != nil {
 			return err
@@ -185,6 +193,7 @@ func Run(ctx context.Context, cfg *pipeline.Config, opt RunOptions) (*RunResult,
 		return res, err
 	}
 	log.Info("put outputs in place")
+	step("putting outputs in place")
 	for _, p := range pending {
 		if err := p.Commit(); err != nil {
 			return res, err
@@ -332,7 +341,9 @@ func writeOutputs(ctx context.Context, c *sql.Conn, cfg *pipeline.Config, res *R
 		return fail(fmt.Errorf("run of the outputs: %w", err))
 	}
 	res.Shown = shown
-	cats, err := reports.Categories(ctx, c, cfg.Outputs.Categories, res.AsOf, shown)
+	catOpt := cfg.Outputs.Categories
+	catOpt.Template = cfg.Path(catOpt.Template)
+	cats, err := reports.Categories(ctx, c, catOpt, res.AsOf, shown)
 	if err != nil {
 		return fail(fmt.Errorf("categories: %w", err))
 	}
@@ -343,6 +354,9 @@ func writeOutputs(ctx context.Context, c *sql.Conn, cfg *pipeline.Config, res *R
 	}
 	for _, n := range res.Notes {
 		cats.Manifest.Warnings = append(cats.Manifest.Warnings, n.String())
+	}
+	if w := reports.StaleCategoryFile(out, cats.Manifest.File); w != "" {
+		cats.Manifest.Warnings = append(cats.Manifest.Warnings, w)
 	}
 	res.Categories = cats.Manifest
 	manifest, err := cats.Manifest.JSON()
@@ -357,7 +371,7 @@ func writeOutputs(ctx context.Context, c *sql.Conn, cfg *pipeline.Config, res *R
 	if err != nil {
 		return fail(fmt.Errorf("quality: %w", err))
 	}
-	html, err := reports.Report(ctx, c, reports.ReportOptions{AsOf: res.AsOf, WindowDays: cfg.WindowDays, RunID: shown, Lang: cfg.Language})
+	html, err := reports.Report(ctx, c, reports.ReportOptions{AsOf: res.AsOf, WindowDays: cfg.WindowDays, RunID: shown, Lang: cfg.Language, Categories: &cats.Manifest})
 	if err != nil {
 		return fail(fmt.Errorf("report: %w", err))
 	}
@@ -365,7 +379,7 @@ func writeOutputs(ctx context.Context, c *sql.Conn, cfg *pipeline.Config, res *R
 		name string
 		data []byte
 	}
-	files := []output{{"categories.csv", cats.Data}, {"manifest.json", manifest}, {"rejects.csv", rej},
+	files := []output{{cats.Manifest.File, cats.Data}, {"manifest.json", manifest}, {"rejects.csv", rej},
 		{"quality.csv", quality}, {"report.html", html}, {filepath.Join("reports", "report-"+res.AsOf+".html"), html}}
 	// Each run that read files keeps its own copy, which the daemon's page
 	// links: two runs of one as-of date that read different files are two
@@ -391,8 +405,9 @@ func writeOutputs(ctx context.Context, c *sql.Conn, cfg *pipeline.Config, res *R
 	return pending, nil
 }
 
-// RunFiles are the outputs each run keeps a copy of under RunDir.
-var RunFiles = []string{"report.html", "categories.csv", "quality.csv", "rejects.csv"}
+// RunFiles are the outputs each run keeps a copy of under RunDir; of the
+// two category files, the one of the config's format.
+var RunFiles = []string{"report.html", "categories.csv", "categories.xlsx", "quality.csv", "rejects.csv"}
 
 // RunDir is the folder of the output folder that holds the copies of the
 // outputs of as-of date asOf that show the inputs of run shown.

@@ -214,8 +214,8 @@ func (g growing) Start(string, int64) {
 		f.Close()
 	}
 }
-func (growing) Line(int64) {}
-func (growing) Done()      {}
+func (growing) Read(int64)   {}
+func (growing) Phase(string) {}
 
 var _ pipeline.Progress = growing{}
 

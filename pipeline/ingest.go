@@ -137,7 +137,7 @@ func loadFile(ctx context.Context, conn *sql.Conn, res *FileResult, src Source, 
 			if loaded {
 				res.Format = plan.format
 				if progress != nil {
-					progress(int64(plan.lines))
+					progress(res.Size)
 				}
 			}
 		}
@@ -220,7 +220,9 @@ func loadRecords(ctx context.Context, res *FileResult, src Source, sink lineSink
 			return err
 		}
 		if progress != nil && rec.Line%4096 == 0 {
-			progress(int64(rec.Line))
+			if o, ok := rr.(interface{ Offset() int64 }); ok {
+				progress(o.Offset())
+			}
 		}
 		if mapped {
 			if err := fl.handle(rec); err != nil {

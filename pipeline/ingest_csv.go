@@ -40,6 +40,22 @@ type csvReader struct {
 	encoding string // utf-8, utf-8-bom, gbk, gb18030
 	delim    byte   // ' ' means whitespace-aligned columns
 	pending  []pendingLine
+	file     *countReader // the file on disk, counting the bytes read
+}
+
+// Offset is the number of bytes of the file on disk read so far (ahead of
+// the records returned by the read buffers).
+func (r *csvReader) Offset() int64 { return r.file.n }
+
+type countReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
 }
 
 type pendingLine struct {
@@ -54,8 +70,8 @@ func openCSV(path string, src Source) (*csvReader, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &csvReader{closers: []io.Closer{f}}
-	var in io.Reader = bufio.NewReaderSize(f, 1<<20)
+	r := &csvReader{closers: []io.Closer{f}, file: &countReader{r: f}}
+	var in io.Reader = bufio.NewReaderSize(r.file, 1<<20)
 	if strings.HasSuffix(strings.ToLower(path), ".gz") {
 		gz, err := gzip.NewReader(in)
 		if err != nil {

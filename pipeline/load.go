@@ -42,11 +42,12 @@ func (r *LoadResult) Count(status string) int {
 	return n
 }
 
-// Progress is told how far the reading of a file has come, in lines.
+// Progress is told where a run is: the reading of each file (how many of
+// its bytes on disk are read), and the steps after it.
 type Progress interface {
-	Start(name string, size int64)
-	Line(n int64)
-	Done()
+	Start(name string, size int64) // reading a file of size bytes begins
+	Read(n int64)                  // n bytes of the file are read
+	Phase(name string)             // a step begins; "" when the run ends
 }
 
 // Load reads the inbox files into the store on c, inside the caller's
@@ -95,11 +96,11 @@ func Load(ctx context.Context, c *sql.Conn, cfg *Config, runID int64, inbox []In
 			}
 			var tick func(int64)
 			if progress != nil {
-				tick = progress.Line
+				tick = progress.Read
 			}
 			err := loadFile(ctx, c, &fr, src, cfg.RejectRatio(src), tick)
 			if progress != nil {
-				progress.Done()
+				progress.Phase("loading")
 			}
 			if ctxErr := ctx.Err(); ctxErr != nil {
 				return nil, ctxErr

@@ -41,8 +41,10 @@ func Segment(ctx context.Context, c *sql.Conn, cfg *Config, asOf string, runID i
 		{"Effective", []any{asOf, cfg.DowngradeAfterRuns}},
 		{"DeleteCuts", []any{asOf}},
 		{"SaveCuts", []any{asOf, cfg.Scoring.Method}},
+		{"OldSnapshot", []any{asOf}},
 		{"DeleteSnapshot", []any{asOf}},
 		{"SaveSnapshot", []any{asOf, runID}},
+		{"KeepSnapshotRun", []any{asOf, runID}},
 		{"SaveCutNotes", []any{asOf}},
 		{"SaveManualNotes", []any{asOf}},
 	}

@@ -10,6 +10,9 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -79,19 +82,23 @@ type categoryRow struct {
 	cells []string
 }
 
-// Categories renders categories.csv for the snapshot of asOf in the layout
-// of opt. A delta holds only the customers whose ERP code or tags differ
-// from what the last recorded file said (see RecordCategories).
+// Categories renders categories.csv (or categories.xlsx, see
+// emit_template.go) for the snapshot of asOf in the layout of opt. A
+// delta holds only the customers whose ERP code or tags differ from what
+// the last recorded file said (see RecordCategories).
 func Categories(ctx context.Context, c *sql.Conn, opt pipeline.CategoryOutput, asOf string, runID int64) (*CategoryFile, error) {
-	cols, err := CategoryLayout(opt)
-	if err != nil {
-		return nil, err
-	}
 	again, err := sameAsPlaced(ctx, c, runID, asOf)
 	if err != nil {
 		return nil, err
 	}
 	rows, err := categoryRows(ctx, c, asOf, opt.Mode == "delta", again)
+	if err != nil {
+		return nil, err
+	}
+	if opt.IsXLSX() {
+		return xlsxCategories(rows, opt, asOf, runID)
+	}
+	cols, err := CategoryLayout(opt)
 	if err != nil {
 		return nil, err
 	}
@@ -102,12 +109,40 @@ func Categories(ctx context.Context, c *sql.Conn, opt pipeline.CategoryOutput, a
 	sum := sha256.Sum256(data)
 	m := Manifest{File: "categories.csv", AsOf: asOf, RunID: runID, Rows: len(rows),
 		SHA256: hex.EncodeToString(sum[:]), Encoding: opt.Encoding, LineEnd: opt.LineEnd,
-		Delimiter: opt.Delimiter, Preset: opt.Preset, Mode: opt.Mode}
+		Delimiter: opt.Delimiter, Preset: opt.Preset, Mode: opt.Mode, Format: "csv", Categories: countCategories(rows)}
 	for _, c := range cols {
 		m.Columns = append(m.Columns, c.Header)
 		m.Fields = append(m.Fields, c.Field)
 	}
 	return &CategoryFile{Data: data, Manifest: m}, nil
+}
+
+// xlsxCategories renders categories.xlsx: the template of opt (or the
+// preset's layout) filled with rows.
+func xlsxCategories(rows []categoryRow, opt pipeline.CategoryOutput, asOf string, runID int64) (*CategoryFile, error) {
+	data, info, warnings, err := encodeXLSX(rows, opt)
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(data)
+	m := Manifest{File: "categories.xlsx", AsOf: asOf, RunID: runID, Rows: len(rows),
+		SHA256: hex.EncodeToString(sum[:]), Preset: opt.Preset, Mode: opt.Mode, Format: "xlsx",
+		Template: info, Categories: countCategories(rows)}
+	for _, w := range warnings {
+		m.Warnings = append(m.Warnings, "template: "+w)
+	}
+	m.Columns, m.Fields = info.columns, info.fields
+	return &CategoryFile{Data: data, Manifest: m}, nil
+}
+
+// countCategories counts the rows of each ERP code.
+func countCategories(rows []categoryRow) map[string]int {
+	i := slices.Index(CategoryColumns, "erp_code")
+	n := map[string]int{}
+	for _, r := range rows {
+		n[r.cells[i]]++
+	}
+	return n
 }
 
 // Execer is what outputs write state through: a *sql.DB, *sql.Conn or *sql.Tx.
@@ -313,4 +348,17 @@ func neutralise(field, v string) string {
 		}
 	}
 	return "'" + v
+}
+
+// StaleCategoryFile warns of a category file of the other format left in
+// out by runs before the config changed: an import job may still read it.
+func StaleCategoryFile(out, file string) string {
+	other := map[string]string{"categories.csv": "categories.xlsx", "categories.xlsx": "categories.csv"}[file]
+	if other == "" {
+		return ""
+	}
+	if _, err := os.Stat(filepath.Join(out, other)); err != nil {
+		return ""
+	}
+	return fmt.Sprintf("%s in the out folder is from runs before the category file became %s; delete it, so that no import reads it", other, file)
 }

@@ -96,6 +96,15 @@ func TestCategoryLayoutKnowsEveryPreset(t *testing.T) {
 			t.Errorf("%s: %v", preset, err)
 		}
 	}
+	for _, preset := range pipeline.XLSXPresets {
+		cfg, problems := pipeline.ParseConfig([]byte("outputs:\n  categories:\n    preset: " + preset + "\n"))
+		if len(problems) > 0 {
+			t.Fatalf("%s: %v", preset, problems)
+		}
+		if _, ok := templateLayouts[preset]; !ok || !cfg.Outputs.Categories.IsXLSX() {
+			t.Errorf("%s: no template layout, or not written as xlsx", preset)
+		}
+	}
 }
 
 func TestCategoriesEncodings(t *testing.T) {
@@ -257,6 +266,30 @@ func TestCategoriesConfig(t *testing.T) {
 		{"unknown delimiter", "{delimiter: '#'}", `delimiter "#" is unknown`, nil},
 		{"unknown mode", "{mode: diff}", `mode "diff" is unknown`, nil},
 		{"misspelt key", "{preset: kingdee, encodng: gbk}", `did you mean "encoding"`, nil},
+		{"xlsx preset writes xlsx", "{preset: kingdee-cloud, template_columns: {FCreateOrgId: {value: \"100\"}, FGroup: segment_code}}", "", func(t *testing.T, o pipeline.CategoryOutput) {
+			want := map[string]pipeline.TemplateSource{"FCreateOrgId": {Value: "100", Const: true}, "FGroup": {Field: "segment_code"}}
+			if !o.IsXLSX() || len(o.TemplateColumns) != 2 || o.TemplateColumns["FCreateOrgId"] != want["FCreateOrgId"] || o.TemplateColumns["FGroup"] != want["FGroup"] {
+				t.Errorf("got %+v", o)
+			}
+		}},
+		{"a template makes generic xlsx", "{template: t.xlsx, template_columns: {客户编码: customer_code}}", "", func(t *testing.T, o pipeline.CategoryOutput) {
+			if o.Format != "xlsx" {
+				t.Errorf("format = %q", o.Format)
+			}
+		}},
+		{"csv stays csv", "{preset: yonyou}", "", func(t *testing.T, o pipeline.CategoryOutput) {
+			if o.Format != "csv" {
+				t.Errorf("format = %q", o.Format)
+			}
+		}},
+		{"generic template without columns", "{template: t.xlsx}", "template_columns is empty", nil},
+		{"xlsx preset as csv", "{preset: yonyou-u8, format: csv}", "format is csv but preset yonyou-u8", nil},
+		{"xls template", "{preset: yonyou-u8, template: 客户.xls}", "save it as .xlsx", nil},
+		{"csv preset with a template", "{preset: yonyou, template: t.xlsx, format: xlsx}", "write preset: yonyou-u8", nil},
+		{"template columns without a template", "{preset: kingdee, template_columns: {a: tags}}", "there is no template", nil},
+		{"template column of an unknown field", "{preset: jingdouyun, template_columns: {手机: phone}}", `template_columns.手机: field "phone" is unknown`, nil},
+		{"template column with a bad mapping", "{preset: jingdouyun, template_columns: {手机: {text: x}}}", `unknown key "text"`, nil},
+		{"unknown format", "{format: xls}", `format "xls" is unknown`, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

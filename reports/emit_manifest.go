@@ -19,6 +19,11 @@ type Manifest struct {
 	Preset    string   `json:"preset"`
 	Mode      string   `json:"mode"`
 	Warnings  []string `json:"warnings,omitempty"` // of the snapshot: collapsed cut points, manual lines not applied
+	// What the file holds for the ERP: csv or xlsx, the rows per ERP
+	// category code, and for xlsx the template it was filled from.
+	Format     string         `json:"format"`
+	Categories map[string]int `json:"categories"`
+	Template   *TemplateInfo  `json:"template,omitempty"`
 }
 
 // JSON renders the manifest, indented for people who open it.

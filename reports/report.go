@@ -21,6 +21,10 @@ type ReportOptions struct {
 	Lang       string // "zh" (default) or "en"
 	TopN       int    // customers per segment in the top table; 0 = 20
 	RunID      int64  // the run whose inputs the snapshot shows (see ReportRunID); 0 = look it up
+
+	// Categories is the category file the run wrote, for the section on
+	// the file for the ERP; nil: no such section.
+	Categories *Manifest
 }
 
 // ErrNoECharts means the binary was built without ECharts embedded.
@@ -100,6 +104,7 @@ type page struct {
 	ChartsJS       template.JS
 	ECharts        template.JS
 	Footer         string
+	ERPFile        *erpFile // the category file for the ERP
 	segmentLabel   map[string]string
 	segmentRank    map[string]int
 }
@@ -138,6 +143,7 @@ func newPage(d *reportData, opt ReportOptions) *page {
 	p := &page{Lang: opt.Lang, HTMLLang: t("html_lang"), T: texts[opt.Lang], AsOf: opt.AsOf, RunID: d.RunID,
 		Files: d.Files, Cuts: d.Cuts, Segments: d.Segments, PrevDate: d.PrevDate, Rejects: d.Rejects,
 		segmentLabel: map[string]string{}, segmentRank: map[string]int{}}
+	p.ERPFile = erpFileOf(opt.Categories, opt.Lang)
 	p.Window = fmt.Sprintf(t("window_days"), opt.WindowDays)
 	if opt.WindowDays == 0 {
 		p.Window = t("window_all")

@@ -3,20 +3,19 @@
 -- unless a block says otherwise.
 
 -- name: ReportRunID
--- The run whose inputs the snapshot of $1 shows: the last run, up to the
--- one that wrote the snapshot, that read files. The outputs name this run
--- rather than the one that wrote them, so that a run that reads nothing
--- new (the rerun after a crash, say) writes the same bytes.
-SELECT coalesce(max(f.run_id), max(s.run_id), 0)
-FROM (SELECT max(run_id) AS run_id FROM snapshots WHERE as_of = $1) s
-LEFT JOIN files f ON f.run_id <= s.run_id;
+-- The run that computed the snapshot of $1, which the outputs name. A run
+-- that loads no file and whose snapshot comes out the same as the one in
+-- place keeps that one's run (KeepSnapshotRun), so that a run that changes
+-- nothing (the rerun after a crash, say) writes the same bytes.
+SELECT coalesce(max(run_id), 0) FROM snapshots WHERE as_of = $1;
 
 -- name: ReportFiles
--- The files run $1 read.
+-- The files of the last run up to $1 that read any: the inputs of the
+-- snapshot that run $1 computed.
 SELECT name, source, format, status, coalesce(reason, ''),
        lines_read, lines_loaded, lines_rejected, lines_duplicate, lines_summary
 FROM files
-WHERE run_id = $1
+WHERE run_id = (SELECT max(run_id) FROM files WHERE run_id <= $1)
 ORDER BY file_id;
 
 -- name: ReportCuts

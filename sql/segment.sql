@@ -149,8 +149,25 @@ SELECT $1::DATE, metric, $2, cuts,
        len(cuts) > len(list_distinct(cuts))
 FROM cuts;
 
+-- name: OldSnapshot
+-- The snapshot of $1 in place, before DeleteSnapshot, for KeepSnapshotRun.
+CREATE OR REPLACE TEMP TABLE old_snapshot AS SELECT * FROM snapshots WHERE as_of = $1;
+
 -- name: DeleteSnapshot
 DELETE FROM snapshots WHERE as_of = $1;
+
+-- name: KeepSnapshotRun
+-- A run $2 that loaded no file and whose snapshot of $1 holds exactly the
+-- rows of the one it replaced keeps that one's run: the run that computed
+-- these segments from these inputs.
+UPDATE snapshots SET run_id = (SELECT any_value(run_id) FROM old_snapshot)
+WHERE as_of = $1
+  AND EXISTS (SELECT 1 FROM old_snapshot)
+  AND NOT EXISTS (SELECT 1 FROM files WHERE run_id = $2 AND status = 'loaded')
+  AND NOT EXISTS (SELECT * EXCLUDE (run_id) FROM snapshots WHERE as_of = $1
+                  EXCEPT ALL SELECT * EXCLUDE (run_id) FROM old_snapshot)
+  AND NOT EXISTS (SELECT * EXCLUDE (run_id) FROM old_snapshot
+                  EXCEPT ALL SELECT * EXCLUDE (run_id) FROM snapshots WHERE as_of = $1);
 
 -- name: ManualEntries
 -- The lines of the manual file in force on the as-of date (expired ones left out).

@@ -30,6 +30,9 @@ func checkCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if code := checkManual(cfg, stdout, stderr); code >= 0 {
 		return code
 	}
+	if code := checkCategoryFile(cfg, stdout, stderr); code >= 0 {
+		return code
+	}
 	scheds, err := jobs.Schedules(cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "custcat: %v\n", err)

@@ -130,24 +130,33 @@ func TestCrashConsistencyDelta(t *testing.T) {
 	}
 	bin := buildCustcat(t)
 	inbox := crashInbox(t)
-	const delta = "outputs: {categories: {mode: delta}}\n"
-	ref := newCrashDir(t, inbox, delta)
-	if code, out, errOut := ref.run(bin); code != exitFailed {
-		t.Fatalf("reference run: exit %d\n%s%s", code, out, errOut)
-	}
-	want := ref.state(t)
-	for _, p := range []killPoint{
-		{name: "log put outputs in place", log: `msg="put outputs in place"`},
-		{name: "categories.csv in place", file: exists("out", "categories.csv")},
-		{name: "log move inbox files", log: `msg="move inbox files"`},
+	// The same for the ERP's .xlsx form (the U8 layout built in).
+	for _, c := range []struct{ file, delta string }{
+		{"categories.csv", "outputs: {categories: {mode: delta}}\n"},
+		{"categories.xlsx", "outputs: {categories: {mode: delta, preset: yonyou-u8}}\n"},
 	} {
-		d := newCrashDir(t, inbox, delta)
-		if !d.runAndKill(t, bin, p) {
-			t.Logf("%s: the run ended before the kill", p.name)
+		file, delta := c.file, c.delta
+		ref := newCrashDir(t, inbox, delta)
+		if code, out, errOut := ref.run(bin); code != exitFailed {
+			t.Fatalf("%s: reference run: exit %d\n%s%s", file, code, out, errOut)
 		}
-		d.run(bin)
-		if diff := want.diff(d.state(t)); diff != "" {
-			t.Errorf("%s: after the rerun:\n%s", p.name, diff)
+		want := ref.state(t)
+		if _, ok := want.outputs[file]; !ok {
+			t.Fatalf("reference run wrote no %s", file)
+		}
+		for _, p := range []killPoint{
+			{name: "log put outputs in place", log: `msg="put outputs in place"`},
+			{name: file + " in place", file: exists("out", file)},
+			{name: "log move inbox files", log: `msg="move inbox files"`},
+		} {
+			d := newCrashDir(t, inbox, delta)
+			if !d.runAndKill(t, bin, p) {
+				t.Logf("%s: the run ended before the kill", p.name)
+			}
+			d.run(bin)
+			if diff := want.diff(d.state(t)); diff != "" {
+				t.Errorf("%s: after the rerun:\n%s", p.name, diff)
+			}
 		}
 	}
 }

@@ -64,6 +64,16 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 // customers per segment, and the findings of the customer data checks.
 func printSummary(w io.Writer, res *jobs.RunResult) {
 	fmt.Fprintf(w, "custcat run %d, as of %s\n\n", res.RunID, res.AsOf)
+	if len(res.Load.Files) == 0 && len(res.Waiting) == 0 {
+		fmt.Fprintln(w, "files: none new in the inbox; the segments come from the lines loaded before")
+	} else {
+		printFiles(w, res)
+	}
+	printSegments(w, res)
+}
+
+// printFiles writes the table of the run's files and its line counts.
+func printFiles(w io.Writer, res *jobs.RunResult) {
 	tw := newTable(2, 3, 4, 5, 6, 7)
 	tw.row("file", "status", "read", "loaded", "rejected", "duplicate", "summary", "held back")
 	n := func(x int64) string { return strconv.FormatInt(x, 10) }
@@ -86,6 +96,11 @@ func printSummary(w io.Writer, res *jobs.RunResult) {
 	if len(res.Waiting) > 0 {
 		fmt.Fprintf(w, "waiting for the next run (still being written): %v\n", res.Waiting)
 	}
+}
+
+// printSegments writes the customers per segment, the snapshot's warnings
+// and the findings of the customer data checks.
+func printSegments(w io.Writer, res *jobs.RunResult) {
 	fmt.Fprintf(w, "\ncustomers: %d\n", res.Customers)
 	seg := newTable(2)
 	for _, s := range res.Segments {

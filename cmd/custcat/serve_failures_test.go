@@ -23,6 +23,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/mail"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -62,7 +63,7 @@ notify:
   - {kind: wecom, url: "%s/cgi-bin/webhook/send?key=k1"}
   - {kind: dingtalk, url: "%s/robot/send?access_token=t1", secret: %s}
   - {kind: feishu, url: "%s/open-apis/bot/v2/hook/h1", secret: %s}
-  - {kind: webhook, url: "%s/hook"}
+  - {kind: webhook, url: "%s/hook", on_success: true}
   - {kind: webhook, url: "%s"}
   - kind: email
     smtp: {host: 127.0.0.1, port: %d, username: it, password: pw, ca_file: %s}
@@ -123,15 +124,33 @@ notify:
 		t.Errorf("custcat runs does not show run %d partial:\n%s", run, out)
 	}
 
-	// Every notice target hears of it, with the name and the reason.
+	// Every notice target hears of it, with the name and the reason, and
+	// the robots with the link to the run's report: its own copy, or the
+	// one of the run whose snapshot it kept (it loaded nothing new).
+	reportLink := regexp.MustCompile(`\]\(http://custcat\.example\.test(/out/runs/\d{4}-\d\d-\d\d/(\d+)/report\.html)\)`)
+	var linked string
 	for _, kind := range []string{"wecom", "dingtalk", "feishu", "webhook"} {
 		text := notices.wait(t, kind, "bad.csv")
 		if !strings.Contains(text, reason) || !strings.Contains(text, "失败的文件") || !strings.Contains(text, fmt.Sprintf("第 %d 次运行", run)) {
 			t.Errorf("%s notice lacks the reason, the Chinese words or the run:\n%s", kind, text)
 		}
-		if kind != "webhook" && !regexp.MustCompile(fmt.Sprintf(`\]\(http://custcat\.example\.test/out/runs/\d{4}-\d\d-\d\d/%d/report\.html\)`, run)).MatchString(text) {
-			t.Errorf("%s notice has no markdown link to the run's report:\n%s", kind, text)
+		if kind == "webhook" {
+			continue
 		}
+		m := reportLink.FindStringSubmatch(text)
+		var k int64
+		if m != nil {
+			k, _ = strconv.ParseInt(m[2], 10, 64)
+		}
+		if m == nil || k > run {
+			t.Errorf("%s notice has no markdown link to the run's report:\n%s", kind, text)
+		} else {
+			linked = m[1]
+		}
+	}
+	// The webhook asked for good runs too: one line with the segments.
+	if ok := notices.wait(t, "webhook", "次运行成功，客户 2 个"); !regexp.MustCompile(`客户 2 个（A 0，B 0，C 2），升级 \d+，降级 \d+，新客户 \d+`).MatchString(ok) {
+		t.Errorf("the summary of a good run: %q", ok)
 	}
 	if notices.count("wecom") < 2 {
 		t.Errorf("wecom answered 500 the first time; the notice was not tried again")
@@ -173,6 +192,9 @@ notify:
 	}
 	if page.cookies != "" {
 		t.Errorf("a script can read the session cookie: %q", page.cookies)
+	}
+	if page.reportPath != linked {
+		t.Errorf("the page links run %d to %s, the notices to %s", run, page.reportPath, linked)
 	}
 	if !page.reportOpened {
 		t.Errorf("the run's report link did not open in the browser")
@@ -549,6 +571,7 @@ func (m *mailbox) wait(t *testing.T) gotMail {
 // pageView is what Chromium showed of the daemon's page.
 type pageView struct {
 	attention, row, rowColor, text, cookies string
+	reportPath                              string
 	reportOpened                            bool
 }
 
@@ -621,7 +644,10 @@ func browse(t *testing.T, base, token string, run int64) pageView {
 	}
 	title, _ := chromedp.Run(ctx, chromedp.Location())
 	heading, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.title + " " + (document.body ? document.body.innerText.slice(0, 200) : "")`))
-	v.reportOpened = regexp.MustCompile(fmt.Sprintf(`/out/runs/\d{4}-\d\d-\d\d/%d/report\.html$`, run)).MatchString(title) && !strings.Contains(heading, "unauthorized") && heading != ""
+	if u, err := url.Parse(title); err == nil {
+		v.reportPath = u.Path
+	}
+	v.reportOpened = strings.HasPrefix(v.reportPath, "/out/runs/") && strings.HasSuffix(v.reportPath, "/report.html") && strings.Contains(heading, "运行编号")
 	if !v.reportOpened {
 		t.Logf("after the click: %s: %q", title, heading)
 	}

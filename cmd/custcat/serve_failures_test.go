@@ -653,3 +653,36 @@ func browse(t *testing.T, base, token string, run int64) pageView {
 	}
 	return v
 }
+
+// custcat run tells the notice targets too: here the older webhook key,
+// which is a target of kind webhook.
+func TestRunNotifies(t *testing.T) {
+	got := make(chan map[string]any, 4)
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var m map[string]any
+		if err := json.NewDecoder(r.Body).Decode(&m); err != nil {
+			t.Errorf("webhook body: %v", err)
+		}
+		got <- m
+	}))
+	defer hook.Close()
+	dir := inboxCase(t, "language: en\nwebhook: "+hook.URL+"\n", map[string]string{"good.csv": smallExport, "bad.csv": badExport})
+	code, out, errOut := custcat(t, "run", "-c", filepath.Join(dir, "custcat.yaml"), "--as-of", "2024-12-31")
+	if code != exitFailed {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+	select {
+	case m := <-got:
+		files, _ := m["files"].([]any)
+		var first map[string]any
+		if len(files) > 0 {
+			first, _ = files[0].(map[string]any)
+		}
+		if m["status"] != "partial" || m["trigger"] != "manual" || len(files) != 1 || first["name"] != "bad.csv" || !strings.Contains(fmt.Sprint(first["reason"]), "2 of 2 lines rejected") ||
+			!strings.Contains(fmt.Sprint(m["text"]), "- bad.csv: 2 of 2 lines rejected") || !strings.Contains(out, fmt.Sprintf("custcat run %v,", m["run_id"])) {
+			t.Errorf("notice %v\nsummary:\n%s", m, out)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the webhook heard nothing of the run")
+	}
+}

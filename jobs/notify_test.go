@@ -46,9 +46,9 @@ func TestNoticeText(t *testing.T) {
 	for _, want := range []string{
 		"**custcat: job nightly, run 15: some files failed**",
 		"as of 2026-03-10, started 2026-03-10 02:00:00, took 3.2s, 1 attempt(s)",
-		"Failed files (moved to the failed/ folder):\n- **sales\\*03.csv**: 12 of 20 lines rejected",
-		"Files still waiting in failed/:\n- **old.csv**: no data lines",
-		"991 lines loaded, 3 rejected\n71 customers (A 5, B 20, C 46)",
+		"Failed files (moved to the failed/ folder):\n\n- **sales\\*03.csv**: 12 of 20 lines rejected",
+		"Files still waiting in failed/:\n\n- **old.csv**: no data lines",
+		"991 lines loaded, 3 rejected\n\n71 customers (A 5, B 20, C 46)",
 		"custcat retry",
 		"[Open the report](https://custcat.example.com/out/runs/2026-03-10/15/report.html)",
 	} {
@@ -61,7 +61,7 @@ func TestNoticeText(t *testing.T) {
 	}
 
 	zh := noticeOf(noticeConfig(t, ""), partial, 2, nil, waiting[:1], "runs/2026-03-10/15/report.html")
-	if zh.Title != "custcat：作业 nightly 第 15 次运行：部分文件失败" || !strings.Contains(zh.Text, "失败的文件（已移到 failed/ 文件夹）：\n- sales*03.csv: 12 of 20 lines rejected") || strings.Contains(zh.Text, "仍在") {
+	if zh.Title != "custcat：作业 nightly 第 15 次运行：部分文件失败" || !strings.Contains(zh.Text, "失败的文件（已移到 failed/ 文件夹）：\n\n- sales*03.csv: 12 of 20 lines rejected") || strings.Contains(zh.Text, "仍在") {
 		t.Errorf("zh: %q\n%s", zh.Title, zh.Text)
 	}
 	if zh.ReportURL != "" || strings.Contains(zh.Text, "http") {

@@ -20,7 +20,6 @@ var words = map[string]map[string]string{
 		"error":        "错误：%s",
 		"lines":        "载入 %d 行，拒绝 %d 行",
 		"customers":    "客户 %d 个（%s）",
-		"movers":       "升级 %d，降级 %d，新客户 %d",
 		"report":       "打开报告",
 		"retry":        "修正后运行 custcat retry 把文件放回收件箱，或删除它。",
 		"summary":      "custcat：作业 %s 第 %d 次运行成功，客户 %d 个（%s），升级 %d，降级 %d，新客户 %d",
@@ -35,7 +34,6 @@ var words = map[string]map[string]string{
 		"error":        "Error: %s",
 		"lines":        "%d lines loaded, %d rejected",
 		"customers":    "%d customers (%s)",
-		"movers":       "%d moved up, %d down, %d new",
 		"report":       "Open the report",
 		"retry":        "Fix it, then run custcat retry to put the file back in the inbox, or remove it.",
 		"summary":      "custcat: job %s, run %d succeeded: %d customers (%s), %d moved up, %d down, %d new",
@@ -115,32 +113,37 @@ func (n Notice) body(md bool) string {
 		}
 		return line
 	}
-	var b strings.Builder
+	// Paragraphs stand apart by a blank line: markdown joins the lines of
+	// one paragraph (and a list wants a blank line above it in some robots).
+	var paras []string
+	add := func(lines ...string) { paras = append(paras, strings.Join(lines, "\n")) }
 	if md {
-		fmt.Fprintf(&b, "**%s**\n\n", mdEscape(n.Title))
+		add("**" + mdEscape(n.Title) + "**")
 	} else {
-		fmt.Fprintf(&b, "%s\n\n", n.Title)
+		add(n.Title)
 	}
 	took := "-"
 	if !n.Finished.IsZero() {
 		took = n.Finished.Sub(n.Started).Round(time.Millisecond).String()
 	}
-	fmt.Fprintln(&b, say(l, "as of", orDash(n.AsOf), n.Started.Format("2006-01-02 15:04:05"), took, n.Attempts))
+	add(say(l, "as of", orDash(n.AsOf), n.Started.Format("2006-01-02 15:04:05"), took, n.Attempts))
 	if n.Error != "" {
-		fmt.Fprintf(&b, "\n%s\n", say(l, "error", text(md, n.Error)))
+		add(say(l, "error", text(md, n.Error)))
 	}
 	files := func(head string, list []NoticeFile) {
 		if len(list) == 0 {
 			return
 		}
-		fmt.Fprintf(&b, "\n%s\n", head)
+		add(head)
+		var items []string
 		for _, f := range list {
 			if md {
-				fmt.Fprintf(&b, "- **%s**: %s\n", mdEscape(f.Name), mdEscape(f.Reason))
+				items = append(items, fmt.Sprintf("- **%s**: %s", mdEscape(f.Name), mdEscape(f.Reason)))
 			} else {
-				fmt.Fprintf(&b, "- %s: %s\n", f.Name, f.Reason)
+				items = append(items, fmt.Sprintf("- %s: %s", f.Name, f.Reason))
 			}
 		}
+		add(items...)
 	}
 	files(say(l, "failed files"), n.Files)
 	var older []NoticeFile
@@ -151,18 +154,18 @@ func (n Notice) body(md bool) string {
 	}
 	files(say(l, "waiting"), older)
 	if n.LinesLoaded > 0 || n.LinesRejected > 0 || n.Customers > 0 {
-		fmt.Fprintf(&b, "\n%s\n", say(l, "lines", n.LinesLoaded, n.LinesRejected))
+		add(say(l, "lines", n.LinesLoaded, n.LinesRejected))
 		if n.Customers > 0 {
-			fmt.Fprintln(&b, say(l, "customers", n.Customers, n.segmentList()))
+			add(say(l, "customers", n.Customers, n.segmentList()))
 		}
 	}
 	if len(n.Files) > 0 || len(older) > 0 {
-		fmt.Fprintf(&b, "\n%s\n", say(l, "retry"))
+		add(say(l, "retry"))
 	}
 	if n.ReportURL != "" {
-		fmt.Fprintf(&b, "\n%s\n", strings.TrimPrefix(link(md, say(l, "report"), n.ReportURL), " "))
+		add(strings.TrimPrefix(link(md, say(l, "report"), n.ReportURL), " "))
 	}
-	return strings.TrimRight(b.String(), "\n")
+	return strings.Join(paras, "\n\n")
 }
 
 func containsFile(list []NoticeFile, name string) bool {

@@ -287,9 +287,13 @@ func (d *daemon) lastRuns(trigger string) map[string]RunRecord {
 	})
 }
 
-// lastSuccess is the newest run of each job that ended ok.
+// okLike says whether a run's outputs reached the ERP as they should:
+// ok, or accepted (held, then let through by a person).
+func okLike(status string) bool { return status == "ok" || status == "accepted" }
+
+// lastSuccess is the newest run of each job that ended ok (or accepted).
 func (d *daemon) lastSuccess() map[string]RunRecord {
-	return d.newest(func(r RunRecord) bool { return r.Status == "ok" })
+	return d.newest(func(r RunRecord) bool { return okLike(r.Status) })
 }
 
 func (d *daemon) newest(keep func(RunRecord) bool) map[string]RunRecord {

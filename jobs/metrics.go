@@ -125,7 +125,7 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 		}
 		ch <- prometheus.MustNewConstMetric(descNextRun, prometheus.GaugeValue, next, j)
 		lastWasOK := 0.0
-		if ran && r.Status == "ok" {
+		if ran && okLike(r.Status) {
 			lastWasOK = 1
 		}
 		ch <- prometheus.MustNewConstMetric(descLastOK, prometheus.GaugeValue, lastWasOK, j)

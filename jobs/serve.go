@@ -249,6 +249,9 @@ func (d *daemon) runJob(ctx context.Context, s Schedule) {
 	case err == nil:
 		log.Info("done", slog.Int64("lines_loaded", rec.LinesLoaded),
 			slog.Int64("customers", rec.Customers), slog.Any("waiting", res.Waiting))
+	case rec.Status == "held":
+		// The guard kept the outputs from the ERP: its error says why.
+		log.Warn("held", slog.Int64("lines_loaded", rec.LinesLoaded), slog.Any("err", err))
 	case rec.Status == "partial":
 		log.Error("run partial: some files failed", slog.String("status", rec.Status), slog.Int64("files_failed", rec.FilesFailed),
 			slog.String("failed", failedList(rec.Failed)), slog.Int64("lines_loaded", rec.LinesLoaded), slog.Int64("customers", rec.Customers))

@@ -124,7 +124,7 @@ func Notify(ctx context.Context, cfg *pipeline.Config, targets []pipeline.Notify
 	var wg sync.WaitGroup
 	errs := make([]error, len(targets))
 	for i, t := range targets {
-		if n.Status == "ok" && !t.OnSuccess {
+		if okLike(n.Status) && !t.OnSuccess {
 			continue
 		}
 		wg.Go(func() {
@@ -240,7 +240,7 @@ func FeishuSign(secret string, ts int64) string {
 func feishuCard(n Notice) map[string]any {
 	color := "red"
 	switch n.Status {
-	case "ok":
+	case "ok", "accepted":
 		color = "green"
 	case "partial":
 		color = "orange"

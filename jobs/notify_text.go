@@ -11,7 +11,7 @@ import (
 // languages. A string with verbs takes the arguments its use names.
 var words = map[string]map[string]string{
 	"zh": {
-		"ok": "成功", "partial": "部分文件失败", "failed": "失败", "held": "已暂停，未交给 ERP", "running": "运行中",
+		"ok": "成功", "partial": "部分文件失败", "failed": "失败", "held": "已暂停，未交给 ERP", "accepted": "已确认放行", "running": "运行中",
 		"title":        "custcat：作业 %s 第 %d 次运行：%s",
 		"title norun":  "custcat：作业 %s 运行：%s",
 		"as of":        "截至日期 %s，开始于 %s，用时 %s，尝试 %d 次",
@@ -25,7 +25,7 @@ var words = map[string]map[string]string{
 		"summary":      "custcat：作业 %s 第 %d 次运行成功，客户 %d 个（%s），升级 %d，降级 %d，新客户 %d",
 	},
 	"en": {
-		"ok": "succeeded", "partial": "some files failed", "failed": "failed", "held": "held, not given to the ERP", "running": "running",
+		"ok": "succeeded", "partial": "some files failed", "failed": "failed", "held": "held, not given to the ERP", "accepted": "accepted", "running": "running",
 		"title":        "custcat: job %s, run %d: %s",
 		"title norun":  "custcat: job %s: %s",
 		"as of":        "as of %s, started %s, took %s, %d attempt(s)",
@@ -102,7 +102,7 @@ func contains(list []string, s string) bool {
 // it in one line.
 func (n Notice) body(md bool) string {
 	l := n.lang
-	if n.Status == "ok" {
+	if okLike(n.Status) {
 		var m Movers
 		if n.Movers != nil {
 			m = *n.Movers

@@ -21,7 +21,7 @@ type RunRecord struct {
 	AsOf          string
 	Start         time.Time
 	End           time.Time // zero while running
-	Status        string    // running | ok | partial | failed | held
+	Status        string    // running | ok | partial | held | accepted | failed
 	FilesLoaded   int64
 	FilesFailed   int64
 	FilesSkipped  int64

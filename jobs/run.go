@@ -72,12 +72,14 @@ type RunResult struct {
 	Outputs   []string
 	Moved     map[string]string // inbox name -> where it went
 	Notes     []pipeline.Note   // warnings of the snapshot: collapsed cut points, manual lines not applied
-	Movers    Movers            // customers whose segment changed since the snapshot before
-	// Shown is the run whose inputs the outputs show (see ReportRunID):
-	// this run, or the last that read files when this one read none.
-	Shown int64
 	// Categories describes the category file the run wrote.
 	Categories reports.Manifest
+
+	// Movers are the customers whose segment changed since the snapshot before.
+	Movers Movers
+	// Shown is the run whose inputs the outputs show (see ReportRunID):
+	// the run that computed the snapshot they hold.
+	Shown int64
 }
 
 // Run is one unit of work: load the inbox, segment as of the date, write

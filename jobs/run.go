@@ -127,7 +127,7 @@ func Run(ctx context.Context, cfg *pipeline.Config, opt RunOptions) (*RunResult,
 	defer store.Close()
 	fetched, err := fetchSources(ctx, store.DB, cfg, jobSources(cfg, opt.Sources), start, opt.Log)
 	if err != nil {
-		return &RunResult{AsOf: asOf, RunID: recordFailure(store, cfg, opt, asOf, start, 0, err)}, err
+		return &RunResult{AsOf: asOf, RunID: recordFailure(store, cfg, opt, asOf, start, err)}, err
 	}
 	inbox, waiting, err := scanInbox(cfg, inboxDir, start, opt, fetched)
 	if err != nil {
@@ -191,7 +191,7 @@ func Run(ctx context.Context, cfg *pipeline.Config, opt RunOptions) (*RunResult,
 			// INTERRUPT error; say first that the run was stopped.
 			err = fmt.Errorf("%w: %v", cerr, err)
 		}
-		res.RunID = recordFailure(store, cfg, opt, asOf, start, res.RunID, err)
+		res.RunID = recordRolledBack(store, cfg, opt, asOf, start, res.RunID, err)
 		return res, err
 	}
 	log.Info("put outputs in place")
@@ -377,23 +377,26 @@ func writeOutputs(ctx context.Context, c *sql.Conn, cfg *pipeline.Config, res *R
 	if err != nil {
 		return fail(fmt.Errorf("report: %w", err))
 	}
-	type output struct {
+	for _, f := range []struct {
 		name string
 		data []byte
-	}
-	files := []output{{cats.Manifest.File, cats.Data}, {"manifest.json", manifest}, {"rejects.csv", rej},
-		{"quality.csv", quality}, {"report.html", html}, {filepath.Join("reports", "report-"+res.AsOf+".html"), html}}
-	// Each run that read files keeps its own copy, which the daemon's page
-	// links: two runs of one as-of date that read different files are two
-	// different nights. A run that read nothing new writes the copy of the
-	// run it shows again, byte for byte.
-	for _, f := range files {
-		if slices.Contains(RunFiles, f.name) {
-			files = append(files, output{filepath.Join(RunDir(res.AsOf, shown), f.name), f.data})
-		}
-	}
-	for _, f := range files {
+	}{{cats.Manifest.File, cats.Data}, {"manifest.json", manifest}, {"rejects.csv", rej},
+		{"quality.csv", quality}, {"report.html", html}, {filepath.Join("reports", "report-"+res.AsOf+".html"), html}} {
 		p, err := reports.WriteFile(filepath.Join(out, f.name), f.data)
+		if err != nil {
+			return fail(outputError(out, err))
+		}
+		pending = append(pending, p)
+	}
+	// Each run keeps a copy, which the daemon's page links, under the run
+	// whose snapshot it shows: two runs of one as-of date that computed
+	// different snapshots are two different nights, and a run that changed
+	// nothing writes the same copy again, byte for byte.
+	for _, f := range []struct {
+		name string
+		data []byte
+	}{{"report.html", html}, {cats.Manifest.File, cats.Data}, {"quality.csv", quality}, {"rejects.csv", rej}} {
+		p, err := reports.WriteFile(filepath.Join(out, RunDir(res.AsOf, shown), f.name), f.data)
 		if err != nil {
 			return fail(outputError(out, err))
 		}
@@ -440,11 +443,17 @@ func finishRun(ctx context.Context, c *sql.Conn, res *RunResult, end time.Time) 
 	return err
 }
 
-// recordFailure keeps a line in the run history for a run that rolled
-// back, under the id the run took (id), so that its log lines and the
-// history agree. It returns the run's id: the one recorded, else the one
-// it took (0 when it took none).
-func recordFailure(store *pipeline.Store, cfg *pipeline.Config, opt RunOptions, asOf string, start time.Time, id int64, cause error) int64 {
+// recordFailure keeps a line in the run history for a run that failed
+// before it took an id, and returns the id recorded (0 when none could be).
+func recordFailure(store *pipeline.Store, cfg *pipeline.Config, opt RunOptions, asOf string, start time.Time, cause error) int64 {
+	return recordRolledBack(store, cfg, opt, asOf, start, 0, cause)
+}
+
+// recordRolledBack keeps a line in the run history for a run that rolled
+// back, under the id the run took (id, when > 0), so that its log lines
+// and the history agree. It returns the run's id: the one recorded, else
+// the one it took.
+func recordRolledBack(store *pipeline.Store, cfg *pipeline.Config, opt RunOptions, asOf string, start time.Time, id int64, cause error) int64 {
 	ctx := context.Background()
 	var took any
 	if id > 0 {
@@ -453,7 +462,6 @@ func recordFailure(store *pipeline.Store, cfg *pipeline.Config, opt RunOptions, 
 	err := store.DB.QueryRowContext(ctx, custsql.Query("RecordFailedRun"), opt.Job, opt.Trigger, asOf, cfg.WindowDays, start, opt.Now(), cause.Error(), took).Scan(&id)
 	if err != nil {
 		opt.Log.Error("record failed run", slog.Any("err", err))
-		return id
 	}
 	return id
 }

@@ -117,6 +117,23 @@ func NotifyRun(ctx context.Context, cfg *pipeline.Config, log *slog.Logger, job,
 	return Notify(ctx, cfg, targets, noticeOf(cfg, rec, attempts, movers, waiting, report), log)
 }
 
+// NotifyTest sends a test notice to every target of cfg, whatever it
+// asks for, so that whoever sets up a robot sees it arrive (or why not)
+// before a night goes wrong.
+func NotifyTest(ctx context.Context, cfg *pipeline.Config, log *slog.Logger, now time.Time) error {
+	targets := cfg.NotifyTargets()
+	if len(targets) == 0 {
+		return errors.New("the config has no notify targets (nor webhook); add notify: [{kind: wecom, url: ...}]")
+	}
+	n := Notice{Job: "test", Trigger: "test", Status: "test", Started: now, Finished: now, lang: cfg.Language}
+	n.Title = say(n.lang, "test title")
+	n.Text = n.body(false)
+	for i := range targets {
+		targets[i].OnSuccess = true
+	}
+	return Notify(ctx, cfg, targets, n, log)
+}
+
 // Notify sends n to each target that wants it, all at once, each with its
 // retries. It runs also after ctx was cancelled (a run stopped by a signal
 // is worth telling), but then tries each target once.
@@ -244,6 +261,8 @@ func feishuCard(n Notice) map[string]any {
 		color = "green"
 	case "partial":
 		color = "orange"
+	case "test":
+		color = "blue"
 	}
 	return map[string]any{"msg_type": "interactive", "card": map[string]any{
 		"config":   map[string]any{"wide_screen_mode": true},

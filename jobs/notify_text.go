@@ -23,6 +23,8 @@ var words = map[string]map[string]string{
 		"report":       "打开报告",
 		"retry":        "修正后运行 custcat retry 把文件放回收件箱，或删除它。",
 		"summary":      "custcat：作业 %s 第 %d 次运行成功，客户 %d 个（%s），升级 %d，降级 %d，新客户 %d",
+		"test title":   "custcat：测试通知",
+		"test body":    "这条消息来自 custcat serve -test-notice：通知已配置好。运行失败、部分文件失败或被暂停时，这里会收到文件名和原因。",
 	},
 	"en": {
 		"ok": "succeeded", "partial": "some files failed", "failed": "failed", "held": "held, not given to the ERP", "accepted": "accepted", "running": "running",
@@ -37,6 +39,8 @@ var words = map[string]map[string]string{
 		"report":       "Open the report",
 		"retry":        "Fix it, then run custcat retry to put the file back in the inbox, or remove it.",
 		"summary":      "custcat: job %s, run %d succeeded: %d customers (%s), %d moved up, %d down, %d new",
+		"test title":   "custcat: test notice",
+		"test body":    "This message comes from custcat serve -test-notice: notices are set up. When a run fails, some files fail or a run is held, this is where the file names and reasons arrive.",
 	},
 }
 
@@ -102,6 +106,12 @@ func contains(list []string, s string) bool {
 // it in one line.
 func (n Notice) body(md bool) string {
 	l := n.lang
+	if n.Status == "test" {
+		if md {
+			return "**" + mdEscape(n.Title) + "**\n\n" + say(l, "test body")
+		}
+		return n.Title + "\n\n" + say(l, "test body")
+	}
 	if okLike(n.Status) {
 		var m Movers
 		if n.Movers != nil {

@@ -686,3 +686,37 @@ func TestRunNotifies(t *testing.T) {
 		t.Fatal("the webhook heard nothing of the run")
 	}
 }
+
+// custcat serve -test-notice sends a test message to every target and
+// says whether all arrived: here a WeCom robot, then one that is down.
+func TestServeTestNotice(t *testing.T) {
+	got := make(chan string, 4)
+	robot := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var m struct {
+			MsgType  string `json:"msgtype"`
+			Markdown struct{ Content string }
+		}
+		json.NewDecoder(r.Body).Decode(&m)
+		got <- m.MsgType + " " + m.Markdown.Content
+		io.WriteString(w, `{"errcode":0,"errmsg":"ok"}`)
+	}))
+	defer robot.Close()
+	target := "notify: [{kind: wecom, url: \"" + robot.URL + "/cgi-bin/webhook/send?key=k\"}%s]\n"
+	dir := inboxCase(t, fmt.Sprintf(target, ""), nil)
+	code, out, errOut := custcat(t, "serve", "-c", filepath.Join(dir, "custcat.yaml"), "-test-notice")
+	if code != exitOK || !strings.Contains(out, "test notice sent to 1 target(s)") {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+	if m := <-got; !strings.HasPrefix(m, "markdown **custcat：测试通知**") {
+		t.Errorf("the robot got %q", m)
+	}
+	dir = inboxCase(t, fmt.Sprintf(target, ", {kind: webhook, url: \""+closedURL(t)+"\"}"), nil)
+	code, _, errOut = custcat(t, "serve", "-c", filepath.Join(dir, "custcat.yaml"), "-test-notice")
+	if code != exitFailed || !strings.Contains(errOut, "custcat: test notice: notice to webhook 127.0.0.1:") {
+		t.Errorf("with a target down: exit %d\n%s", code, errOut)
+	}
+	dir = inboxCase(t, "", nil)
+	if code, _, errOut := custcat(t, "serve", "-c", filepath.Join(dir, "custcat.yaml"), "-test-notice"); code != exitFailed || !strings.Contains(errOut, "has no notify targets") {
+		t.Errorf("without targets: exit %d\n%s", code, errOut)
+	}
+}

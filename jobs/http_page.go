@@ -6,6 +6,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"net/http"
 	"path"
 	"sort"
@@ -70,12 +71,12 @@ var indexPage = template.Must(template.New("index").Parse(`<!doctype html>
 {{if .Attention}}<div class="attention" id="attention"><h2>{{.T.attention}}</h2><ul>{{range .Attention}}<li>{{.}}</li>{{end}}</ul></div>
 {{else}}<p class="well" id="attention">{{.T.healthy}}</p>{{end}}
 <h2>{{.T.jobs}}</h2>
-<table id="jobs"><tr><th>{{.T.job}}</th><th>{{.T.schedule}}</th><th>{{.T.zone}}</th><th>{{.T.last}}</th><th>{{.T.next}}</th></tr>
+<table id="jobs"><tr><th>{{.T.job}}</th><th>{{.T.schedule}}</th><th>{{.T.zone}}</th><th>{{index .T "last run"}}</th><th>{{index .T "next run"}}</th></tr>
 {{range .Jobs}}<tr{{if .Bad}} class="bad"{{end}}><td>{{.Name}}</td><td><code>{{.Schedule}}</code></td><td>{{.Zone}}</td><td>{{.Last}}</td><td>{{.Next}}</td></tr>
 {{end}}</table>
 <p>{{.T.latest}}: {{range .Latest}}<a href="/out/{{.}}">{{.}}</a> · {{end}}<a href="/metrics">metrics</a> · <a href="/healthz">health</a></p>
 <h2>{{.T.runs}}</h2>
-<table id="runs"><tr><th>{{.T.run}}</th><th>{{.T.job}}</th><th>{{.T.trigger}}</th><th>{{.T.asof}}</th><th>{{.T.started}}</th><th>{{.T.took}}</th><th>{{.T.status}}</th><th>{{.T.files}}</th><th>{{.T.loaded}}</th><th>{{.T.rejected}}</th><th>{{.T.customers}}</th><th>{{.T.segments}}</th><th>{{.T.outputs}}</th><th>{{.T.why}}</th></tr>
+<table id="runs"><tr><th>{{.T.run}}</th><th>{{.T.job}}</th><th>{{.T.trigger}}</th><th>{{index .T "as of"}}</th><th>{{.T.started}}</th><th>{{.T.took}}</th><th>{{.T.status}}</th><th>{{.T.files}}</th><th>{{index .T "lines loaded"}}</th><th>{{.T.rejected}}</th><th>{{.T.customers}}</th><th>{{.T.segments}}</th><th>{{.T.outputs}}</th><th>{{.T.why}}</th></tr>
 {{range .Runs}}<tr class="{{.Class}}" data-run="{{.ID}}"><td>{{.ID}}</td><td>{{.Job}}</td><td>{{.Trigger}}</td><td>{{.AsOf}}</td><td>{{.Start}}</td><td>{{.Took}}</td><td>{{.StatusWord}}</td><td>{{.Files}}</td><td>{{.LinesLoaded}}</td><td>{{.LinesRejected}}</td><td>{{.Customers}}</td><td>{{.Segments}}</td><td>{{range .Links}}<a href="/out/{{.Path}}">{{.Label}}</a> {{end}}</td><td class="why">{{range .Why}}<div>{{.}}</div>{{end}}</td></tr>
 {{end}}</table>
 <p>{{.Read}}</p>
@@ -85,7 +86,7 @@ var indexPage = template.Must(template.New("index").Parse(`<!doctype html>
 var loginPage = template.Must(template.New("login").Parse(`<!doctype html>
 <html lang="{{.T.lang}}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
 <title>{{.T.title}}</title><style>` + pageStyle + `</style></head><body>
-<h1>{{.T.title}}</h1><p>{{.T.text}}</p>{{if .Problem}}<p class="bad">{{.Problem}}</p>{{end}}
+<h1>{{.T.title}}</h1><p>{{index .T "login text"}}</p>{{if .Problem}}<p class="bad">{{.Problem}}</p>{{end}}
 <form method="post" action="/login"><input type="hidden" name="next" value="{{.Next}}">
 <label>{{.T.token}} <input type="password" name="token" autocomplete="current-password" autofocus></label>
 <button type="submit">{{.T.login}}</button></form></body></html>
@@ -108,18 +109,15 @@ type jobRow struct {
 	Bad                              bool
 }
 
-func (p *pages) words(keys ...string) map[string]string {
-	lang := p.d.cfg.Language
-	out := map[string]string{}
-	for _, k := range keys {
-		out[strings.ReplaceAll(k, " ", "")] = tr(lang, k)
-	}
+// pageWordsOf are the words of lang, English where lang has none.
+func pageWordsOf(lang string) map[string]string {
+	out := maps.Clone(pageWords["en"])
+	maps.Copy(out, pageWords[lang])
 	return out
 }
 
 func (p *pages) loginForm(w io.Writer, next, problem string) {
-	lang := p.d.cfg.Language
-	t := map[string]string{"lang": tr(lang, "lang"), "title": tr(lang, "title"), "text": tr(lang, "login text"), "token": tr(lang, "token"), "login": tr(lang, "login")}
+	t := pageWordsOf(p.d.cfg.Language)
 	if err := loginPage.Execute(w, map[string]any{"T": t, "Next": safeNext(next), "Problem": problem}); err != nil {
 		p.d.log.Warn("login page", slog.Any("err", err))
 	}
@@ -183,10 +181,7 @@ func (p *pages) index(w http.ResponseWriter, r *http.Request) {
 		attention = append(attention, why(lang))
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	t := p.words("lang", "title", "attention", "healthy", "jobs", "job", "schedule", "zone", "latest", "runs", "run",
-		"trigger", "started", "took", "status", "files", "rejected", "customers", "segments", "outputs", "why")
-	t["last"], t["next"], t["asof"], t["loaded"] = tr(lang, "last run"), tr(lang, "next run"), tr(lang, "as of"), tr(lang, "lines loaded")
-	err := indexPage.Execute(w, map[string]any{"T": t, "Attention": attention, "Jobs": jobs, "Runs": rows, "Latest": latest,
+	err := indexPage.Execute(w, map[string]any{"T": pageWordsOf(lang), "Attention": attention, "Jobs": jobs, "Runs": rows, "Latest": latest,
 		"Read": tr(lang, "read", read.Format(time.RFC3339))})
 	if err != nil {
 		p.d.log.Warn("index page", slog.Any("err", err))

@@ -35,7 +35,9 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		printSummary(stdout, res)
 	}
 	var rules *jobs.RulesError
-	if !errors.As(err, &rules) {
+	// A bad config and a refused start (the database in use) are told to
+	// the person at the terminal; they changed nothing a phone must hear of.
+	if !errors.As(err, &rules) && !errors.Is(err, pipeline.ErrLocked) {
 		// The notice logs what became of it (a warning at -v off too).
 		nlog := log
 		if res != nil && res.RunID > 0 {

@@ -226,7 +226,14 @@ func bigExport(lines int) string {
 // Mid-run: a second writer is refused with the holder named; SIGTERM
 // rolls the run back and the daemon exits; the database is as before.
 func TestServeSignalMidRun(t *testing.T) {
-	dir, cfg := serveCase(t, "jobs: [{name: often, schedule: \"@every 1s\"}]\n")
+	notices := make(chan map[string]any, 4)
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var m map[string]any
+		json.NewDecoder(r.Body).Decode(&m)
+		notices <- m
+	}))
+	defer hook.Close()
+	dir, cfg := serveCase(t, "webhook: "+hook.URL+"\njobs: [{name: often, schedule: \"@every 1s\"}]\n")
 	drop(t, dir, "big.csv", bigExport(300_000))
 	p := start(t, "serve", "-c", cfg)
 	at := 0
@@ -273,6 +280,15 @@ func TestServeSignalMidRun(t *testing.T) {
 	db.QueryRow(`SELECT max(run_id) FROM runs`).Scan(&lastID)
 	if loadLine["run"] != float64(lastID) || failed["run"] != float64(lastID) {
 		t.Errorf("the log says run %v (load) and %v (run failed), the history %d", loadLine["run"], failed["run"], lastID)
+	}
+	// The daemon told of the run the signal stopped, under that id, before it exited.
+	select {
+	case n := <-notices:
+		if n["job"] != "often" || n["status"] != "failed" || n["run_id"] != float64(lastID) || !strings.Contains(fmt.Sprint(n["error"]), "context canceled") {
+			t.Errorf("the notice of the stopped run: %v", n)
+		}
+	default:
+		t.Error("no notice of the run the signal stopped")
 	}
 	db.Close()
 	if _, err := os.Stat(filepath.Join(dir, "inbox", "big.csv")); err != nil {

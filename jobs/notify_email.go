@@ -3,6 +3,7 @@ package jobs
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -104,6 +105,9 @@ func mailMessage(t pipeline.NotifyTarget, n Notice, now time.Time) []byte {
 	header("To", strings.Join(t.To, ", "))
 	header("Subject", mime.BEncoding.Encode("utf-8", n.Title))
 	header("Date", now.Format(time.RFC1123Z))
+	id := make([]byte, 8)
+	rand.Read(id)
+	header("Message-ID", fmt.Sprintf("<%d.%x@custcat>", now.UnixNano(), id))
 	header("MIME-Version", "1.0")
 	header("Content-Type", "text/plain; charset=utf-8")
 	header("Content-Transfer-Encoding", "quoted-printable")

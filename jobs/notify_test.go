@@ -166,7 +166,7 @@ func TestMailNeedsStartTLS(t *testing.T) {
 	}
 	m := <-box.got
 	subject, _ := new(mime.WordDecoder).DecodeHeader(m.Header.Get("Subject"))
-	if subject != "custcat：作业 nightly 第 4 次运行：失败" || m.Header.Get("To") != "it@example.com" {
+	if subject != "custcat：作业 nightly 第 4 次运行：失败" || m.Header.Get("To") != "it@example.com" || !strings.HasSuffix(m.Header.Get("Message-ID"), "@custcat>") {
 		t.Errorf("subject %q, to %q", subject, m.Header.Get("To"))
 	}
 }

@@ -38,7 +38,6 @@ type pages struct {
 	d       *daemon
 	out     *os.Root
 	token   string
-	secure  bool // the pages are reached over https (serve.public_url): the cookie says so
 	metrics http.Handler
 }
 
@@ -51,8 +50,7 @@ func newServer(cfg *pipeline.Config, d *daemon) (*http.Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("output folder: %w", err)
 	}
-	p := &pages{d: d, out: root, token: cfg.Serve.Token, metrics: d.metrics.handler(),
-		secure: strings.HasPrefix(cfg.Serve.PublicURL, "https://")}
+	p := &pages{d: d, out: root, token: cfg.Serve.Token, metrics: d.metrics.handler()}
 	return &http.Server{
 		Handler:           p,
 		ReadHeaderTimeout: 5 * time.Second,
@@ -164,8 +162,10 @@ func (p *pages) login(w http.ResponseWriter, r *http.Request) {
 		p.loginForm(w, next, tr(p.d.cfg.Language, "page wrong token"))
 		return
 	}
+	// Secure when the browser came over https, here or to a proxy in front.
+	secure := r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: p.session(), Path: "/",
-		MaxAge: int((30 * 24 * time.Hour).Seconds()), HttpOnly: true, Secure: p.secure, SameSite: http.SameSiteStrictMode})
+		MaxAge: int((30 * 24 * time.Hour).Seconds()), HttpOnly: true, Secure: secure, SameSite: http.SameSiteStrictMode})
 	http.Redirect(w, r, safeNext(next), http.StatusSeeOther)
 }
 

@@ -383,6 +383,18 @@ func TestLoginCookie(t *testing.T) {
 	if !c.HttpOnly || c.SameSite != http.SameSiteStrictMode || c.Path != "/" || strings.Contains(c.Value, "s3cret") {
 		t.Errorf("cookie %+v", c)
 	}
+	// Behind a proxy that took https, the cookie goes over https only.
+	req, _ = http.NewRequest("POST", ts.URL+"/login", strings.NewReader(url.Values{"token": {"s3cret"}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("X-Forwarded-Proto", "https")
+	resp, err = client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if len(resp.Cookies()) != 1 || !resp.Cookies()[0].Secure || c.Secure {
+		t.Errorf("Secure over http %v, behind an https proxy %v", c.Secure, resp.Cookies())
+	}
 	for _, next := range []string{"https://evil.example.com/", "//evil.example.com/", "/\\evil.example.com"} {
 		if loc := post("s3cret", next).Header.Get("Location"); loc != "/" {
 			t.Errorf("next %q led to %q", next, loc)

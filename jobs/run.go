@@ -131,7 +131,7 @@ func Run(ctx context.Context, cfg *pipeline.Config, opt RunOptions) (*RunResult,
 	}
 	inbox, waiting, err := scanInbox(cfg, inboxDir, start, opt, fetched)
 	if err != nil {
-		return nil, err
+		return &RunResult{AsOf: asOf, RunID: recordFailure(store, cfg, opt, asOf, start, err)}, err
 	}
 
 	res := &RunResult{AsOf: asOf, Waiting: waiting, Moved: map[string]string{}}

@@ -81,7 +81,7 @@ var (
 	descNextRun = prometheus.NewDesc("custcat_job_next_run_timestamp_seconds",
 		"Unix time at which the job is next due; 0 if it has no time in the next five years.", []string{"job"}, nil)
 	descLastOK = prometheus.NewDesc("custcat_job_last_run_ok",
-		"1 when the last run of the job ended ok, else 0 (never ran, failed, partial, held).", []string{"job"}, nil)
+		"1 when the last run of the job ended ok (or accepted), else 0 (never ran, failed, partial, held).", []string{"job"}, nil)
 	descCustomers = prometheus.NewDesc("custcat_customers",
 		"Customers per segment after the last successful run of the job.", []string{"job", "segment"}, nil)
 	descFilesFailed = prometheus.NewDesc("custcat_files_failed",

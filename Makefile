@@ -4,11 +4,9 @@ GO       ?= go
 TAGS     := duckdb_arrow
 GOFLAGS  := -tags=$(TAGS)
 export GOFLAGS
-# The browser tests keep their screenshots here (report.png, serve-page.png).
-CUSTCAT_ARTIFACTS ?= $(CURDIR)/var/artifacts
-export CUSTCAT_ARTIFACTS
 
 -include reports/echarts.mk
+include windows.mk
 
 .PHONY: build test demo bench lint check demo-data fuzz fuzz-corpus
 

@@ -355,7 +355,12 @@ func yamlProblem(err error) string {
 	if errors.As(err, &se) {
 		tok := se.GetToken()
 		if tok != nil {
-			return fmt.Sprintf("line %d: %s", tok.Position.Line, se.GetMessage())
+			msg := se.GetMessage()
+			if strings.Contains(msg, "unknown escape character") {
+				// A Windows path in double quotes: C:\custcat reads \c as an escape.
+				msg += `; in double quotes \ starts an escape: write a Windows path without quotes, in single quotes ('C:\custcat\inbox'), or with / (C:/custcat/inbox)`
+			}
+			return fmt.Sprintf("line %d: %s", tok.Position.Line, msg)
 		}
 	}
 	return err.Error()

@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 	"time"
@@ -42,10 +43,10 @@ func ScanInbox(dir string, now time.Time, settle time.Duration) ([]InboxFile, []
 		if err != nil {
 			return nil, nil, err
 		}
-		if !info.Mode().IsRegular() {
+		if !info.Mode().IsRegular() || hiddenFile(info) {
 			continue
 		}
-		if settle > 0 && now.Sub(info.ModTime()) < settle {
+		if (settle > 0 && now.Sub(info.ModTime()) < settle) || lockedFile(filepath.Join(dir, name)) {
 			waiting = append(waiting, name)
 			continue
 		}
@@ -80,8 +81,9 @@ func FreeName(path, dir string) (string, error) {
 
 // MoveFile moves a file to dest, a name from FreeName.
 func MoveFile(path, dest string) error {
-	if err := os.Rename(path, dest); err == nil {
-		return nil
+	// On Windows renameFile copies across volumes itself (inbox_windows.go).
+	if err := renameFile(path, dest); err == nil || runtime.GOOS == "windows" {
+		return err
 	}
 	// Another file system: copy, sync, then remove.
 	if err := copyFile(path, dest); err != nil {

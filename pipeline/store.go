@@ -80,14 +80,14 @@ var lockHolder = regexp.MustCompile(`PID (\d+)`)
 // lockError turns DuckDB's lock conflict into a message an operator can act on.
 func lockError(path string, err error) error {
 	msg := err.Error()
-	if !strings.Contains(msg, "Could not set lock") && !strings.Contains(msg, "Conflicting lock") {
+	if !strings.Contains(msg, "Could not set lock") && !strings.Contains(msg, "Conflicting lock") && !fileHeld(path) {
 		return fmt.Errorf("open database %s: %w", path, err)
 	}
 	who := "another process"
 	if m := lockHolder.FindStringSubmatch(msg); m != nil {
 		who = "process " + m[1]
-		if st, err := os.Stat("/proc/" + m[1]); err == nil {
-			who += fmt.Sprintf(" (running since %s)", st.ModTime().Format("2006-01-02 15:04:05"))
+		if since, ok := processStart(m[1]); ok {
+			who += fmt.Sprintf(" (running since %s)", since.Format("2006-01-02 15:04:05"))
 		}
 	}
 	return fmt.Errorf("%w: %s holds %s; wait for it to finish, or stop it, then run again", ErrLocked, who, path)

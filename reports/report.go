@@ -3,15 +3,19 @@ package reports
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"embed"
 	"errors"
 	"fmt"
-	"golang.org/x/text/language"
-	"golang.org/x/text/message"
 	"html/template"
 	"io/fs"
 	"math"
 	"strconv"
+
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
+
+	"custcat/pipeline"
 )
 
 // ReportOptions choose what one report shows and in which language.
@@ -19,8 +23,11 @@ type ReportOptions struct {
 	AsOf       string // YYYY-MM-DD, the snapshot to show
 	WindowDays int    // the window the snapshot used; 0 = all history
 	Lang       string // "zh" (default) or "en"
-	TopN       int    // customers per segment in the top table; 0 = 20
 	RunID      int64  // the run whose inputs the snapshot shows (see ReportRunID); 0 = look it up
+	// Config gives the customer card its rule texts, the preference tag and
+	// the manual file's lines; without it the card names the rule that
+	// fired by its segment only.
+	Config *pipeline.Config
 
 	// Categories is the category file the run wrote, for the section on
 	// the file for the ERP; nil: no such section.
@@ -39,18 +46,28 @@ var assets embed.FS
 //go:embed report.html.tmpl
 var pageText string
 
+// The page's own script and style, written by hand: no library but ECharts.
+var (
+	//go:embed report.js
+	pageJS string
+	//go:embed report.css
+	pageCSS string
+)
+
 var pageTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
 	"num":     formatInt,
-	"money":   formatMoney,
-	"inc":     func(i int) int { return i + 1 },
+	"money":   formatCurrency,
 	"chartOf": chartOf,
 }).Parse(pageText))
 
 // Report renders the self-contained HTML report of the snapshot of
-// opt.AsOf: ECharts and every chart's data are inline, so the file opens
-// with no network. Data reaches charts as JSON with <, > and & escaped,
-// and tables through html/template, so no text from an export can become
-// markup or script.
+// opt.AsOf: ECharts, the page script, every chart's figures and every
+// customer are inline, so the file opens with no network. Data reaches the
+// script as JSON with <, > and & escaped in a script element of type
+// application/json (the customers packed inside it, see
+// report_customers.go), and the server-side tables through html/template;
+// the script sets text from data only as text, so no text from an export
+// can become markup or script.
 func Report(ctx context.Context, q Querier, opt ReportOptions) ([]byte, error) {
 	lib, err := fs.ReadFile(assets, "assets/echarts.min.js")
 	if err != nil {
@@ -59,20 +76,19 @@ func Report(ctx context.Context, q Querier, opt ReportOptions) ([]byte, error) {
 	if opt.Lang != "en" {
 		opt.Lang = "zh"
 	}
-	if opt.TopN <= 0 {
-		opt.TopN = 20
-	}
 	d, err := loadReport(ctx, q, opt)
 	if err != nil {
 		return nil, fmt.Errorf("report: %w", err)
 	}
 	p := newPage(d, opt)
-	charts, err := buildCharts(d, p)
+	data, err := pageData(ctx, q, d, p, opt)
 	if err != nil {
-		return nil, fmt.Errorf("report charts: %w", err)
+		return nil, fmt.Errorf("report data: %w", err)
 	}
-	p.ChartsJS = charts
+	p.Data = data
 	p.ECharts = template.JS(lib)
+	p.Script = template.JS(pageJS)
+	p.Style = template.CSS(pageCSS)
 	var buf bytes.Buffer
 	if err := pageTemplate.Execute(&buf, p); err != nil {
 		return nil, fmt.Errorf("report page: %w", err)
@@ -94,15 +110,19 @@ type page struct {
 	Warnings       []string
 	Segments       []segmentRow
 	PrevDate       string
+	SegTable       []segmentLine
+	SegTotal       segmentLine
 	MoveCols       []string
 	MoveRows       []moveLine
-	TopGroups      []topGroup
+	HistoryNote    string // why the history chart has little to show
 	Rejects        []rejectRow
 	Master         []labelled      // the customer data checks as of the date
 	MasterNote     string          // why the checks against the master did not run
 	Charts         map[string]bool // chart id -> has data
-	ChartsJS       template.JS
+	Data           template.JS     // the page data as JSON: charts, rules, the customers packed
 	ECharts        template.JS
+	Script         template.JS
+	Style          template.CSS
 	Footer         string
 	ERPFile        *erpFile // the category file for the ERP
 	segmentLabel   map[string]string
@@ -124,12 +144,23 @@ type kpi struct{ Label, Value, Note string }
 
 type moveLine struct {
 	Label string
-	Cells []int64
+	Code  string // the previous segment; "" for customers not in the previous snapshot
+	Cells []moveCell
+	Total moveCell
 }
 
-type topGroup struct {
-	Title string
-	Rows  []customerRow
+type moveCell struct {
+	To        string
+	Customers int64
+	Revenue   float64
+}
+
+// segmentLine is one row of the segment table.
+type segmentLine struct {
+	Code, Label, Color                string
+	Customers                         int64
+	CustomerShare, Revenue, RevShare  string
+	Recency, Frequency, Monetary, AOV string
 }
 
 type labelled struct {
@@ -150,7 +181,7 @@ func newPage(d *reportData, opt ReportOptions) *page {
 	}
 	p.Footer = fmt.Sprintf(t("footer"), d.RunID, opt.AsOf)
 	for i, s := range d.Segments {
-		p.segmentLabel[s.Code] = s.Code + " " + s.Name
+		p.segmentLabel[s.Code] = s.Code + " " + segmentName(opt.Lang, s.Code, s.Name)
 		p.segmentRank[s.Code] = i
 	}
 	for _, f := range d.Files {
@@ -184,14 +215,23 @@ func newPage(d *reportData, opt ReportOptions) *page {
 	}
 	p.KPIs = kpis(d, p, t)
 	p.MoveCols, p.MoveRows = moveMatrix(d, p, t)
-	for _, s := range d.Segments {
-		g := topGroup{Title: fmt.Sprintf(t("top_of"), p.segmentLabel[s.Code], opt.TopN)}
-		for _, c := range d.Top {
-			if c.Segment == s.Code {
-				g.Rows = append(g.Rows, c)
-			}
-		}
-		p.TopGroups = append(p.TopGroups, g)
+	p.SegTable, p.SegTotal = segmentTable(d, p)
+	dates := map[string]bool{}
+	for _, h := range d.History {
+		dates[h.Label] = true
+	}
+	if len(dates) == 1 {
+		p.HistoryNote = fmt.Sprintf(t("history_one"), opt.AsOf, opt.AsOf)
+	}
+	for i, f := range p.Files {
+		p.Files[i].Status = textOr(opt.Lang, "status_"+f.Status, f.Status)
+		p.Files[i].Format = formatText(opt.Lang, f.Format)
+	}
+	for i, c := range p.Cuts {
+		p.Cuts[i].Method = textOr(opt.Lang, "method_"+c.Method, c.Method)
+	}
+	for i, r := range p.Rejects {
+		p.Rejects[i].Kind = rejectKind(opt.Lang, r.Kind)
 	}
 	m := d.Master
 	p.Master = []labelled{{Label: t("m_customers"), Value: m.Customers, Share: percent(m.Customers, m.Customers)},
@@ -226,14 +266,14 @@ func kpis(d *reportData, p *page, t func(string) string) []kpi {
 	out := []kpi{
 		{t("kpi_customers"), formatInt(customers), ""},
 		{t("kpi_scored"), formatInt(scored), percent(scored, customers)},
-		{t("kpi_revenue"), formatMoney(revenue), p.Window},
+		{t("kpi_revenue"), formatCurrency(revenue), p.Window},
 	}
 	if len(d.Segments) > 0 {
 		top := d.Segments[0]
 		label := p.segmentLabel[top.Code]
 		out = append(out,
 			kpi{fmt.Sprintf(t("kpi_top_share"), label), percent(top.Customers, customers), fmt.Sprintf(t("kpi_of"), formatInt(top.Customers))},
-			kpi{fmt.Sprintf(t("kpi_top_rev"), label), percentF(top.Revenue, revenue), formatMoney(top.Revenue)})
+			kpi{fmt.Sprintf(t("kpi_top_rev"), label), percentF(top.Revenue, revenue), formatCurrency(top.Revenue)})
 	}
 	out = append(out, kpi{t("kpi_pareto"), percent(paretoA, scored), fmt.Sprintf(t("kpi_pareto_note"), formatInt(scored), formatInt(paretoA))})
 	var moved, up, down int64
@@ -263,8 +303,9 @@ func kpis(d *reportData, p *page, t func(string) string) []kpi {
 	return append(out, kpi{t("kpi_rejected"), formatInt(rejected), ""})
 }
 
-// moveMatrix lays the movement out as rows (previous segment, new
-// customers last) by columns (current segment).
+// moveMatrix lays the movement out as rows (previous segment, customers
+// not in the previous snapshot last) by columns (current segment), each
+// cell with its customers and their revenue.
 func moveMatrix(d *reportData, p *page, t func(string) string) ([]string, []moveLine) {
 	if d.PrevDate == "" {
 		return nil, nil
@@ -275,39 +316,88 @@ func moveMatrix(d *reportData, p *page, t func(string) string) ([]string, []move
 		codes = append(codes, s.Code)
 		cols = append(cols, p.segmentLabel[s.Code])
 	}
-	col := func(code string) int {
-		for i, c := range codes {
-			if c == code {
-				return i
-			}
-		}
-		return -1
+	col := map[string]int{}
+	for i, c := range codes {
+		col[c] = i
 	}
-	var rows []moveLine
-	index := map[string]int{}
 	from := append([]string(nil), codes...)
 	for _, m := range d.Moves {
-		if col(m.From) < 0 && m.From != "" && !contains(from, m.From) {
+		if _, ok := col[m.From]; !ok && m.From != "" && !contains(from, m.From) {
 			from = append(from, m.From) // a segment that no longer exists
 		}
 	}
 	from = append(from, "")
+	var rows []moveLine
+	index := map[string]int{}
 	for _, f := range from {
-		label := p.fromLabel(f, t)
 		index[f] = len(rows)
-		rows = append(rows, moveLine{Label: label, Cells: make([]int64, len(codes))})
+		line := moveLine{Label: p.fromLabel(f, t), Code: f, Cells: make([]moveCell, len(codes))}
+		for i, c := range codes {
+			line.Cells[i].To = c
+		}
+		rows = append(rows, line)
 	}
 	for _, m := range d.Moves {
-		if c := col(m.To); c >= 0 {
-			rows[index[m.From]].Cells[c] += m.Customers
+		if c, ok := col[m.To]; ok {
+			r := &rows[index[m.From]]
+			r.Cells[c].Customers += m.Customers
+			r.Cells[c].Revenue += m.Revenue
+			r.Total.Customers += m.Customers
+			r.Total.Revenue += m.Revenue
 		}
 	}
 	return cols, rows
 }
 
+// segmentTable is the table of segments: customers, revenue and their
+// shares, the medians of R, F and M and the average order value.
+func segmentTable(d *reportData, p *page) ([]segmentLine, segmentLine) {
+	var customers int64
+	var revenue, orderRevenue float64
+	var orders int64
+	for _, s := range d.Segments {
+		customers += s.Customers
+		revenue += s.Revenue
+		orders += d.Stats[s.Code].Orders
+		orderRevenue += d.Stats[s.Code].OrderRevenue
+	}
+	var out []segmentLine
+	for _, s := range d.Segments {
+		st := d.Stats[s.Code]
+		out = append(out, segmentLine{Code: s.Code, Label: p.segmentLabel[s.Code], Color: p.segmentColor(s.Code),
+			Customers: s.Customers, CustomerShare: percent(s.Customers, customers),
+			Revenue: formatCurrency(s.Revenue), RevShare: percentF(s.Revenue, revenue),
+			Recency: formatMedian(st.Recency, false), Frequency: formatMedian(st.Frequency, false), Monetary: formatMedian(st.Monetary, true),
+			AOV: averageOrder(st.OrderRevenue, st.Orders)})
+	}
+	total := segmentLine{Label: text(p.Lang, "total"), Customers: customers, CustomerShare: percent(customers, customers),
+		Revenue: formatCurrency(revenue), RevShare: percentF(revenue, revenue), AOV: averageOrder(orderRevenue, orders)}
+	return out, total
+}
+
+func formatMedian(x sql.NullFloat64, money bool) string {
+	if !x.Valid {
+		return "–"
+	}
+	if money {
+		return formatCurrency(x.Float64)
+	}
+	if x.Float64 == math.Trunc(x.Float64) {
+		return formatInt(int64(x.Float64))
+	}
+	return strconv.FormatFloat(x.Float64, 'f', 1, 64)
+}
+
+func averageOrder(revenue float64, orders int64) string {
+	if orders == 0 {
+		return "–"
+	}
+	return formatCurrency(revenue / float64(orders))
+}
+
 func (p *page) fromLabel(code string, t func(string) string) string {
 	if code == "" {
-		return t("new")
+		return t("not_before")
 	}
 	if l, ok := p.segmentLabel[code]; ok {
 		return l
@@ -344,3 +434,14 @@ func formatInt(n int64) string { return grouping.Sprintf("%d", n) }
 var grouping = message.NewPrinter(language.English)
 
 func formatMoney(x float64) string { return formatInt(int64(math.Round(x))) }
+
+// currency is the sign the report puts before amounts: the exports are in yuan.
+const currency = "¥"
+
+// formatCurrency writes an amount in whole yuan, grouped: ¥1,229,913.
+func formatCurrency(x float64) string {
+	if x < 0 {
+		return "-" + currency + formatMoney(-x)
+	}
+	return currency + formatMoney(x)
+}

@@ -1,87 +1,25 @@
 package reports
 
 import (
+	"context"
 	"encoding/json"
-	"fmt"
 	"html/template"
-	"math"
+	"regexp"
 	"sort"
-
-	"github.com/go-echarts/go-echarts/v2/charts"
-	"github.com/go-echarts/go-echarts/v2/opts"
+	"strings"
 )
 
-// palette gives each segment the same colour in every chart (ECharts' own).
-var palette = []string{"#5470c6", "#91cc75", "#fac858", "#ee6666", "#73c0de", "#3ba272", "#fc8452", "#9a60b4", "#ea7ccc"}
-
-// option is a chart as go-echarts builds it.
-type option interface {
-	Validate()
-	JSON() map[string]interface{}
+// palette gives each segment, by its place in the rules, a colour of its
+// own in every chart: sixteen colours no two of which are near each other
+// (at least 75 apart in RGB; from Kelly's and Trubetskoy's lists of
+// distinct colours), the first three those of A, B and C.
+var palette = []string{
+	"#0067a5", "#f38400", "#008856", "#e6194b", "#875692", "#42d4f4", "#800000", "#bfef45",
+	"#f032e6", "#ff9da7", "#808000", "#000075", "#59a14f", "#76b7b2", "#4363d8", "#a08c5b",
 }
 
-type chartSpec struct {
-	ID     string          `json:"id"`
-	Option json.RawMessage `json:"option"`
-}
-
-// buildCharts builds every chart with data and returns them as one JSON
-// array for the page script. encoding/json escapes <, > and & as \u003c
-// and so on, so a name such as "</script>" stays inside the string; the
-// go-echarts templates do not (they render JSON unescaped), which is why
-// the page is our own template.
-func buildCharts(d *reportData, p *page) (template.JS, error) {
-	t := func(k string) string { return text(p.Lang, k) }
-	p.Charts = map[string]bool{}
-	var specs []chartSpec
-	add := func(id string, c option) error {
-		if c == nil {
-			p.Charts[id] = false
-			return nil
-		}
-		c.Validate()
-		js, err := json.Marshal(c.JSON())
-		if err != nil {
-			return fmt.Errorf("%s: %w", id, err)
-		}
-		p.Charts[id] = true
-		specs = append(specs, chartSpec{ID: id, Option: js})
-		return nil
-	}
-	segLabels := make([]string, len(d.Segments))
-	custs := make([]opts.BarData, len(d.Segments))
-	revs := make([]opts.BarData, len(d.Segments))
-	for i, s := range d.Segments {
-		segLabels[i] = p.segmentLabel[s.Code]
-		style := &opts.ItemStyle{Color: segmentColor(i)}
-		custs[i] = opts.BarData{Value: s.Customers, ItemStyle: style}
-		revs[i] = opts.BarData{Value: round2(s.Revenue), ItemStyle: style}
-	}
-	steps := []struct {
-		id string
-		c  option
-	}{
-		{"seg_customers", segmentBar(segLabels, custs, t("ax_segment"), t("ax_customers"))},
-		{"seg_revenue", segmentBar(segLabels, revs, t("ax_segment"), t("ax_revenue"))},
-		{"pareto", paretoLine(d.Pareto, t)},
-		{"rf_count", rfHeatmap(d.RF, t, func(c rfCell) float64 { return float64(c.Customers) })},
-		{"rf_avg", rfHeatmap(d.RF, t, func(c rfCell) float64 { return math.Round(c.AvgRev) })},
-		{"moves", movesSankey(d, p, t)},
-		{"history", historyLine(d.History, p, t)},
-		{"tags", stackedBars(d.Tags, p, t("ax_customers"))},
-		{"categories", stackedBars(d.Categories, p, t("ax_customers"))},
-	}
-	for _, s := range steps {
-		if err := add(s.id, s.c); err != nil {
-			return "", err
-		}
-	}
-	js, err := json.Marshal(specs)
-	if err != nil {
-		return "", err
-	}
-	return template.JS(js), nil
-}
+// otherColor is for a segment the snapshot no longer has.
+const otherColor = "#9ca3af"
 
 func segmentColor(i int) string { return palette[i%len(palette)] }
 
@@ -91,7 +29,173 @@ func (p *page) segmentColor(code string) string {
 	if i, ok := p.segmentRank[code]; ok {
 		return segmentColor(i)
 	}
-	return "#9ca3af"
+	return otherColor
+}
+
+// The page script draws the charts from these figures and fills the table
+// and the cards from the packed customers. The JSON goes into a script
+// element of type application/json; encoding/json escapes <, > and &, so
+// no text from an export can close that element or become markup.
+
+type segmentData struct {
+	Code      string  `json:"code"`
+	Label     string  `json:"label"`
+	Color     string  `json:"color"`
+	Customers int64   `json:"customers"`
+	Revenue   float64 `json:"revenue"`
+}
+
+type ruleData struct {
+	Code string `json:"code,omitempty"`
+	Name string `json:"name"`
+	When string `json:"when"`
+}
+
+type cutData struct {
+	Metric    string    `json:"metric"`
+	Method    string    `json:"method"`
+	Cuts      []float64 `json:"cuts"`
+	Collapsed bool      `json:"collapsed"`
+}
+
+type histData struct {
+	Start  float64 `json:"start"`
+	Width  float64 `json:"width"`
+	Counts []int64 `json:"counts"`
+	Open   bool    `json:"open"`
+}
+
+type pageJSON struct {
+	Lang      string                  `json:"lang"`
+	AsOf      string                  `json:"asOf"`
+	PrevDate  string                  `json:"prevDate"`
+	Currency  string                  `json:"currency"`
+	T         map[string]string       `json:"t"`
+	Segments  []segmentData           `json:"segments"`
+	Labels    map[string]string       `json:"labels"` // every segment code of the history -> its label
+	Colors    map[string]string       `json:"colors"`
+	Charts    map[string]bool         `json:"charts"`
+	Pareto    [][2]float64            `json:"pareto"`
+	RF        [][4]float64            `json:"rf"` // R, F, customers, average revenue
+	Moves     []moveRow               `json:"moves"`
+	History   []countRow              `json:"history"`
+	Tags      []countRow              `json:"tags"`
+	Cats      []countRow              `json:"cats"`
+	Hist      map[string]histData     `json:"hist"`
+	Rules     []ruleData              `json:"rules"`
+	TagRules  []ruleData              `json:"tagRules"`
+	PrefTag   string                  `json:"prefTag"`
+	PrefShare float64                 `json:"prefShare"`
+	Downgrade int                     `json:"downgradeAfter"`
+	ParetoAB  [2]float64              `json:"paretoAB"`
+	Cuts      []cutData               `json:"cuts"`
+	Manual    map[string][]manualLine `json:"manual"`
+	Customers string                  `json:"customers"` // the columnar table, gzipped, in base85
+	Pinyin    map[string]string       `json:"pinyin"`    // initial -> the common characters it begins
+}
+
+// pageData reads the customers and gathers every figure the page script
+// needs into one JSON document.
+func pageData(ctx context.Context, q Querier, d *reportData, p *page, opt ReportOptions) (template.JS, error) {
+	names := map[string]string{}
+	if err := queryRows(ctx, q, "ReportSegmentNames", []any{opt.AsOf}, func(s scanner) error {
+		var c, n string
+		err := s.Scan(&c, &n)
+		names[c] = n
+		return err
+	}); err != nil {
+		return "", err
+	}
+	// Lists are [] rather than null in the JSON, also for a date with no snapshot.
+	j := pageJSON{Lang: p.Lang, AsOf: opt.AsOf, PrevDate: d.PrevDate, Currency: currency, T: scriptTexts(p.Lang), Pinyin: pinyinInitials,
+		Labels: map[string]string{}, Colors: map[string]string{}, Pareto: orEmpty(d.Pareto), Moves: orEmpty(d.Moves),
+		History: orEmpty(d.History), Tags: orEmpty(d.Tags), Cats: orEmpty(d.Categories), Hist: map[string]histData{},
+		Segments: []segmentData{}, RF: [][4]float64{}, Rules: []ruleData{}, TagRules: []ruleData{}, Cuts: []cutData{}}
+	for code, name := range names {
+		if _, ok := p.segmentLabel[code]; !ok {
+			j.Labels[code] = code + " " + segmentName(p.Lang, code, name)
+			j.Colors[code] = otherColor
+		}
+	}
+	for _, s := range d.Segments {
+		j.Segments = append(j.Segments, segmentData{Code: s.Code, Label: p.segmentLabel[s.Code], Color: p.segmentColor(s.Code),
+			Customers: s.Customers, Revenue: round2(s.Revenue)})
+		j.Labels[s.Code] = p.segmentLabel[s.Code]
+		j.Colors[s.Code] = p.segmentColor(s.Code)
+		names[s.Code] = s.Name
+	}
+	for _, c := range d.RF {
+		j.RF = append(j.RF, [4]float64{float64(c.R), float64(c.F), float64(c.Customers), round2(c.AvgRev)})
+	}
+	for m, h := range d.Histograms {
+		j.Hist[m] = histData{Start: h.Start, Width: h.Width, Counts: h.Counts, Open: h.Open}
+	}
+	if cfg := opt.Config; cfg != nil {
+		for _, r := range cfg.Segments {
+			j.Rules = append(j.Rules, ruleData{Code: r.Code, Name: segmentName(p.Lang, r.Code, r.Name), When: r.When})
+		}
+		for _, r := range cfg.Tags {
+			j.TagRules = append(j.TagRules, ruleData{Name: r.Name, When: r.When})
+		}
+		if cfg.Preference.Share > 0 {
+			j.PrefTag, j.PrefShare = cfg.Preference.Prefix, cfg.Preference.Share
+		}
+		j.Downgrade = cfg.DowngradeAfterRuns
+		j.ParetoAB = [2]float64{cfg.Scoring.Pareto.A, cfg.Scoring.Pareto.B}
+	}
+	j.Manual = manualLines(opt.Config, opt.AsOf)
+	if err := queryRows(ctx, q, "ReportCutValues", []any{opt.AsOf}, func(s scanner) error {
+		var c cutData
+		var cuts []any
+		if err := s.Scan(&c.Metric, &c.Method, &cuts, &c.Collapsed); err != nil {
+			return err
+		}
+		for _, x := range cuts {
+			if f, ok := x.(float64); ok {
+				c.Cuts = append(c.Cuts, f)
+			}
+		}
+		j.Cuts = append(j.Cuts, c)
+		return nil
+	}); err != nil {
+		return "", err
+	}
+	table, err := loadCustomers(ctx, q, opt.AsOf, d.Segments, names, j.Cuts)
+	if err != nil {
+		return "", err
+	}
+	hist, err := loadHistory(ctx, q, opt.AsOf, table)
+	if err != nil {
+		return "", err
+	}
+	if j.Customers, err = table.pack(hist, names); err != nil {
+		return "", err
+	}
+	p.Charts = map[string]bool{
+		"seg_customers": len(d.Segments) > 0, "seg_revenue": len(d.Segments) > 0,
+		"pareto": len(d.Pareto) > 0, "rf_count": len(d.RF) > 0, "rf_avg": len(d.RF) > 0,
+		"hist_r": sumCounts(d.Histograms["recency_days"]) > 0, "hist_f": sumCounts(d.Histograms["frequency"]) > 0,
+		"hist_m": sumCounts(d.Histograms["monetary"]) > 0,
+		"moves":  d.PrevDate != "" && len(d.Moves) > 0, "history": len(d.History) > 0,
+		"tags": len(d.Tags) > 0, "categories": len(d.Categories) > 0,
+	}
+	j.Charts = p.Charts
+	js, err := json.Marshal(j)
+	if err != nil {
+		return "", err
+	}
+	return template.JS(js), nil
+}
+
+func sumCounts(h *histogram) int64 {
+	if h == nil {
+		return 0
+	}
+	var n int64
+	for _, c := range h.Counts {
+		n += c
+	}
+	return n
 }
 
 func round2(x float64) float64 { return float64(int64(x*100+copysign(0.5, x))) / 100 }
@@ -103,220 +207,74 @@ func copysign(v, sign float64) float64 {
 	return v
 }
 
-// common are the options every chart shares: no animation, so that the
-// page is drawn at once (and prints whole), and labels kept inside. A
-// chart that needs another grid passes its own: ECharts uses the first.
-func common(extra ...charts.GlobalOpts) []charts.GlobalOpts {
-	return append([]charts.GlobalOpts{
-		charts.WithAnimation(false),
-		charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true)}),
-	}, extra...)
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
-func defaultGrid() charts.GlobalOpts {
-	return charts.WithGridOpts(opts.Grid{Left: "3%", Right: "4%", Top: "12%", Bottom: "12%", ContainLabel: opts.Bool(true)})
+// formatText says how a file was read in the report's language: "csv gbk
+// comma header@3" becomes "CSV · GBK · 逗号分隔 · 表头在第 3 行".
+func formatText(lang, format string) string {
+	words := strings.Fields(format)
+	if len(words) == 0 {
+		return format
+	}
+	out := make([]string, 0, len(words))
+	for i := 0; i < len(words); i++ {
+		w := words[i]
+		switch {
+		case strings.HasPrefix(w, "header@"):
+			out = append(out, strings.Replace(text(lang, "fmt_header"), "%s", strings.TrimPrefix(w, "header@"), 1))
+		case w == "sheet" && i+1 < len(words):
+			out = append(out, strings.Replace(text(lang, "fmt_sheet"), "%s", strings.Join(words[i+1:], " "), 1))
+			i = len(words)
+		default:
+			out = append(out, textOr(lang, "fmt_"+w, strings.ToUpper(w)))
+		}
+	}
+	return strings.Join(out, " · ")
 }
 
-func segmentBar(labels []string, data []opts.BarData, xName, yName string) option {
-	if len(data) == 0 {
-		return nil
-	}
-	b := charts.NewBar()
-	b.SetGlobalOptions(common(defaultGrid(),
-		charts.WithLegendOpts(opts.Legend{Show: opts.Bool(false)}),
-		charts.WithXAxisOpts(opts.XAxis{Name: xName, NameLocation: "middle", NameGap: 30}),
-		charts.WithYAxisOpts(opts.YAxis{Name: yName}),
-	)...)
-	b.SetXAxis(labels).AddSeries(yName, data, charts.WithBarChartOpts(opts.BarChart{BarWidth: "45%"}),
-		charts.WithLabelOpts(opts.Label{Show: opts.Bool(true), Position: "top"}))
-	return b
-}
+// Palette is the segment colours, in rule order.
+func Palette() []string { return append([]string(nil), palette...) }
 
-func paretoLine(points [][2]float64, t func(string) string) option {
-	if len(points) == 0 {
-		return nil
+// scriptKeys are the text keys the page script names: every string
+// literal of report.js that is a key (t("no_match"), label: "col_code"),
+// and every key that starts with a literal ending in "_", a prefix the
+// script completes (t("ax_" + metric)). Only those go into the page.
+var scriptKeys = func() []string {
+	var keys []string
+	for _, m := range regexp.MustCompile(`"([a-z][a-z_0-9]*)"`).FindAllStringSubmatch(pageJS, -1) {
+		if _, ok := texts["zh"][m[1]]; ok || strings.HasSuffix(m[1], "_") {
+			keys = append(keys, m[1])
+		}
 	}
-	data := []opts.LineData{{Value: []float64{0, 0}}}
-	for _, pt := range points {
-		data = append(data, opts.LineData{Value: []float64{round2(pt[0]), round2(pt[1])}})
-	}
-	l := charts.NewLine()
-	l.SetGlobalOptions(common(defaultGrid(),
-		charts.WithLegendOpts(opts.Legend{Show: opts.Bool(false)}),
-		charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true), Trigger: "axis"}),
-		charts.WithXAxisOpts(opts.XAxis{Type: "value", Name: t("ax_cust_share"), NameLocation: "middle", NameGap: 30, Max: 100}),
-		charts.WithYAxisOpts(opts.YAxis{Type: "value", Name: t("ax_rev_share"), Max: 100}),
-	)...)
-	l.AddSeries(t("ax_rev_share"), data,
-		charts.WithLineChartOpts(opts.LineChart{ShowSymbol: opts.Bool(false)}),
-		charts.WithAreaStyleOpts(opts.AreaStyle{Opacity: opts.Float(0.15)}),
-		charts.WithMarkLineNameYAxisItemOpts(opts.MarkLineNameYAxisItem{Name: "80%", YAxis: 80}))
-	return l
-}
+	return keys
+}()
 
-func rfHeatmap(cells []rfCell, t func(string) string, value func(rfCell) float64) option {
-	if len(cells) == 0 {
-		return nil
-	}
-	maxR, maxF := 1, 1
-	var top float64
-	for _, c := range cells {
-		maxR, maxF = max(maxR, c.R), max(maxF, c.F)
-		top = max(top, value(c))
-	}
-	rs, fs := scoreLabels(maxR), scoreLabels(maxF)
-	data := make([]opts.HeatMapData, 0, len(cells))
-	for _, c := range cells {
-		data = append(data, opts.HeatMapData{Value: [3]any{c.R - 1, c.F - 1, value(c)}})
-	}
-	h := charts.NewHeatMap()
-	// The heat map's own Validate leaves the x axis without its labels,
-	// so both axes get theirs here; the colour scale stands at the right,
-	// clear of the axis names.
-	h.SetGlobalOptions(common(
-		charts.WithLegendOpts(opts.Legend{Show: opts.Bool(false)}),
-		charts.WithGridOpts(opts.Grid{Left: "56", Right: "90", Top: "16", Bottom: "48", ContainLabel: opts.Bool(true)}),
-		charts.WithXAxisOpts(opts.XAxis{Type: "category", Data: rs, Name: t("ax_r"), NameLocation: "middle", NameGap: 28, SplitArea: &opts.SplitArea{Show: opts.Bool(true)}}),
-		charts.WithYAxisOpts(opts.YAxis{Type: "category", Data: fs, Name: t("ax_f"), NameLocation: "middle", NameGap: 28, SplitArea: &opts.SplitArea{Show: opts.Bool(true)}}),
-		charts.WithVisualMapOpts(opts.VisualMap{Calculable: opts.Bool(true), Min: 0, Max: float32(max(top, 1)),
-			Orient: "vertical", Right: "0", Top: "middle", InRange: &opts.VisualMapInRange{Color: []string{"#eef3fb", "#5470c6"}}}),
-	)...)
-	h.AddSeries("", data, charts.WithLabelOpts(opts.Label{Show: opts.Bool(true)}))
-	return h
-}
-
-func scoreLabels(n int) []string {
-	out := make([]string, n)
-	for i := range out {
-		out[i] = fmt.Sprint(i + 1)
+func scriptTexts(lang string) map[string]string {
+	out := map[string]string{}
+	for _, k := range scriptKeys {
+		if strings.HasSuffix(k, "_") {
+			for full := range texts["zh"] {
+				if strings.HasPrefix(full, k) {
+					out[full] = text(lang, full)
+				}
+			}
+			continue
+		}
+		out[k] = text(lang, k)
 	}
 	return out
 }
 
-// movesSankey draws the flow from the previous segments (left) to the
-// current ones (right). Node names carry "before"/"now" so that a segment
-// appears on both sides, as a Sankey needs an acyclic graph.
-func movesSankey(d *reportData, p *page, t func(string) string) option {
-	if d.PrevDate == "" || len(d.Moves) == 0 {
-		return nil
+func orEmpty[T any](xs []T) []T {
+	if xs == nil {
+		return []T{}
 	}
-	var nodes []opts.SankeyNode
-	seen := map[string]bool{}
-	node := func(side, code string) string {
-		name := t(side) + " " + p.fromLabel(code, t)
-		if !seen[name] {
-			seen[name] = true
-			nodes = append(nodes, opts.SankeyNode{Name: name, ItemStyle: &opts.ItemStyle{Color: p.segmentColor(code)}})
-		}
-		return name
-	}
-	var links []opts.SankeyLink
-	for _, m := range d.Moves {
-		from := node("prev", m.From)
-		to := node("now", m.To)
-		links = append(links, opts.SankeyLink{Source: from, Target: to, Value: float32(m.Customers)})
-	}
-	s := charts.NewSankey()
-	s.SetGlobalOptions(charts.WithAnimation(false), charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true), Trigger: "item"}))
-	s.AddSeries("", nodes, links, charts.WithLabelOpts(opts.Label{Show: opts.Bool(true)}),
-		charts.WithLineStyleOpts(opts.LineStyle{Color: "source", Curveness: 0.5, Opacity: opts.Float(0.35)}))
-	return s
-}
-
-// historyLine draws customers per segment at every snapshot date.
-func historyLine(rows []countRow, p *page, t func(string) string) option {
-	if len(rows) == 0 {
-		return nil
-	}
-	var dates []string
-	for _, r := range rows {
-		if len(dates) == 0 || dates[len(dates)-1] != r.Label {
-			dates = append(dates, r.Label)
-		}
-	}
-	at := map[string]int{}
-	for i, dt := range dates {
-		at[dt] = i
-	}
-	l := charts.NewLine()
-	l.SetGlobalOptions(common(defaultGrid(),
-		charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true), Trigger: "axis"}),
-		charts.WithLegendOpts(opts.Legend{Show: opts.Bool(true)}),
-		charts.WithXAxisOpts(opts.XAxis{Name: t("ax_date"), NameLocation: "middle", NameGap: 30}),
-		charts.WithYAxisOpts(opts.YAxis{Name: t("ax_customers")}),
-	)...)
-	l.SetXAxis(dates)
-	for _, code := range segmentCodes(rows, p) {
-		data := make([]opts.LineData, len(dates))
-		for j := range data {
-			data[j] = opts.LineData{Value: 0}
-		}
-		for _, r := range rows {
-			if r.Segment == code {
-				data[at[r.Label]] = opts.LineData{Value: r.Customers}
-			}
-		}
-		l.AddSeries(p.fromLabel(code, t), data, charts.WithItemStyleOpts(opts.ItemStyle{Color: p.segmentColor(code)}),
-			charts.WithLineChartOpts(opts.LineChart{ShowSymbol: opts.Bool(true)}))
-	}
-	return l
-}
-
-// stackedBars draws labels (tags, categories) down the side, with the
-// customers of each segment stacked along.
-func stackedBars(rows []countRow, p *page, xName string) option {
-	if len(rows) == 0 {
-		return nil
-	}
-	var labels []string
-	for _, r := range rows {
-		if !contains(labels, r.Label) {
-			labels = append(labels, r.Label)
-		}
-	}
-	b := charts.NewBar()
-	b.SetGlobalOptions(common(defaultGrid(),
-		charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true), Trigger: "axis"}),
-		charts.WithLegendOpts(opts.Legend{Show: opts.Bool(true)}),
-		charts.WithXAxisOpts(opts.XAxis{Type: "value", Name: xName, NameLocation: "middle", NameGap: 28}),
-		charts.WithYAxisOpts(opts.YAxis{Type: "category", Inverse: opts.Bool(true)}),
-	)...)
-	b.SetXAxis(labels).XYReversal()
-	for _, code := range segmentCodes(rows, p) {
-		data := make([]opts.BarData, len(labels))
-		for j, l := range labels {
-			data[j] = opts.BarData{Value: 0}
-			for _, r := range rows {
-				if r.Label == l && r.Segment == code {
-					data[j] = opts.BarData{Value: r.Customers}
-				}
-			}
-		}
-		b.AddSeries(p.fromLabel(code, func(string) string { return code }), data,
-			charts.WithBarChartOpts(opts.BarChart{Stack: "segments"}),
-			charts.WithItemStyleOpts(opts.ItemStyle{Color: p.segmentColor(code)}))
-	}
-	return b
-}
-
-// segmentCodes are the segments rows mention, in the order of the rules.
-func segmentCodes(rows []countRow, p *page) []string {
-	var codes []string
-	for _, r := range rows {
-		if !contains(codes, r.Segment) {
-			codes = append(codes, r.Segment)
-		}
-	}
-	sort.SliceStable(codes, func(i, j int) bool {
-		ri, ok := p.segmentRank[codes[i]]
-		if !ok {
-			ri = len(p.segmentRank)
-		}
-		rj, ok := p.segmentRank[codes[j]]
-		if !ok {
-			rj = len(p.segmentRank)
-		}
-		return ri < rj
-	})
-	return codes
+	return xs
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"math"
 
 	custsql "custcat/sql"
 )
@@ -37,6 +38,7 @@ type rfCell struct {
 type moveRow struct {
 	From, To  string
 	Customers int64
+	Revenue   float64
 }
 
 // countRow is a count of customers by a label and a segment: history, tags, categories.
@@ -45,13 +47,19 @@ type countRow struct {
 	Customers      int64
 }
 
-type customerRow struct {
-	Segment, Code, Name string
-	Revenue             float64
-	Frequency           int64
-	Recency             sql.NullInt64
-	RFM, ABC, Prev      string
-	Tags                string
+// segmentStats are the medians and the average order value of one segment,
+// over its customers with an order in the window.
+type segmentStats struct {
+	Recency, Frequency, Monetary sql.NullFloat64
+	Orders                       int64
+	OrderRevenue                 float64
+}
+
+// histogram is the count of customers per bin of one metric.
+type histogram struct {
+	Start, Width float64
+	Counts       []int64
+	Open         bool // the last bin holds every value above its start
 }
 
 type rejectRow struct {
@@ -84,7 +92,8 @@ type reportData struct {
 	History    []countRow
 	Tags       []countRow
 	Categories []countRow
-	Top        []customerRow
+	Stats      map[string]segmentStats
+	Histograms map[string]*histogram // recency_days, frequency, monetary
 	Rejects    []rejectRow
 	Master     masterRow
 	Quality    []qualityRow
@@ -99,7 +108,7 @@ const paretoPoints = 200
 const barLimit = 15
 
 func loadReport(ctx context.Context, q Querier, opt ReportOptions) (*reportData, error) {
-	d := &reportData{RunID: opt.RunID}
+	d := &reportData{RunID: opt.RunID, Stats: map[string]segmentStats{}}
 	if d.RunID == 0 {
 		if err := queryRows(ctx, q, "ReportRunID", []any{opt.AsOf}, func(s scanner) error { return s.Scan(&d.RunID) }); err != nil {
 			return nil, err
@@ -143,17 +152,18 @@ func loadReport(ctx context.Context, q Querier, opt ReportOptions) (*reportData,
 		{"ReportPreviousDate", []any{opt.AsOf}, func(s scanner) error { return s.Scan(&d.PrevDate) }},
 		{"ReportMoves", []any{opt.AsOf}, func(s scanner) error {
 			var m moveRow
-			err := s.Scan(&m.From, &m.To, &m.Customers)
+			err := s.Scan(&m.From, &m.To, &m.Customers, &m.Revenue)
 			d.Moves = append(d.Moves, m)
 			return err
 		}},
 		{"ReportHistory", []any{opt.AsOf}, countInto(&d.History)},
 		{"ReportTags", []any{opt.AsOf, barLimit}, countInto(&d.Tags)},
 		{"ReportCategories", []any{opt.AsOf, barLimit}, countInto(&d.Categories)},
-		{"ReportTopCustomers", []any{opt.AsOf, opt.TopN}, func(s scanner) error {
-			var c customerRow
-			err := s.Scan(&c.Segment, &c.Code, &c.Name, &c.Revenue, &c.Frequency, &c.Recency, &c.RFM, &c.ABC, &c.Prev, &c.Tags)
-			d.Top = append(d.Top, c)
+		{"ReportSegmentStats", []any{opt.AsOf}, func(s scanner) error {
+			var code string
+			var st segmentStats
+			err := s.Scan(&code, &st.Recency, &st.Frequency, &st.Monetary, &st.Orders, &st.OrderRevenue)
+			d.Stats[code] = st
 			return err
 		}},
 		{"ReportRejects", []any{d.RunID}, func(s scanner) error {
@@ -184,7 +194,68 @@ func loadReport(ctx context.Context, q Querier, opt ReportOptions) (*reportData,
 			return nil, err
 		}
 	}
+	if err := loadHistograms(ctx, q, opt.AsOf, d); err != nil {
+		return nil, err
+	}
 	return d, nil
+}
+
+// histogramBins is about how many bins a histogram has: the values up to
+// the 99th percentile spread over them, the rest in one last bin.
+const histogramBins = 20
+
+// loadHistograms counts the customers with an order per bin of recency,
+// frequency and monetary, with bins of a round width.
+func loadHistograms(ctx context.Context, q Querier, asOf string, d *reportData) error {
+	var r [6]float64
+	if err := queryRows(ctx, q, "ReportMetricRanges", []any{asOf}, func(s scanner) error {
+		return s.Scan(&r[0], &r[1], &r[2], &r[3], &r[4], &r[5])
+	}); err != nil {
+		return err
+	}
+	metrics := []string{"recency_days", "frequency", "monetary"}
+	starts := []float64{0, 1, 0}
+	d.Histograms = map[string]*histogram{}
+	args := []any{asOf, 0.0, 0.0, 0.0, 0, 0, 0}
+	for i, m := range metrics {
+		p99, top := r[2*i], r[2*i+1]
+		width := niceWidth((p99 - starts[i]) / histogramBins)
+		if m != "monetary" { // days and orders are whole numbers
+			width = math.Max(1, math.Ceil(width))
+		}
+		bins := int(math.Floor((p99-starts[i])/width)) + 1
+		open := top >= starts[i]+float64(bins)*width
+		if open {
+			bins++ // an open bin for the values past the 99th percentile
+		}
+		d.Histograms[m] = &histogram{Start: starts[i], Width: width, Counts: make([]int64, bins), Open: open}
+		args[1+i], args[4+i] = width, bins
+	}
+	return queryRows(ctx, q, "ReportHistograms", args, func(s scanner) error {
+		var m string
+		var bin, n int64
+		if err := s.Scan(&m, &bin, &n); err != nil {
+			return err
+		}
+		if h := d.Histograms[m]; h != nil && bin >= 0 && int(bin) < len(h.Counts) {
+			h.Counts[bin] = n
+		}
+		return nil
+	})
+}
+
+// niceWidth rounds a bin width up to 1, 2 or 5 times a power of ten.
+func niceWidth(raw float64) float64 {
+	if !(raw > 0) {
+		return 1
+	}
+	p := math.Pow(10, math.Floor(math.Log10(raw)))
+	for _, m := range []float64{1, 2, 5, 10} {
+		if raw <= m*p {
+			return m * p
+		}
+	}
+	return 10 * p
 }
 
 type scanner interface{ Scan(dest ...any) error }

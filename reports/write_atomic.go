@@ -60,14 +60,11 @@ func createTemp(path string) (*Pending, *os.File, error) {
 	return &Pending{Final: path, tmp: f.Name()}, f, nil
 }
 
-// Commit renames the file into place and syncs the folder.
+// Commit renames the file into place and makes the rename durable
+// (write_atomic_unix.go, write_atomic_windows.go).
 func (p *Pending) Commit() error {
-	if err := os.Rename(p.tmp, p.Final); err != nil {
+	if err := replaceFile(p.tmp, p.Final); err != nil {
 		return fmt.Errorf("put %s in place: %w", p.Final, err)
-	}
-	if d, err := os.Open(filepath.Dir(p.Final)); err == nil {
-		_ = d.Sync()
-		d.Close()
 	}
 	return nil
 }
@@ -97,12 +94,7 @@ func (p *Pending) Temp() string { return p.tmp }
 // Adopt syncs the temporary file that another writer filled, so that a
 // crash after Commit cannot leave a short file in place.
 func (p *Pending) Adopt() error {
-	f, err := os.Open(p.tmp)
-	if err != nil {
-		return fmt.Errorf("adopt %s: %w", p.Final, err)
-	}
-	defer f.Close()
-	if err := f.Sync(); err != nil {
+	if err := syncFile(p.tmp); err != nil {
 		return fmt.Errorf("sync %s: %w", p.Final, err)
 	}
 	return os.Chmod(p.tmp, 0o644)

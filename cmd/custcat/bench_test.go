@@ -1,3 +1,7 @@
+//go:build !windows
+
+// BenchmarkEndToEnd measures processes with Unix calls (sync, rusage).
+
 package main
 
 import (

@@ -36,6 +36,7 @@ func commands() []command {
 		{"retry", "move failed files back to the inbox for the next run", retryCmd},
 		{"serve", "run the jobs of the config on their schedules, with HTTP pages", serveCmd},
 		{"runs", "print the run history", runsCmd},
+		{"service", "install, start, stop, uninstall serve as a Windows service", serviceCmd},
 	}
 }
 

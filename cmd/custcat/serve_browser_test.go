@@ -23,7 +23,7 @@ type pageView struct {
 
 // browse opens the daemon's page in headless Chromium: the login form
 // first, then the page; it follows the report link of run, and saves a
-// screenshot of the page (CUSTCAT_ARTIFACTS, else a temp folder).
+// screenshot of the page (CUSTCAT_ARTIFACTS, else var/test-output/serve).
 func browse(t *testing.T, base, token string, run int64) pageView {
 	t.Helper()
 	bin, err := exec.LookPath("chromium")
@@ -72,11 +72,14 @@ func browse(t *testing.T, base, token string, run int64) pageView {
 	if !formShown {
 		t.Error("the page without the cookie showed no login form")
 	}
+	// Kept for people to look at, as the report's test keeps its own.
 	dir := os.Getenv("CUSTCAT_ARTIFACTS")
 	if dir == "" {
-		dir = t.TempDir()
+		dir = filepath.Join("..", "..", "var", "test-output", "serve")
 	}
-	os.MkdirAll(dir, 0o755)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
 	png := filepath.Join(dir, "serve-page.png")
 	if err := os.WriteFile(png, shot, 0o644); err != nil {
 		t.Fatal(err)

@@ -240,3 +240,23 @@ func snapshot(t *testing.T, dir string) map[string][]byte {
 	}
 	return out
 }
+
+// The movers of a notice's summary: on the first snapshot every customer
+// is new; a later date on the same lines moves nobody.
+func TestRunCountsMovers(t *testing.T) {
+	cfg := outputsStore(t, "", map[string]string{"sales1.csv": salesExport})
+	first, err := Run(context.Background(), cfg, RunOptions{AsOf: "2026-03-31"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.Customers == 0 || first.Movers != (Movers{New: first.Customers}) {
+		t.Errorf("first snapshot: %d customers, movers %+v", first.Customers, first.Movers)
+	}
+	second, err := Run(context.Background(), cfg, RunOptions{AsOf: "2026-04-01"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if second.Movers != (Movers{}) {
+		t.Errorf("a day later on the same lines: movers %+v", second.Movers)
+	}
+}

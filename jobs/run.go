@@ -302,7 +302,7 @@ func countMovers(ctx context.Context, c *sql.Conn, cfg *pipeline.Config, res *Ru
 	for i, s := range cfg.Segments {
 		rank[s.Code] = i
 	}
-	rows, err := c.QueryContext(ctx, custsql.Query("ReportMoves"), res.AsOf)
+	rows, err := c.QueryContext(ctx, custsql.Query("SegmentMoves"), res.AsOf)
 	if err != nil {
 		return fmt.Errorf("segment moves: %w", err)
 	}

@@ -129,6 +129,8 @@ func record(job, trigger string, res *RunResult, start, end time.Time, err error
 		}
 	}
 	switch {
+	case errors.Is(err, ErrHeld):
+		r.Status, r.Error = "held", err.Error()
 	case errors.Is(err, ErrFilesFailed):
 		r.Status = "partial"
 	case err != nil:

@@ -72,6 +72,11 @@ type RunResult struct {
 	Outputs   []string
 	Moved     map[string]string // inbox name -> where it went
 	Notes     []pipeline.Note   // warnings of the snapshot: collapsed cut points, manual lines not applied
+	Held      []string          // why the guard held the category file back (guard.go); empty: placed
+	FileNotes []string          // warnings of the input files: a computed amount, money not mapped, a code with two names
+	// TopReasons are, per path of a file that failed on its rejects, its
+	// most frequent reasons with their counts, for its .reason.txt.
+	TopReasons map[string]string
 	// Categories describes the category file the run wrote.
 	Categories reports.Manifest
 
@@ -117,14 +122,16 @@ func Run(ctx context.Context, cfg *pipeline.Config, opt RunOptions) (*RunResult,
 		return nil, err
 	}
 	inboxDir := cfg.Path(cfg.Inbox)
-	if err := os.MkdirAll(inboxDir, 0o755); err != nil {
-		return nil, fmt.Errorf("inbox: %w", err)
-	}
 	store, err := pipeline.OpenStore(ctx, cfg.Store, cfg.Path(cfg.Store.Path))
 	if err != nil {
 		return nil, err
 	}
 	defer store.Close()
+	// An inbox that is not there is a share not mounted or a path mistyped,
+	// not a night without exports: the run fails and writes nothing.
+	if err := pipeline.CheckInbox(inboxDir); err != nil {
+		return &RunResult{AsOf: asOf, RunID: recordFailure(store, cfg, opt, asOf, start, err)}, err
+	}
 	fetched, err := fetchSources(ctx, store.DB, cfg, jobSources(cfg, opt.Sources), start, opt.Log)
 	if err != nil {
 		return &RunResult{AsOf: asOf, RunID: recordFailure(store, cfg, opt, asOf, start, err)}, err
@@ -161,6 +168,9 @@ func Run(ctx context.Context, cfg *pipeline.Config, opt RunOptions) (*RunResult,
 			return fmt.Errorf("load: %w", err)
 		}
 		res.Load = load
+		if res.FileNotes, err = fileNotes(ctx, c, cfg, res); err != nil {
+			return err
+		}
 		log.Info("segment")
 		step("segmenting")
 		if err := pipeline.Segment(ctx, c, cfg, asOf, res.RunID); err != nil {
@@ -176,6 +186,9 @@ func Run(ctx context.Context, cfg *pipeline.Config, opt RunOptions) (*RunResult,
 		step("checking customer data")
 		if res.Quality, err = pipeline.CheckQuality(ctx, c, asOf, res.RunID); err != nil {
 			return fmt.Errorf("quality: %w", err)
+		}
+		if res.Held, err = guardReasons(ctx, c, cfg, res, opt.AsOf != ""); err != nil {
+			return err
 		}
 		log.Info("write outputs")
 		step("writing outputs")
@@ -203,16 +216,25 @@ func Run(ctx context.Context, cfg *pipeline.Config, opt RunOptions) (*RunResult,
 		res.Outputs = append(res.Outputs, p.Final)
 	}
 	pending = nil
-	// Only now does the ERP have the category file: the next delta is
-	// computed from what it says.
-	if err := store.Unit(context.WithoutCancel(ctx), func(ctx context.Context, c *sql.Conn) error {
-		return reports.PlaceCategories(ctx, c, res.Categories)
-	}); err != nil {
-		return res, fmt.Errorf("record categories.csv as in place: %w", err)
+	if len(res.Held) == 0 {
+		// Only now does the ERP have the category file: the next delta is
+		// computed from what it says. A held file waits in out/held/ for
+		// custcat accept; a later run that is not held makes it stale.
+		if err := store.Unit(context.WithoutCancel(ctx), func(ctx context.Context, c *sql.Conn) error {
+			return reports.PlaceCategories(ctx, c, res.Categories)
+		}); err != nil {
+			return res, fmt.Errorf("record categories.csv as in place: %w", err)
+		}
+		if err := os.RemoveAll(filepath.Join(cfg.Path(cfg.Out), heldDir)); err != nil {
+			log.Warn("remove the stale held category file", slog.Any("err", err))
+		}
 	}
 	log.Info("move inbox files")
 	if err := moveInbox(cfg, res, inbox, start); err != nil {
 		return res, err
+	}
+	if len(res.Held) > 0 {
+		return res, &HeldError{RunID: res.RunID, File: res.Categories.File, Reasons: res.Held}
 	}
 	if res.Load.Count("failed") > 0 {
 		return res, ErrFilesFailed
@@ -360,6 +382,31 @@ func writeOutputs(ctx context.Context, c *sql.Conn, cfg *pipeline.Config, res *R
 	if w := reports.StaleCategoryFile(out, cats.Manifest.File); w != "" {
 		cats.Manifest.Warnings = append(cats.Manifest.Warnings, w)
 	}
+	// Of the warnings of the input files, those the database keeps: from
+	// the run whose inputs the outputs show, so that a rerun writes the
+	// same manifest.
+	names, err := codeNameWarnings(ctx, c, shown)
+	if err != nil {
+		return fail(fmt.Errorf("manifest warnings: %w", err))
+	}
+	cats.Manifest.Warnings = append(cats.Manifest.Warnings, names...)
+	// The status of the outputs is that of the run whose inputs they show,
+	// so that a rerun after a crash, which reads nothing new, writes the
+	// same manifest.
+	if cats.Manifest.Status, cats.Manifest.Reasons, err = outputStatus(ctx, c, res, shown); err != nil {
+		return fail(fmt.Errorf("manifest status: %w", err))
+	}
+	catDir, banner := out, ""
+	if len(res.Held) > 0 {
+		catDir = filepath.Join(out, heldDir)
+		cats.Manifest.HeldRun = res.RunID
+		banner = fmt.Sprintf("run %d held: %s was not replaced, the ERP keeps the file before: %s. The held file is in %s/; custcat accept puts it in place.",
+			res.RunID, cats.Manifest.File, strings.Join(res.Held, "; "), heldDir)
+		if cfg.Language != "en" {
+			banner = fmt.Sprintf("第 %d 次运行已暂停：%s 未替换，ERP 仍使用之前的文件。原因：%s。暂停的文件在 %s/ 中，确认无误后运行 custcat accept 放入。",
+				res.RunID, cats.Manifest.File, strings.Join(res.Held, "; "), heldDir)
+		}
+	}
 	res.Categories = cats.Manifest
 	manifest, err := cats.Manifest.JSON()
 	if err != nil {
@@ -373,16 +420,16 @@ func writeOutputs(ctx context.Context, c *sql.Conn, cfg *pipeline.Config, res *R
 	if err != nil {
 		return fail(fmt.Errorf("quality: %w", err))
 	}
-	html, err := reports.Report(ctx, c, reports.ReportOptions{AsOf: res.AsOf, WindowDays: cfg.WindowDays, RunID: shown, Lang: cfg.Language, Config: cfg, Categories: &cats.Manifest})
+	html, err := reports.Report(ctx, c, reports.ReportOptions{AsOf: res.AsOf, WindowDays: cfg.WindowDays, RunID: shown, Lang: cfg.Language, Config: cfg, Categories: &cats.Manifest, Banner: banner})
 	if err != nil {
 		return fail(fmt.Errorf("report: %w", err))
 	}
 	for _, f := range []struct {
 		name string
 		data []byte
-	}{{cats.Manifest.File, cats.Data}, {"manifest.json", manifest}, {"rejects.csv", rej},
-		{"quality.csv", quality}, {"report.html", html}, {filepath.Join("reports", "report-"+res.AsOf+".html"), html}} {
-		p, err := reports.WriteFile(filepath.Join(out, f.name), f.data)
+	}{{filepath.Join(catDir, cats.Manifest.File), cats.Data}, {filepath.Join(catDir, "manifest.json"), manifest}, {filepath.Join(out, "rejects.csv"), rej},
+		{filepath.Join(out, "quality.csv"), quality}, {filepath.Join(out, "report.html"), html}, {filepath.Join(out, "reports", "report-"+res.AsOf+".html"), html}} {
+		p, err := reports.WriteFile(f.name, f.data)
 		if err != nil {
 			return fail(outputError(out, err))
 		}
@@ -426,11 +473,55 @@ func outputError(out string, err error) error {
 	return fmt.Errorf("write outputs: %w; out (%s) must be a folder that custcat can write to, with free space: fix it or set out in the config, then run again", err, out)
 }
 
+// runStatus is the run's status in the history and the manifest, with its
+// reasons: held (the guard's), partial (the failed files') or ok.
+func runStatus(res *RunResult) (string, []string) {
+	if len(res.Held) > 0 {
+		return "held", res.Held
+	}
+	var failed []string
+	for _, f := range res.Load.Files {
+		if f.Status == "failed" {
+			failed = append(failed, fmt.Sprintf("%s failed: %s", f.Name, f.Reason))
+		}
+	}
+	if len(failed) > 0 {
+		return "partial", failed
+	}
+	return "ok", nil
+}
+
+// outputStatus is the status of the outputs: held (the guard's reasons),
+// partial (the failed files of run shown, whose inputs they show) or ok.
+func outputStatus(ctx context.Context, c *sql.Conn, res *RunResult, shown int64) (string, []string, error) {
+	if len(res.Held) > 0 {
+		return "held", res.Held, nil
+	}
+	rows, err := c.QueryContext(ctx, custsql.Query("FailedFilesOfRun"), shown)
+	if err != nil {
+		return "", nil, err
+	}
+	defer rows.Close()
+	var failed []string
+	for rows.Next() {
+		var name, reason string
+		if err := rows.Scan(&name, &reason); err != nil {
+			return "", nil, err
+		}
+		failed = append(failed, fmt.Sprintf("%s failed: %s", name, reason))
+	}
+	if len(failed) > 0 {
+		return "partial", failed, rows.Err()
+	}
+	return "ok", nil, rows.Err()
+}
+
 func finishRun(ctx context.Context, c *sql.Conn, res *RunResult, end time.Time) error {
 	t := res.Load.Totals()
-	status := "ok"
-	if res.Load.Count("failed") > 0 {
-		status = "partial"
+	status, reasons := runStatus(res)
+	var why any
+	if status == "held" {
+		why = strings.Join(reasons, "; ")
 	}
 	counts := map[string]int64{}
 	for _, s := range res.Segments {
@@ -439,7 +530,7 @@ func finishRun(ctx context.Context, c *sql.Conn, res *RunResult, end time.Time) 
 	js, _ := json.Marshal(counts)
 	_, err := c.ExecContext(ctx, custsql.Query("FinishRun"), res.RunID, end, status,
 		res.Load.Count("loaded"), res.Load.Count("failed"), res.Load.Count("skipped"),
-		t.Read, t.Loaded, t.Rejected, t.Duplicate, t.Summary, res.Load.Replaced, res.Customers, string(js), nil)
+		t.Read, t.Loaded, t.Rejected, t.Duplicate, t.Summary, res.Load.Replaced, res.Customers, string(js), why)
 	return err
 }
 
@@ -499,7 +590,11 @@ func moveInbox(cfg *pipeline.Config, res *RunResult, scanned []pipeline.InboxFil
 			if f.FailedBefore > 0 {
 				run = f.FailedBefore
 			}
-			reason := fmt.Sprintf("%s\nsha256 %s\nrun %d\n", f.Reason, f.SHA256, run)
+			why := f.Reason
+			if top := res.TopReasons[f.Path]; top != "" {
+				why += "\ntop reasons:\n" + top
+			}
+			reason := fmt.Sprintf("%s\nsha256 %s\nrun %d\n", why, f.SHA256, run)
 			p, err := reports.WriteFile(dest+".reason.txt", []byte(reason))
 			if err != nil {
 				return err

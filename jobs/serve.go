@@ -310,5 +310,5 @@ func (d *daemon) runWhenFree(ctx context.Context, log *slog.Logger, opt RunOptio
 // run that committed with failed files, nor a bad config, nor a stop.
 func retryable(ctx context.Context, err error) bool {
 	var rules *RulesError
-	return err != nil && ctx.Err() == nil && !errors.Is(err, ErrFilesFailed) && !errors.As(err, &rules)
+	return err != nil && ctx.Err() == nil && !errors.Is(err, ErrFilesFailed) && !errors.Is(err, ErrHeld) && !errors.As(err, &rules)
 }

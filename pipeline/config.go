@@ -42,7 +42,8 @@ type Config struct {
 	Timezone       string        `yaml:"timezone"` // of job schedules without their own; Local is the machine's
 	Jobs           []Job         `yaml:"jobs"`
 	Serve          ServeConfig   `yaml:"serve"`
-	Webhook        string        `yaml:"webhook"` // receives a JSON summary of a failed run
+	Webhook        string        `yaml:"webhook"` // receives a JSON summary of a failed or held run
+	Guard          Guard         `yaml:"guard"`   // when a run holds its category file back (guard.go)
 
 	// DowngradeAfterRuns is how many consecutive runs a customer must fall
 	// below its segment before the lower segment takes effect; upgrades
@@ -76,6 +77,16 @@ type Source struct {
 	Columns        map[string]ColumnRef `yaml:"columns"`
 	MaxRejectRatio *float64             `yaml:"max_reject_ratio"`
 	URL            string               `yaml:"url"` // an export to download into the inbox before each run
+	// Decimal is the decimal mark of the export's numbers: auto (decided per
+	// file from its number cells), point (1,234.50) or comma (1.234,50).
+	Decimal string `yaml:"decimal"`
+	// DateFormat reads dates that could be read two ways (01/05/2024):
+	// DD/MM/YYYY, MM/DD/YYYY, DD.MM.YYYY, YY-MM-DD or excel (serial numbers).
+	DateFormat string `yaml:"date_format"`
+	// Duplicates says what becomes of a line repeated exactly within one
+	// document: drop (counted as a duplicate) or keep (an export without a
+	// line id, where two equal lines can be two real lines).
+	Duplicates string `yaml:"duplicates"`
 }
 
 // Job is a run that the daemon starts on a schedule.
@@ -209,7 +220,56 @@ const (
 	KindCustomers = "customers"
 )
 
+// Guard decides when a run holds its category file back instead of
+// replacing the one the ERP has: see jobs/guard.go. `guard: off` turns it off.
+type Guard struct {
+	Off             bool    `yaml:"-"`
+	MaxMoved        float64 `yaml:"max_moved"`         // share of the customers in the file in place that change ERP code
+	MaxScoredChange float64 `yaml:"max_scored_change"` // relative change of the number of scored customers
+}
+
+// UnmarshalYAML takes off (or false) or the mapping of the limits.
+func (g *Guard) UnmarshalYAML(b []byte) error {
+	var on bool
+	if err := yaml.Unmarshal(b, &on); err == nil {
+		g.Off = !on
+		return nil
+	}
+	var word string
+	if err := yaml.Unmarshal(b, &word); err == nil {
+		switch strings.ToLower(strings.TrimSpace(word)) {
+		case "off":
+			g.Off = true
+			return nil
+		case "on":
+			return nil
+		}
+		return fmt.Errorf("guard %q: write off, or the limits such as {max_moved: 0.2, max_scored_change: 0.5}", word)
+	}
+	type plain Guard
+	p := plain(*g)
+	if err := yaml.Unmarshal(b, &p); err != nil {
+		return err
+	}
+	*g = Guard(p)
+	return nil
+}
+
+// The choices of a source's reading, the default first.
+var (
+	decimalMarks   = []string{"auto", "point", "comma"}
+	duplicateModes = []string{"drop", "keep"}
+)
+
+// DefaultSource is the source of a config without sources, and what every
+// source of a config has for what it leaves out.
+func DefaultSource() Source {
+	return Source{Name: "default", Kind: KindSales, Ledger: "default", Files: "*", Encoding: "auto",
+		Delimiter: "auto", Header: "auto", Decimal: "auto", Duplicates: "drop"}
+}
+
 // DefaultConfig returns the configuration a user gets with an empty file.
+// With withDefaults it is the one place where defaults are set.
 func DefaultConfig() Config {
 	return Config{
 		Store:          StoreConfig{Path: "var/custcat.duckdb", MemoryLimit: "512MB"},
@@ -233,6 +293,88 @@ func DefaultConfig() Config {
 		Timezone: "Local",
 		// Loopback only: the pages list customers' figures.
 		Serve: ServeConfig{Listen: "127.0.0.1:8377", Settle: 5 * time.Second},
+		// A fifth of the customers changing category in one night, or half of
+		// them appearing or vanishing, is an export gone wrong far more often
+		// than a market.
+		Guard: Guard{MaxMoved: 0.20, MaxScoredChange: 0.50},
+	}
+}
+
+// withDefaults fills in what the file leaves to items of lists (sources,
+// segments, jobs), which DefaultConfig cannot hold, and writes names of
+// choices in one spelling. It runs before validate, which only reports.
+func (c *Config) withDefaults(segmentsGiven bool) {
+	if !segmentsGiven {
+		c.Segments = DefaultConfig().Segments
+		if c.Scoring.Method == "pareto" {
+			c.Segments = ParetoSegments()
+		}
+	}
+	def := DefaultSource()
+	for i := range c.Sources {
+		s := &c.Sources[i]
+		if s.Ledger == "" {
+			s.Ledger = s.Name
+		}
+		for _, f := range []struct {
+			v *string
+			d string
+		}{{&s.Kind, def.Kind}, {&s.Files, def.Files},
+			{&s.Encoding, def.Encoding}, {&s.Delimiter, def.Delimiter}, {&s.Header, def.Header},
+			{&s.Decimal, def.Decimal}, {&s.Duplicates, def.Duplicates}} {
+			if *f.v == "" {
+				*f.v = f.d
+			}
+		}
+		s.Encoding = strings.ToLower(s.Encoding)
+		s.Decimal = strings.ToLower(s.Decimal)
+		s.Duplicates = strings.ToLower(s.Duplicates)
+		s.DateFormat = strings.TrimSpace(s.DateFormat)
+		if strings.EqualFold(s.DateFormat, "excel") {
+			s.DateFormat = "excel"
+		} else {
+			s.DateFormat = strings.ToUpper(s.DateFormat)
+		}
+	}
+	for i, s := range c.Segments {
+		if s.Name == "" {
+			c.Segments[i].Name = s.Code
+		}
+		if s.ERPCode == "" {
+			c.Segments[i].ERPCode = s.Code
+		}
+	}
+	if c.Timezone == "" {
+		c.Timezone = "Local"
+	}
+	for i := range c.Jobs {
+		j := &c.Jobs[i]
+		if j.Timezone == "" {
+			j.Timezone = c.Timezone
+		}
+		if j.Timeout == 0 {
+			j.Timeout = DefaultJobTimeout
+		}
+		if j.Backoff == 0 {
+			j.Backoff = DefaultJobBackoff
+		}
+	}
+	o := &c.Outputs.Categories
+	o.Encoding = strings.ToLower(o.Encoding)
+	// The format: xlsx for the presets of an ERP's .xlsx template and with a template.
+	switch o.Format = strings.ToLower(o.Format); {
+	case o.Format == "" && (contains(XLSXPresets, o.Preset) || o.Template != ""):
+		o.Format = "xlsx"
+	case o.Format == "":
+		o.Format = "csv"
+	}
+	if d, ok := categoryDelimiters[o.Delimiter]; ok {
+		o.Delimiter = d
+	}
+	for i, col := range o.Columns {
+		if col.Header == "" {
+			o.Columns[i].Header = col.Field
+		}
 	}
 }
 
@@ -310,16 +452,26 @@ func ParseConfig(raw []byte) (cfg Config, problems []string) {
 
 	cfg = DefaultConfig()
 	if strings.TrimSpace(string(expanded)) == "" {
+		cfg.withDefaults(false)
 		return cfg, problems
 	}
 	file, err := parser.ParseBytes(expanded, 0)
 	if err != nil {
 		return cfg, append(problems, yamlProblem(err))
 	}
+	keyAt := map[string]int{}
+	typed := 0
 	for _, doc := range file.Docs {
 		if doc.Body != nil {
 			problems = append(problems, unknownKeys(doc.Body, reflect.TypeOf(cfg), "")...)
+			types := typeProblems(doc.Body, reflect.TypeOf(cfg), "")
+			typed += len(types)
+			problems = append(problems, types...)
+			keyLines(doc.Body, "", keyAt)
 		}
+	}
+	if typed > 0 {
+		return cfg, problems // the decoder would stop at the first of them
 	}
 	// Lists given in the file replace the defaults, never merge with them.
 	cfg.Segments = nil
@@ -330,13 +482,8 @@ func ParseConfig(raw []byte) (cfg Config, problems []string) {
 	if err := safeUnmarshal(expanded, &cfg); err != nil {
 		return cfg, append(problems, yamlProblem(err))
 	}
-	if present.Segments == nil {
-		cfg.Segments = DefaultConfig().Segments
-		if cfg.Scoring.Method == "pareto" {
-			cfg.Segments = ParetoSegments()
-		}
-	}
-	return cfg, append(problems, cfg.validate()...)
+	cfg.withDefaults(present.Segments != nil)
+	return cfg, append(problems, withLines(cfg.validate(), keyAt)...)
 }
 
 // safeUnmarshal decodes YAML, turning a panic of the decoder on odd input
@@ -481,16 +628,27 @@ func editDistance(a, b string) int {
 	return prev[len(b)]
 }
 
+// memoryLimit is what DuckDB's memory_limit reads: a number and a unit.
+var memoryLimit = regexp.MustCompile(`(?i)^\s*[0-9]+(\.[0-9]+)?\s*(b|bytes?|k|kb|kib|kilobytes?|m|mb|mib|megabytes?|g|gb|gib|gigabytes?|t|tb|tib|terabytes?)\s*$`)
+
 var (
 	encodings  = []string{"auto", "utf-8", "utf-8-bom", "gbk", "gb18030"}
 	delimiters = map[string]byte{"auto": 0, ",": ',', "comma": ',', "\t": '\t', "tab": '\t', ";": ';', "semicolon": ';', "|": '|', "pipe": '|', "whitespace": ' '}
 )
 
-func (c *Config) validate() []string {
+// validate reports every problem of a config that withDefaults completed;
+// it changes nothing.
+func (c Config) validate() []string {
 	var p []string
 	add := func(format string, args ...any) { p = append(p, fmt.Sprintf(format, args...)) }
 	if c.Store.Path == "" {
 		add("store.path is empty; write a file path such as var/custcat.duckdb")
+	}
+	if strings.ContainsAny(c.Store.Path, "?%") {
+		add("store.path %q holds ? or %%, which DuckDB's connection string cannot carry (x%%3Fy.duckdb would become x0.000000y.duckdb); choose a file name without them", c.Store.Path)
+	}
+	if m := c.Store.MemoryLimit; m != "" && !memoryLimit.MatchString(m) {
+		add("store.memory_limit %q is not an amount of memory; write a number and a unit, such as 512MB or 2GB", m)
 	}
 	if c.Store.Threads < 0 {
 		add("store.threads is %d; write 0 (all cores) or a positive number", c.Store.Threads)
@@ -510,12 +668,6 @@ func (c *Config) validate() []string {
 		if s.Name == "" {
 			add("%s.name is empty; give every source a name", at)
 		}
-		if s.Ledger == "" {
-			s.Ledger = s.Name
-		}
-		if s.Kind == "" {
-			s.Kind = KindSales
-		}
 		fields := Fields
 		switch s.Kind {
 		case KindSales:
@@ -529,27 +681,14 @@ func (c *Config) validate() []string {
 				add("%s.columns.%s is not a field of a %s source; write one of %s", at, f, s.Kind, strings.Join(fields, ", "))
 			}
 		}
-		if s.Files == "" {
-			s.Files = "*"
-		}
 		if _, err := filepath.Match(s.Files, "x"); err != nil {
 			add("%s.files %q is not a valid pattern; write a glob such as *.csv", at, s.Files)
 		}
-		if s.Encoding == "" {
-			s.Encoding = "auto"
-		}
-		s.Encoding = strings.ToLower(s.Encoding)
 		if !contains(encodings, s.Encoding) {
 			add("%s.encoding %q is unknown; write one of %s", at, s.Encoding, strings.Join(encodings, ", "))
 		}
-		if s.Delimiter == "" {
-			s.Delimiter = "auto"
-		}
 		if _, ok := delimiters[s.Delimiter]; !ok {
 			add("%s.delimiter %q is unknown; write auto, comma, tab, semicolon, pipe or whitespace", at, s.Delimiter)
-		}
-		if s.Header == "" {
-			s.Header = "auto"
 		}
 		if s.Header != "auto" && s.Header != "none" {
 			add("%s.header %q is unknown; write auto (find it) or none (use column positions)", at, s.Header)
@@ -571,11 +710,23 @@ func (c *Config) validate() []string {
 		if r := s.MaxRejectRatio; r != nil && (*r < 0 || *r > 1) {
 			add("%s.max_reject_ratio is %v; write a share between 0 and 1", at, *r)
 		}
+		if !contains(decimalMarks, s.Decimal) {
+			add("%s.decimal %q is unknown; write auto (decided per file), point (1,234.50) or comma (1.234,50)", at, s.Decimal)
+		}
+		if s.DateFormat != "" && !contains(DateFormats, s.DateFormat) {
+			add("%s.date_format %q is unknown; write one of %s", at, s.DateFormat, strings.Join(DateFormats, ", "))
+		}
+		if !contains(duplicateModes, s.Duplicates) {
+			add("%s.duplicates %q is unknown; write drop (a line repeated within a document is counted once) or keep (the export has no line id, so equal lines are real lines)", at, s.Duplicates)
+		}
 	}
 	switch c.Scoring.Method {
 	case "quintile", "pareto":
 		if c.Scoring.Bins < 2 || c.Scoring.Bins > 20 {
 			add("scoring.bins is %d; write a number from 2 to 20 (5 gives quintiles)", c.Scoring.Bins)
+		}
+		if t := c.Scoring.Thresholds; len(t.RecencyDays)+len(t.Frequency)+len(t.Monetary) > 0 {
+			add("scoring.thresholds is set but scoring.method is %s, which does not read it; write method: thresholds to use the cut points, or remove thresholds", c.Scoring.Method)
 		}
 	case "thresholds":
 		t := c.Scoring.Thresholds
@@ -608,12 +759,6 @@ func (c *Config) validate() []string {
 			add("%s.code %q is used twice; codes must be unique", at, s.Code)
 		}
 		seen[s.Code] = true
-		if s.Name == "" {
-			c.Segments[i].Name = s.Code
-		}
-		if s.ERPCode == "" {
-			c.Segments[i].ERPCode = s.Code
-		}
 		if strings.TrimSpace(s.When) == "" {
 			add("%s (%s).when is empty; write a condition such as m_score >= 4, or true", at, s.Code)
 		}
@@ -629,6 +774,12 @@ func (c *Config) validate() []string {
 			add("tags[%d] (%s).when is empty; write a condition such as recency_days > 180", i, t.Name)
 		}
 	}
+	if g := c.Guard; g.MaxMoved < 0 || g.MaxMoved > 1 {
+		add("guard.max_moved is %v; write a share between 0 and 1 of the customers, such as 0.2, or guard: off", g.MaxMoved)
+	}
+	if g := c.Guard; g.MaxScoredChange < 0 {
+		add("guard.max_scored_change is %v; write a share such as 0.5 (half of the scored customers), or guard: off", g.MaxScoredChange)
+	}
 	if c.DowngradeAfterRuns < 1 {
 		add("downgrade_after_runs is %d; write 1 (a downgrade takes effect at once) or more runs", c.DowngradeAfterRuns)
 	}
@@ -642,12 +793,9 @@ func (c *Config) validate() []string {
 }
 
 // validateJobs checks the schedules, the daemon and the downloaded sources.
-func (c *Config) validateJobs() []string {
+func (c Config) validateJobs() []string {
 	var p []string
 	add := func(format string, args ...any) { p = append(p, fmt.Sprintf(format, args...)) }
-	if c.Timezone == "" {
-		c.Timezone = "Local"
-	}
 	if _, err := time.LoadLocation(c.Timezone); err != nil {
 		add("timezone %q is unknown; write an IANA zone such as Asia/Shanghai, or Local", c.Timezone)
 	}
@@ -668,8 +816,7 @@ func (c *Config) validateJobs() []string {
 		}
 	}
 	seen := map[string]bool{}
-	for i := range c.Jobs {
-		j := &c.Jobs[i]
+	for i, j := range c.Jobs {
 		at := fmt.Sprintf("jobs[%d]", i)
 		if j.Name == "" {
 			add("%s.name is empty; give every job a name such as nightly", at)
@@ -680,27 +827,21 @@ func (c *Config) validateJobs() []string {
 			add("%s.name is used twice; job names must be unique", at)
 		}
 		seen[j.Name] = true
-		if j.Timezone == "" {
-			j.Timezone = c.Timezone
-		} else if _, err := time.LoadLocation(j.Timezone); err != nil {
-			add("%s.timezone %q is unknown; write an IANA zone such as Asia/Shanghai, or Local", at, j.Timezone)
+		if j.Timezone != c.Timezone {
+			if _, err := time.LoadLocation(j.Timezone); err != nil {
+				add("%s.timezone %q is unknown; write an IANA zone such as Asia/Shanghai, or Local", at, j.Timezone)
+			}
 		}
 		if strings.TrimSpace(j.Schedule) == "" {
 			add("%s.schedule is empty; write five cron fields such as \"0 2 * * *\" (02:00 daily), or @daily", at)
 		} else if _, err := cron.ParseStandard(j.Spec()); err != nil {
 			add("%s.schedule %q: %v; write five cron fields (minute hour day month weekday) such as \"0 2 * * *\", or @daily, @every 1h", at, j.Schedule, err)
 		}
-		if j.Timeout == 0 {
-			j.Timeout = DefaultJobTimeout
-		}
 		if j.Timeout < 0 {
 			add("%s.timeout is %v; write a duration such as 1h", at, j.Timeout)
 		}
 		if j.Retries < 0 {
 			add("%s.retries is %d; write 0 (no retry) or a number of retries such as 2", at, j.Retries)
-		}
-		if j.Backoff == 0 {
-			j.Backoff = DefaultJobBackoff
 		}
 		if j.Backoff < 0 {
 			add("%s.backoff is %v; write a duration such as 1m", at, j.Backoff)
@@ -736,7 +877,7 @@ func (j Job) Spec() string {
 	return "CRON_TZ=" + j.Timezone + " " + s
 }
 
-func (c *Config) hasSource(name string) bool {
+func (c Config) hasSource(name string) bool {
 	for _, s := range c.Sources {
 		if s.Name == name {
 			return true
@@ -745,7 +886,7 @@ func (c *Config) hasSource(name string) bool {
 	return len(c.Sources) == 0 && name == "default"
 }
 
-func (c *Config) sourceNames() []string {
+func (c Config) sourceNames() []string {
 	if len(c.Sources) == 0 {
 		return []string{"default"}
 	}
@@ -776,9 +917,9 @@ var (
 	categoryDelimiters = map[string]string{",": ",", "comma": ",", "\t": "\t", "tab": "\t", ";": ";", "semicolon": ";", "|": "|", "pipe": "|"}
 )
 
-// validate checks the category file layout and writes the delimiter as
-// the character itself, so that writers need not know its names.
-func (o *CategoryOutput) validate() []string {
+// validate checks the category file layout; withDefaults wrote the
+// delimiter as the character itself, so that writers need not know its names.
+func (o CategoryOutput) validate() []string {
 	var p []string
 	add := func(format string, args ...any) { p = append(p, fmt.Sprintf(format, args...)) }
 	const at = "outputs.categories"
@@ -795,20 +936,14 @@ func (o *CategoryOutput) validate() []string {
 		if !contains(CategoryFields, col.Field) {
 			add("%s.columns[%d].field %q is unknown; write one of %s", at, i, col.Field, strings.Join(CategoryFields, ", "))
 		}
-		if col.Header == "" {
-			o.Columns[i].Header = col.Field
-		}
 	}
-	o.Encoding = strings.ToLower(o.Encoding)
 	if !contains(categoryEncodings, o.Encoding) {
 		add("%s.encoding %q is unknown; write one of %s", at, o.Encoding, strings.Join(categoryEncodings, ", "))
 	}
 	if o.LineEnd != "crlf" && o.LineEnd != "lf" {
 		add("%s.line_end %q is unknown; write crlf (Windows) or lf", at, o.LineEnd)
 	}
-	if d, ok := categoryDelimiters[o.Delimiter]; ok {
-		o.Delimiter = d
-	} else {
+	if _, ok := categoryDelimiters[o.Delimiter]; !ok {
 		add("%s.delimiter %q is unknown; write comma, tab, semicolon or pipe", at, o.Delimiter)
 	}
 	if o.Mode != "full" && o.Mode != "delta" {
@@ -828,7 +963,7 @@ func (c *Config) Path(p string) string {
 // SourceFor returns the first source whose files pattern matches name.
 func (c *Config) SourceFor(name string) (Source, bool) {
 	if len(c.Sources) == 0 {
-		return Source{Name: "default", Kind: KindSales, Ledger: "default", Files: "*", Encoding: "auto", Delimiter: "auto", Header: "auto"}, true
+		return DefaultSource(), true
 	}
 	for _, s := range c.Sources {
 		if ok, _ := filepath.Match(s.Files, name); ok {
@@ -895,17 +1030,13 @@ func (s *TemplateSource) UnmarshalYAML(b []byte) error {
 // IsXLSX says whether the category file is written as .xlsx.
 func (o CategoryOutput) IsXLSX() bool { return o.Format == "xlsx" }
 
-// validateTemplate checks the keys of the .xlsx form and sets the format.
-func (o *CategoryOutput) validateTemplate() []string {
+// validateTemplate checks the keys of the .xlsx form; withDefaults set the format.
+func (o CategoryOutput) validateTemplate() []string {
 	var p []string
 	add := func(format string, args ...any) { p = append(p, fmt.Sprintf(format, args...)) }
 	const at = "outputs.categories"
 	xlsxPreset := contains(XLSXPresets, o.Preset)
-	switch o.Format = strings.ToLower(o.Format); {
-	case o.Format == "" && (xlsxPreset || o.Template != ""):
-		o.Format = "xlsx"
-	case o.Format == "":
-		o.Format = "csv"
+	switch {
 	case o.Format != "csv" && o.Format != "xlsx":
 		add("%s.format %q is unknown; write csv or xlsx", at, o.Format)
 	case o.Format == "csv" && xlsxPreset:

@@ -1,6 +1,9 @@
 package pipeline
 
 import (
+	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -15,36 +18,6 @@ func TestParseConfigDefaults(t *testing.T) {
 	}
 	if cfg.Segments[0].When != "m_score >= 4 AND f_score >= 4 AND active_months >= 6" {
 		t.Errorf("segment A = %+v", cfg.Segments[0])
-	}
-}
-
-func TestParseConfigReportsEveryProblem(t *testing.T) {
-	text := `window_days: -5
-stor:
-  path: x.duckdb
-sources:
-  - name: k
-    encodng: gbk
-    columns: {dat: 日期}
-scoring:
-  method: deciles
-segments:
-  - {code: A, when: "m_score >= 4"}
-  - {code: B, when: "f_score >= 2"}
-`
-	_, problems := ParseConfig([]byte(text))
-	all := strings.Join(problems, "\n")
-	for _, want := range []string{
-		`line 2: unknown key "stor"; did you mean "store"?`,
-		`line 6: unknown key "sources[0].encodng"; did you mean "encoding"?`,
-		`line 7: unknown column field "dat"`,
-		`window_days is -5`,
-		`scoring.method "deciles" is unknown; write quintile, thresholds or pareto`,
-		`segments[1] (B) is the last segment, so it must match every customer; write when: true`,
-	} {
-		if !strings.Contains(all, want) {
-			t.Errorf("problems lack %q; got:\n%s", want, all)
-		}
 	}
 }
 
@@ -69,4 +42,77 @@ func FuzzParseConfig(f *testing.F) {
 			t.Fatal("a config without segments passed")
 		}
 	})
+}
+
+// Each testdata/*.bad.yaml is a config that must be refused: its "# want:"
+// lines are the problems it must give, each in full or as their start.
+func TestBadConfigs(t *testing.T) {
+	files, err := filepath.Glob("testdata/*.bad.yaml")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no bad configs: %v", err)
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			raw, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want []string
+			for _, line := range strings.Split(string(raw), "\n") {
+				if w, ok := strings.CutPrefix(line, "# want: "); ok {
+					want = append(want, w)
+				}
+			}
+			if len(want) == 0 {
+				t.Fatal("no # want: line")
+			}
+			_, problems := ParseConfig(raw)
+			if len(problems) == 0 {
+				t.Fatal("the config passed")
+			}
+			for _, w := range want {
+				found := false
+				for _, p := range problems {
+					if strings.HasPrefix(p, w) {
+						found = true
+					}
+				}
+				if !found {
+					t.Errorf("no problem starts with\n  %s\ngot:\n  %s", w, strings.Join(problems, "\n  "))
+				}
+			}
+		})
+	}
+}
+
+// Validation reports and changes nothing: the config it is given is the
+// one a run uses, defaults filled in once, before it.
+func TestValidateIsPure(t *testing.T) {
+	cfg, problems := ParseConfig([]byte("sources: [{name: erp, encoding: GBK, decimal: Comma}]\noutputs: {categories: {delimiter: tab}}\njobs: [{name: n, schedule: \"@daily\"}]\n"))
+	if len(problems) > 0 {
+		t.Fatal(problems)
+	}
+	before := fmt.Sprintf("%+v", cfg)
+	_ = cfg.validate()
+	if after := fmt.Sprintf("%+v", cfg); after != before {
+		t.Errorf("validate changed the config:\n%s\n%s", before, after)
+	}
+	s := cfg.Sources[0]
+	if s.Encoding != "gbk" || s.Decimal != "comma" || s.Duplicates != "drop" || s.Ledger != "erp" || s.Files != "*" {
+		t.Errorf("source defaults: %+v", s)
+	}
+	if cfg.Outputs.Categories.Delimiter != "\t" || cfg.Jobs[0].Timeout != DefaultJobTimeout || cfg.Guard.MaxMoved != 0.2 {
+		t.Errorf("defaults: %+v %+v %+v", cfg.Outputs.Categories, cfg.Jobs[0], cfg.Guard)
+	}
+	if d, _ := cfg.SourceFor("x.csv"); d.Name != "erp" {
+		t.Errorf("SourceFor = %+v", d)
+	}
+	empty, _ := ParseConfig(nil)
+	if d, _ := empty.SourceFor("x.csv"); fmt.Sprint(d) != fmt.Sprint(DefaultSource()) {
+		t.Errorf("the source of a config without sources = %+v, want DefaultSource", d)
+	}
+	off, problems := ParseConfig([]byte("guard: off\n"))
+	if len(problems) > 0 || !off.Guard.Off {
+		t.Errorf("guard: off = %+v %v", off.Guard, problems)
+	}
 }

@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -117,4 +118,33 @@ func copyFile(from, to string) error {
 		return err
 	}
 	return os.Rename(tmp, to)
+}
+
+// ErrNoInbox means the inbox folder is missing or cannot be read: a share
+// not mounted, a path mistyped. A run fails on it rather than loading nothing.
+var ErrNoInbox = errors.New("inbox cannot be read")
+
+// CheckInbox says whether dir is a folder custcat can list.
+func CheckInbox(dir string) error {
+	st, err := os.Stat(dir)
+	switch {
+	case os.IsNotExist(err):
+		return fmt.Errorf("%w: %s does not exist; mount the share or create the folder, or set inbox in the config to where the ERP writes its exports", ErrNoInbox, dir)
+	case err != nil:
+		return fmt.Errorf("%w: %v; give custcat's user read access to it, or set inbox in the config", ErrNoInbox, err)
+	case !st.IsDir():
+		return fmt.Errorf("%w: %s is a file, not a folder; set inbox in the config to the folder the ERP writes its exports to", ErrNoInbox, dir)
+	}
+	f, err := os.Open(dir)
+	if err == nil {
+		_, err = f.Readdirnames(1)
+		f.Close()
+		if errors.Is(err, io.EOF) {
+			err = nil
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("%w: %v; give custcat's user read access to it, or set inbox in the config", ErrNoInbox, err)
+	}
+	return nil
 }

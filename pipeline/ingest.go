@@ -37,8 +37,10 @@ type FileResult struct {
 	Loaded    int64
 	Rejected  int64
 	Duplicate int64
-	Summary   int64
-	Held      int64 // good lines not loaded because the file failed
+	// DuplicateAmount is the money of the lines dropped as duplicates.
+	DuplicateAmount float64
+	Summary         int64
+	Held            int64 // good lines not loaded because the file failed
 	// FailedBefore is the run that recorded the same content failing for
 	// the same reason; such a file is not recorded again.
 	FailedBefore int64
@@ -236,7 +238,7 @@ func loadRecords(ctx context.Context, res *FileResult, src Source, sink lineSink
 			continue
 		}
 		if err := p.findHeader(head); err != nil {
-			return err
+			return sheetHint(rr, src, err)
 		}
 		mapped = true
 		for _, r := range head[p.headerAt+1:] {
@@ -251,7 +253,7 @@ func loadRecords(ctx context.Context, res *FileResult, src Source, sink lineSink
 			return errors.New("empty file: no lines")
 		}
 		if err := p.findHeader(head); err != nil {
-			return err
+			return sheetHint(rr, src, err)
 		}
 		if len(head) == p.headerAt+1 {
 			return errors.New("header only: no data lines")

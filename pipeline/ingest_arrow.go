@@ -33,6 +33,7 @@ var stageSchema = arrow.NewSchema([]arrow.Field{
 	{Name: "quantity", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
 	{Name: "unit_price", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
 	{Name: "amount", Type: arrow.PrimitiveTypes.Float64},
+	{Name: "line_secs", Type: arrow.PrimitiveTypes.Int32, Nullable: true},
 }, nil)
 
 // SalesLine is one parsed line of an export.
@@ -48,6 +49,7 @@ type SalesLine struct {
 	Quantity     *float64
 	UnitPrice    *float64
 	Amount       float64
+	Secs         int32 // the time of day in seconds, NoTime where the export has none
 }
 
 // stageWriter collects parsed lines into Arrow record batches and hands
@@ -102,6 +104,11 @@ func (w *stageWriter) Add(l *SalesLine) error {
 		}
 	}
 	f[14].(*array.Float64Builder).Append(l.Amount)
+	if l.Secs == NoTime {
+		f[15].(*array.Int32Builder).AppendNull()
+	} else {
+		f[15].(*array.Int32Builder).Append(l.Secs)
+	}
 	w.rows++
 	if w.rows >= batchRows {
 		return w.Flush()

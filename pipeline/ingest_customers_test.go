@@ -32,9 +32,9 @@ func TestParseConfigSourceKind(t *testing.T) {
   - {name: s, kind: sales, columns: {contact: 联系人}}
 `))
 	want := []string{
-		`sources[0].kind "vendors" is unknown; write sales (sales lines) or customers (the customer master export)`,
-		`sources[1].columns.date is not a field of a customers source; write one of customer_code, customer_name, address, contact, phone, category`,
-		`sources[2].columns.contact is not a field of a sales source; write one of date, doc_no, customer_code, customer_name, item_code, item_name, category, quantity, unit_price, amount`,
+		`line 2: sources[0].kind "vendors" is unknown; write sales (sales lines) or customers (the customer master export)`,
+		`line 3: sources[1].columns.date is not a field of a customers source; write one of customer_code, customer_name, address, contact, phone, category`,
+		`line 4: sources[2].columns.contact is not a field of a sales source; write one of date, doc_no, customer_code, customer_name, item_code, item_name, category, quantity, unit_price, amount`,
 	}
 	if diff := cmp.Diff(want, problems); diff != "" {
 		t.Errorf("problems (-want +got):\n%s", diff)

@@ -91,7 +91,7 @@ func planFast(ctx context.Context, path string, src Source) (*fastPlan, error) {
 	}
 	enc, delim, format := r.encoding, r.delim, r.Format()
 	r.Close()
-	if delim == ' ' || len(head) == 0 || p.findHeader(head) != nil || p.headerAt < 0 {
+	if delim == ' ' || len(head) == 0 || p.findHeader(head) != nil || p.headerAt < 0 || !p.fastTakes() {
 		return nil, nil
 	}
 	plan := &fastPlan{path: path, delim: delim, parser: p, format: fmt.Sprintf("%s header@%d", format, p.headerLine)}
@@ -161,7 +161,11 @@ func loadFast(ctx context.Context, c *sql.Conn, plan *fastPlan, fl *fileLoader) 
 	if plan.spaces {
 		trim = "FastTrim"
 	}
-	for _, q := range []string{trim, "FastMacros"} {
+	macros := []string{trim, "FastMacros"}
+	if !plan.parser.fastNumbers() {
+		macros = append(macros, "FastWholeNumbers")
+	}
+	for _, q := range macros {
 		if _, err := c.ExecContext(ctx, custsql.Query(q)); err != nil {
 			return false, err
 		}

@@ -266,7 +266,7 @@ func mapHeader(cells []string, src Source) (columnMap, error) {
 		if sch.kind == KindSales && customerSchema.score(cells, src) >= 3 {
 			return m, fmt.Errorf("%w; this header looks like a customer master export: give its files a source with kind: customers", err)
 		}
-		return m, err
+		return m, fmt.Errorf("%w; %s", err, missingColumnHint(cells, src, m))
 	}
 	return m, nil
 }

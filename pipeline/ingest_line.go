@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"unicode/utf8"
@@ -25,6 +26,66 @@ type lineParser struct {
 
 	last     SalesLine
 	haveLast bool
+
+	// The reading of values the source asks for (parse_value.go): its date
+	// order, and the decimal mark of the file, which decimal: auto learns
+	// from the file's own numbers (learnMark) and then holds to.
+	order    DateOrder
+	mark     DecimalMark
+	markAuto bool
+	marksSet bool // order and mark were read from src
+}
+
+// settings reads the value settings of the source, once.
+func (p *lineParser) settings() {
+	if p.marksSet {
+		return
+	}
+	p.order = DateOrderOf(p.src.DateFormat)
+	p.mark = DecimalMarkOf(p.src.Decimal)
+	p.markAuto = p.mark == MarkUnknown
+	p.marksSet = true
+}
+
+// learnMark decides the decimal mark of a file under decimal: auto from
+// the number cells of rows: the mark they show, when they show one only.
+func (p *lineParser) learnMark(rows []record) {
+	p.settings()
+	if !p.markAuto || p.mark != MarkUnknown || p.src.Kind == KindCustomers || len(p.cols) <= fAmount {
+		return
+	}
+	seen := [3]bool{}
+	for _, r := range rows {
+		if r.Bad != "" {
+			continue
+		}
+		for _, f := range [...]int{fQuantity, fUnitPrice, fAmount} {
+			if _, shown, err := ParseNumber(p.cell(r.Cells, f), MarkUnknown); err == nil {
+				seen[shown] = true
+			}
+		}
+	}
+	switch {
+	case seen[MarkPoint] && !seen[MarkComma]:
+		p.mark = MarkPoint
+	case seen[MarkComma] && !seen[MarkPoint]:
+		p.mark = MarkComma
+	}
+}
+
+// fastNumbers says whether the fast path's SQL reads the numbers of the
+// file as this parser does: plain decimals with a point. Where the mark
+// is not known yet, the SQL settles whole numbers only (FastWholeNumbers);
+// with decimal commas the fast path does not take the file (fastTakes).
+func (p *lineParser) fastNumbers() bool {
+	p.settings()
+	return p.mark == MarkPoint
+}
+
+// fastTakes says whether the fast path may read the file at all.
+func (p *lineParser) fastTakes() bool {
+	p.settings()
+	return p.mark != MarkComma
 }
 
 // findHeader picks the header among the first rows: the row that names the
@@ -52,6 +113,7 @@ func (p *lineParser) findHeader(rows []record) error {
 	}
 	p.cols, p.headerAt, p.headerLine = cols, best, rows[best].Line
 	p.width = len(rows[best].Cells)
+	p.learnMark(rows[best+1:])
 	return nil
 }
 
@@ -100,7 +162,7 @@ func (p *lineParser) parse(rec record) (SalesLine, string) {
 			l.DocNo = p.last.DocNo
 		}
 		if dateText == "" {
-			l.Date = p.last.Date
+			l.Date, l.Secs = p.last.Date, p.last.Secs
 			dateText = "filled"
 		}
 		if l.CustomerCode == "" && l.CustomerName == "" {
@@ -108,11 +170,12 @@ func (p *lineParser) parse(rec record) (SalesLine, string) {
 		}
 	}
 	if dateText != "filled" {
-		d, err := ParseDate(dateText)
+		p.settings()
+		d, secs, err := ParseDateTime(dateText, p.order)
 		if err != nil {
 			return SalesLine{}, fmt.Sprintf("date: %s: %q", err, clip(dateText))
 		}
-		l.Date = d
+		l.Date, l.Secs = d, secs
 	}
 	if p.cols[fCustomerCode] >= 0 {
 		if l.CustomerCode == "" {
@@ -174,11 +237,38 @@ func (p *lineParser) number(cells []string, f int) (*float64, error) {
 	if s == "" {
 		return nil, nil
 	}
-	v, err := ParseAmount(s)
+	v, err := p.parseNumber(s)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %s: %q", Fields[f], err, clip(s))
 	}
 	return &v, nil
+}
+
+// parseNumber reads a number cell with the file's decimal mark; under
+// decimal: auto the first number that shows a mark decides it, and a
+// number that shows the other one is refused.
+func (p *lineParser) parseNumber(s string) (float64, error) {
+	p.settings()
+	if !p.markAuto {
+		v, _, err := ParseNumber(s, p.mark)
+		return v, err
+	}
+	v, shown, err := ParseNumber(s, MarkUnknown)
+	if errors.Is(err, ErrAmbiguousNum) && p.mark != MarkUnknown {
+		v, _, err = ParseNumber(s, p.mark)
+		return v, err
+	}
+	if err != nil {
+		return 0, err
+	}
+	if shown != MarkUnknown {
+		if p.mark == MarkUnknown {
+			p.mark = shown
+		} else if shown != p.mark {
+			return 0, ErrMixedMarks
+		}
+	}
+	return v, nil
 }
 
 func clip(s string) string {

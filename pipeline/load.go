@@ -25,6 +25,7 @@ func (r *LoadResult) Totals() (t FileResult) {
 		t.Loaded += f.Loaded
 		t.Rejected += f.Rejected
 		t.Duplicate += f.Duplicate
+		t.DuplicateAmount += f.DuplicateAmount
 		t.Summary += f.Summary
 		t.Held += f.Held
 	}
@@ -90,6 +91,11 @@ func Load(ctx context.Context, c *sql.Conn, cfg *Config, runID int64, inbox []In
 			return nil, err
 		}
 		first = min(first, fr.FileID)
+		if fr.Status == "" && src.Duplicates == "keep" {
+			if _, err := c.ExecContext(ctx, custsql.Query("KeepDuplicates"), fr.FileID); err != nil {
+				return nil, err
+			}
+		}
 		if fr.Status == "" {
 			if progress != nil {
 				progress.Start(in.Name, in.Size)
@@ -184,13 +190,15 @@ func merge(ctx context.Context, c *sql.Conn, res *LoadResult, runID, first int64
 		return err
 	}
 	dups := map[int64]int64{}
+	dupAmounts := map[int64]float64{}
 	for rows.Next() {
 		var id, d, s int64
-		if err := rows.Scan(&id, &d, &s); err != nil {
+		var amount float64
+		if err := rows.Scan(&id, &d, &s, &amount); err != nil {
 			rows.Close()
 			return err
 		}
-		dups[id] = d
+		dups[id], dupAmounts[id] = d, amount
 		res.Replaced += s
 	}
 	rows.Close()
@@ -204,6 +212,7 @@ func merge(ctx context.Context, c *sql.Conn, res *LoadResult, runID, first int64
 		}
 		if f.Status == "loaded" {
 			f.Duplicate += dups[f.FileID] // a master's duplicates are counted as it is read
+			f.DuplicateAmount = dupAmounts[f.FileID]
 			f.Loaded = f.Read - f.Rejected - f.Summary - f.Duplicate
 		} else {
 			// A failed file loads nothing: its good lines, repeats included, are held back.

@@ -27,7 +27,21 @@ func TestParseDate(t *testing.T) {
 		{"year 9999", "9999-12-31", "", ErrDateRange},
 		{"empty", "", "", ErrEmpty},
 		{"words", "yesterday", "", ErrBadDate},
-		{"day first", "07/10/2024", "", ErrBadDate},
+		{"day or month first", "07/10/2024", "", ErrAmbiguousDate},
+		{"dots, day or month first", "05.01.2024", "", ErrAmbiguousDate},
+		{"day above 12 first", "25/01/2024", "2024-01-25", nil},
+		{"day above 12 second", "01/25/2024", "2024-01-25", nil},
+		{"day and month equal", "05/05/2024", "2024-05-05", nil},
+		{"two-digit year", "24-01-05", "", ErrShortYear},
+		{"text after the date", "2024-01-01 abc", "", ErrDateText},
+		{"text after the time", "2024-01-01 08:26 abc", "", ErrDateText},
+		{"weekday", "2024-01-01 Mon", "2024-01-01", nil},
+		{"weekday chinese", "2024年1月1日 星期一", "2024-01-01", nil},
+		{"weekday in parentheses", "2024-01-01(周一)", "2024-01-01", nil},
+		{"word starting like a weekday", "2024-01-01 monkey", "", ErrDateText},
+		{"time with pm", "2024/1/1 3:05 PM", "2024-01-01", nil},
+		{"hour 25", "2024-01-01 25:00", "", ErrDateText},
+		{"excel serial without date_format", "45292", "", ErrSerialDate},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -73,6 +87,13 @@ func TestParseAmount(t *testing.T) {
 		{"hex", "0x10", 0, ErrBadNumber},
 		{"huge", "1e30", 0, ErrNumberRange},
 		{"double minus", "--5", 0, ErrBadNumber},
+		// A comma that is not a thousands group is never stripped.
+		{"decimal comma refused", "10,5", 0, ErrCommaGroup},
+		{"decimal comma below one refused", "0,99", 0, ErrCommaGroup},
+		{"european thousands refused", "1.234,56", 0, ErrCommaGroup},
+		{"indian grouping refused", "1,23,456", 0, ErrCommaGroup},
+		{"space thousands", "1 234.56", 1234.56, nil},
+		{"three decimals", "1.234", 1.234, nil},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -121,6 +142,142 @@ func FuzzParseAmount(f *testing.F) {
 		}
 		if v != v || v >= maxAmount || v <= -maxAmount {
 			t.Fatalf("ParseAmount(%q) = %v: out of range", s, v)
+		}
+	})
+}
+
+func TestParseDateTimeOrders(t *testing.T) {
+	cases := []struct {
+		in    string
+		order DateOrder
+		want  string
+		secs  int32
+		err   error
+	}{
+		{"01/05/2024", DateDMY, "2024-05-01", NoTime, nil},
+		{"01/05/2024", DateMDY, "2024-01-05", NoTime, nil},
+		{"05.01.2024", DateDMY, "2024-01-05", NoTime, nil},
+		{"25/01/2024", DateMDY, "", NoTime, ErrBadDate}, // month 25
+		{"24-01-05", DateYYMMDD, "2024-01-05", NoTime, nil},
+		{"01/05/2024", DateYYMMDD, "", NoTime, ErrDateFormat},
+		{"2024-10-07 08:26:30", DateDMY, "2024-10-07", 8*3600 + 26*60 + 30, nil}, // year first reads alike
+		{"2024-10-07T15:33:00Z", DateUnambiguous, "2024-10-07", 15*3600 + 33*60, nil},
+		{"45292", DateExcel, "2024-01-01", NoTime, nil},
+		{"2024/10/7 下午 3:05", DateUnambiguous, "2024-10-07", 15*3600 + 5*60, nil},
+		{"2024/10/7 上午 12:30:00", DateUnambiguous, "2024-10-07", 30 * 60, nil},
+		{"2024/10/7 下午", DateUnambiguous, "", NoTime, ErrDateText},
+		{"45292.5", DateExcel, "2024-01-01", 12 * 3600, nil},
+		{"2024-01-01", DateExcel, "2024-01-01", NoTime, nil},
+	}
+	for _, c := range cases {
+		days, secs, err := ParseDateTime(c.in, c.order)
+		if c.err != nil {
+			if !errors.Is(err, c.err) {
+				t.Errorf("ParseDateTime(%q, %d) error = %v, want %v", c.in, c.order, err, c.err)
+			}
+			continue
+		}
+		if err != nil || DateString(days) != c.want || secs != c.secs {
+			t.Errorf("ParseDateTime(%q, %d) = %s, %d, %v; want %s, %d", c.in, c.order, DateString(days), secs, err, c.want, c.secs)
+		}
+	}
+}
+
+func TestParseNumberMarks(t *testing.T) {
+	cases := []struct {
+		in    string
+		mark  DecimalMark
+		want  float64
+		shown DecimalMark
+		err   error
+	}{
+		// The export of the issue: never 105 for 10,5.
+		{"10,5", MarkComma, 10.5, MarkComma, nil},
+		{"0,99", MarkComma, 0.99, MarkComma, nil},
+		{"1.234,56", MarkComma, 1234.56, MarkComma, nil},
+		{"1 234,56", MarkComma, 1234.56, MarkComma, nil},
+		{"1.234", MarkComma, 1234, MarkUnknown, nil},
+		{"12.50", MarkComma, 0, 0, ErrPointGroup},
+		{"-1.234,5", MarkComma, -1234.5, MarkComma, nil},
+		{"(1.234,50)", MarkComma, -1234.5, MarkComma, nil},
+		// auto reads what has one reading and says which mark it showed.
+		{"10,5", MarkUnknown, 10.5, MarkComma, nil},
+		{"1.234,56", MarkUnknown, 1234.56, MarkComma, nil},
+		{"1,234.56", MarkUnknown, 1234.56, MarkPoint, nil},
+		{"12.50", MarkUnknown, 12.5, MarkPoint, nil},
+		{"1.234.567", MarkUnknown, 1234567, MarkComma, nil},
+		{"1,234,567", MarkUnknown, 1234567, MarkPoint, nil},
+		{"32", MarkUnknown, 32, MarkUnknown, nil},
+		{"1,234", MarkUnknown, 0, 0, ErrAmbiguousNum},
+		{"1.234", MarkUnknown, 0, 0, ErrAmbiguousNum},
+		{"0.125", MarkUnknown, 0.125, MarkPoint, nil},
+		{"1,234", MarkPoint, 1234, MarkUnknown, nil},
+		{"1,234", MarkComma, 1.234, MarkUnknown, nil},
+		{"1.2.3", MarkPoint, 0, 0, ErrBadNumber},
+	}
+	for _, c := range cases {
+		v, shown, err := ParseNumber(c.in, c.mark)
+		if c.err != nil {
+			if !errors.Is(err, c.err) {
+				t.Errorf("ParseNumber(%q, %d) = %v, %v; want error %v", c.in, c.mark, v, err, c.err)
+			}
+			continue
+		}
+		if err != nil || v != c.want || shown != c.shown {
+			t.Errorf("ParseNumber(%q, %d) = %v, %d, %v; want %v, %d", c.in, c.mark, v, shown, err, c.want, c.shown)
+		}
+	}
+}
+
+// The reader calls these for every cell: they must not allocate.
+func TestParseValuesDoNotAllocate(t *testing.T) {
+	for _, s := range []string{"2024-10-07", "2024/10/7 08:26:00", "2024年10月7日", "25/01/2024"} {
+		if n := testing.AllocsPerRun(100, func() { _, _, _ = ParseDateTime(s, DateDMY) }); n != 0 {
+			t.Errorf("ParseDateTime(%q) allocates %v times", s, n)
+		}
+	}
+	for _, s := range []string{"1234.50", "1,234.50", "¥1,200.00", "10,5", "1.234,56", "(12.00)", "1,234"} {
+		if n := testing.AllocsPerRun(100, func() { _, _, _ = ParseNumber(s, MarkUnknown) }); n != 0 {
+			t.Errorf("ParseNumber(%q) allocates %v times", s, n)
+		}
+	}
+}
+
+func FuzzParseNumber(f *testing.F) {
+	for _, s := range []string{"10,5", "1.234,56", "1 234,56", "1,234", "1.234", "12.50", "(1.234,50)", "1,23,456", "¥1,200.00"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		v, shown, err := ParseNumber(s, MarkUnknown)
+		if err != nil {
+			return
+		}
+		if v != v || v >= maxAmount || v <= -maxAmount {
+			t.Fatalf("ParseNumber(%q) = %v: out of range", s, v)
+		}
+		// What auto reads with one reading, the mark it showed reads alike.
+		if shown != MarkUnknown {
+			if w, _, err := ParseNumber(s, shown); err != nil || w != v {
+				t.Fatalf("ParseNumber(%q) = %v showing %d, but with that mark %v, %v", s, v, shown, w, err)
+			}
+		}
+	})
+}
+
+func FuzzParseDateTime(f *testing.F) {
+	for _, s := range []string{"01/05/2024", "25/01/2024 08:26", "24-01-05", "45292.5", "2024-01-01 Mon", "2024年1月1日 星期一"} {
+		f.Add(s, uint8(0))
+	}
+	f.Fuzz(func(t *testing.T, s string, order uint8) {
+		d, secs, err := ParseDateTime(s, DateOrder(order%5))
+		if err != nil {
+			return
+		}
+		if y := DateString(d)[:4]; y < "1900" || y > "2199" {
+			t.Fatalf("ParseDateTime(%q) = %s: out of range", s, DateString(d))
+		}
+		if secs != NoTime && (secs < 0 || secs >= 86400) {
+			t.Fatalf("ParseDateTime(%q) time %d", s, secs)
 		}
 	})
 }

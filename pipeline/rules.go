@@ -86,7 +86,7 @@ func checkRule(ctx context.Context, c *sql.Conn, when string) string {
 		return err.Error()
 	}
 	if tree.Error {
-		return tree.ErrorMessage
+		return ruleColumnHint(ctx, c, tree.ErrorMessage)
 	}
 	if len(tree.Statements) != 1 {
 		return "must be one expression, not several statements"
@@ -104,7 +104,7 @@ func checkRule(ctx context.Context, c *sql.Conn, when string) string {
 		if i := strings.Index(msg, "\n"); i > 0 {
 			msg = msg[:i]
 		}
-		return msg
+		return ruleColumnHint(ctx, c, msg)
 	}
 	return ""
 }

@@ -19,6 +19,13 @@ type Manifest struct {
 	Preset    string   `json:"preset"`
 	Mode      string   `json:"mode"`
 	Warnings  []string `json:"warnings,omitempty"` // of the snapshot: collapsed cut points, manual lines not applied
+	// Status is ok, partial (some input files failed: Reasons names them),
+	// held (the guard held the file back, see Reasons: it lies in held/
+	// and is not the ERP's file) or accepted (a held file a person put in
+	// place with custcat accept).
+	Status  string   `json:"status"`
+	Reasons []string `json:"reasons,omitempty"`
+	HeldRun int64    `json:"held_run,omitempty"` // the run that held the file
 	// What the file holds for the ERP: csv or xlsx, the rows per ERP
 	// category code, and for xlsx the template it was filled from.
 	Format     string         `json:"format"`

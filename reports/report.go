@@ -24,6 +24,7 @@ type ReportOptions struct {
 	WindowDays int    // the window the snapshot used; 0 = all history
 	Lang       string // "zh" (default) or "en"
 	RunID      int64  // the run whose inputs the snapshot shows (see ReportRunID); 0 = look it up
+	Banner     string // shown above all else: why the run's category file was held back
 	// Config gives the customer card its rule texts, the preference tag and
 	// the manual file's lines; without it the card names the rule that
 	// fired by its segment only.
@@ -124,6 +125,7 @@ type page struct {
 	Script         template.JS
 	Style          template.CSS
 	Footer         string
+	Banner         string
 	ERPFile        *erpFile // the category file for the ERP
 	segmentLabel   map[string]string
 	segmentRank    map[string]int
@@ -171,7 +173,7 @@ type labelled struct {
 
 func newPage(d *reportData, opt ReportOptions) *page {
 	t := func(k string) string { return text(opt.Lang, k) }
-	p := &page{Lang: opt.Lang, HTMLLang: t("html_lang"), T: texts[opt.Lang], AsOf: opt.AsOf, RunID: d.RunID,
+	p := &page{Lang: opt.Lang, HTMLLang: t("html_lang"), T: texts[opt.Lang], AsOf: opt.AsOf, RunID: d.RunID, Banner: opt.Banner,
 		Files: d.Files, Cuts: d.Cuts, Segments: d.Segments, PrevDate: d.PrevDate, Rejects: d.Rejects,
 		segmentLabel: map[string]string{}, segmentRank: map[string]int{}}
 	p.ERPFile = erpFileOf(opt.Categories, opt.Lang)

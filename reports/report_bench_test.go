@@ -38,7 +38,8 @@ SELECT 1, CAST(i AS INTEGER), 'default', 'D' || i, 'D' || i,
        'C' || c, 'C' || c, '客户' || c,
        'I' || (i % 50), '商品' || (i % 50), '类别' || (hash(c * 7) % 12),
        1 + i % 5, 10.0,
-       CAST(10 + 20000 * pow((hash(i * 3) % 1000) / 1000.0, 3) AS DECIMAL(18,2))
+       CAST(10 + 20000 * pow((hash(i * 3) % 1000) / 1000.0, 3) AS DECIMAL(18,2)),
+       NULL -- line_secs: no time of day
 FROM (SELECT i, CASE WHEN i < 100000 THEN i ELSE hash(i) % 100000 END AS c FROM range(?) t(i))`
 	err = store.Unit(ctx, func(ctx context.Context, c *sql.Conn) error {
 		if _, err := c.ExecContext(ctx, insert, lines); err != nil {

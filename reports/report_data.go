@@ -223,7 +223,9 @@ func loadHistograms(ctx context.Context, q Querier, asOf string, d *reportData) 
 		if m != "monetary" { // days and orders are whole numbers
 			width = math.Max(1, math.Ceil(width))
 		}
-		bins := int(math.Floor((p99-starts[i])/width)) + 1
+		// max: a night of returns only nets every customer below zero, and
+		// a 99th percentile below the start made a negative bin count.
+		bins := max(1, int(math.Floor((p99-starts[i])/width))+1)
 		open := top >= starts[i]+float64(bins)*width
 		if open {
 			bins++ // an open bin for the values past the 99th percentile

@@ -66,7 +66,8 @@ INSERT INTO category_rows_prev SELECT * FROM category_rows;
 DELETE FROM category_placed;
 
 -- name: SavePlaced
-INSERT INTO category_placed VALUES ($1, $2);
+INSERT INTO category_placed (run_id, as_of, scored)
+SELECT $1, $2, count(*) FILTER (WHERE r_score IS NOT NULL) FROM snapshots WHERE as_of = $2;
 
 -- name: ClearCategoryState
 DELETE FROM category_rows;

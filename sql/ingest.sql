@@ -7,12 +7,17 @@
 -- file_id >= $1, the first id the run took.
 
 -- name: CreateStage
+CREATE OR REPLACE TEMP TABLE stage_keep (file_id BIGINT);
 CREATE OR REPLACE TEMP TABLE stage_lines AS
 SELECT file_id, line_no, ledger, doc_key, doc_no, doc_date, customer_key, customer_code,
        customer_name, item_code, item_name, category, quantity, unit_price,
-       CAST(amount AS DOUBLE) AS amount
+       CAST(amount AS DOUBLE) AS amount, line_secs
 FROM sales_lines
 LIMIT 0;
+
+-- name: KeepDuplicates
+-- The lines of file $1 are never duplicates of one another (duplicates: keep).
+INSERT INTO stage_keep VALUES ($1);
 
 -- name: DropStagedFile
 DELETE FROM stage_lines WHERE file_id = $1;
@@ -48,7 +53,7 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16);
 CREATE OR REPLACE TEMP TABLE stage_drop AS
 WITH hashed AS (
     SELECT file_id, line_no,
-           hash(ledger, doc_key, doc_date, customer_key, customer_code, customer_name, item_code,
+           hash(ledger, doc_key, doc_date, line_secs, customer_key, customer_code, customer_name, item_code,
                 item_name, category, quantity, unit_price, amount) AS h
     FROM stage_lines
 ),
@@ -59,10 +64,12 @@ candidates AS (
     SELECT s.*
     FROM stage_lines s
     SEMI JOIN (SELECT file_id, line_no FROM hashed SEMI JOIN repeated USING (file_id, h)) c USING (file_id, line_no)
+    -- The files of sources with duplicates: keep have no line id: equal lines are real lines.
+    WHERE s.file_id NOT IN (SELECT file_id FROM stage_keep)
 )
-SELECT file_id, line_no, 'duplicate' AS why
-FROM (SELECT file_id, line_no,
-             row_number() OVER (PARTITION BY file_id, ledger, doc_key, doc_date, customer_key, customer_code,
+SELECT file_id, line_no, 'duplicate' AS why, amount
+FROM (SELECT file_id, line_no, amount,
+             row_number() OVER (PARTITION BY file_id, ledger, doc_key, doc_date, line_secs, customer_key, customer_code,
                                 customer_name, item_code, item_name, category, quantity, unit_price, amount
                                 ORDER BY line_no) AS dup
       FROM candidates)
@@ -72,7 +79,7 @@ WHERE dup > 1;
 INSERT INTO sales_lines
 SELECT file_id, line_no, ledger, doc_key, doc_no, doc_date, customer_key, customer_code,
        customer_name, item_code, item_name, category, quantity, unit_price,
-       CAST(amount AS DECIMAL(18,2))
+       CAST(amount AS DECIMAL(18,2)), line_secs
 FROM stage_lines
 ANTI JOIN stage_drop USING (file_id, line_no);
 TRUNCATE stage_lines;
@@ -90,7 +97,7 @@ later AS (
     GROUP BY ledger, doc_key
     HAVING min(file_id) < max(file_id)
 )
-SELECT s.file_id, s.line_no, 'superseded'
+SELECT s.file_id, s.line_no, 'superseded', NULL
 FROM new s JOIN later l USING (ledger, doc_key)
 WHERE s.file_id < l.last_file;
 
@@ -102,7 +109,8 @@ WHERE d.why = 'superseded' AND s.file_id = d.file_id AND s.line_no = d.line_no;
 -- Per file: duplicates, and lines superseded by a later file of this run.
 SELECT file_id,
        count(*) FILTER (WHERE why = 'duplicate')  AS duplicates,
-       count(*) FILTER (WHERE why = 'superseded') AS superseded
+       count(*) FILTER (WHERE why = 'superseded') AS superseded,
+       CAST(coalesce(sum(CAST(amount AS DECIMAL(18,2))) FILTER (WHERE why = 'duplicate'), 0) AS DOUBLE) AS duplicate_amount
 FROM stage_drop
 GROUP BY file_id;
 

@@ -39,19 +39,34 @@ CREATE OR REPLACE TEMP MACRO go_trim(s, spaces) AS trim(s);
 
 -- name: FastMacros
 -- Dates as ParseDate reads them without help: Y-M-D with '-', '/' or '.',
--- or YYYYMMDD, optionally followed by a time; the parts as strings.
+-- or YYYYMMDD, optionally followed by a time of day (other text after the
+-- date is for the Go parser, which accepts a weekday and refuses the
+-- rest); the parts as strings.
 CREATE OR REPLACE TEMP MACRO fast_date_parts(d) AS
-    regexp_extract(d, '^(\d{4})(?:[-/.](\d{1,2})[-/.](\d{1,2})|(\d{2})(\d{2}))(?:[ T].*)?$',
+    regexp_extract(d, '^(\d{4})(?:[-/.](\d{1,2})[-/.](\d{1,2})|(\d{2})(\d{2}))(?:[ T](?:[01]?\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:\.\d+)?)?)?$',
                    ['y', 'm', 'd', 'm8', 'd8']);
 CREATE OR REPLACE TEMP MACRO fast_date_y(dp) AS TRY_CAST(dp.y AS INTEGER);
 CREATE OR REPLACE TEMP MACRO fast_date_m(dp) AS TRY_CAST(coalesce(nullif(dp.m, ''), dp.m8) AS INTEGER);
 CREATE OR REPLACE TEMP MACRO fast_date_d(dp) AS TRY_CAST(coalesce(nullif(dp.d, ''), dp.d8) AS INTEGER);
+-- The time of day after a date, in seconds, as ParseDateTime reads it; NULL without one.
+CREATE OR REPLACE TEMP MACRO fast_secs_of(tp) AS
+    CASE WHEN tp.h <> '' THEN CAST(tp.h AS INTEGER) * 3600 + CAST(tp.m AS INTEGER) * 60 + coalesce(TRY_CAST(tp.s AS INTEGER), 0) END;
+-- (A cell of ten characters or fewer holds no time: the regex is spared.)
+CREATE OR REPLACE TEMP MACRO fast_secs(d) AS
+    CASE WHEN length(d) > 10 THEN fast_secs_of(regexp_extract(d, '[ T](\d{1,2}):(\d{2})(?::(\d{2}))?', ['h', 'm', 's'])) END;
 -- Numbers as ParseAmount's fast path reads them: plain decimals; else NULL.
 CREATE OR REPLACE TEMP MACRO fast_number(s) AS
     CASE WHEN regexp_full_match(s, '[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?') THEN TRY_CAST(s AS DOUBLE) END;
 -- The amount of a line: the amount cell, else quantity times price, in cents.
 CREATE OR REPLACE TEMP MACRO fast_amount(a, av, qv, pv) AS
     round(CASE WHEN a <> '' THEN av ELSE qv * pv END * 100) / 100;
+
+-- name: FastWholeNumbers
+-- Under decimal: auto, before the head of the file showed its decimal mark:
+-- only whole numbers settle here; a number with a point or comma goes to the
+-- Go parser, in file order, which learns the file's mark from it.
+CREATE OR REPLACE TEMP MACRO fast_number(s) AS
+    CASE WHEN regexp_full_match(s, '[+-]?\d+') THEN TRY_CAST(s AS DOUBLE) END;
 
 -- name: FastCut
 -- The cells of the body, trimmed: the start of FastSettled and FastValues,
@@ -207,7 +222,8 @@ settled AS (
            nullif(category, '') AS category,
            qv AS quantity,
            pv AS unit_price,
-           fast_amount(a, av, qv, pv) AS amount
+           fast_amount(a, av, qv, pv) AS amount,
+           fast_secs(d) AS line_secs
     FROM valued
 )
 
@@ -218,7 +234,7 @@ INSERT INTO sales_lines
 WITH /*settled*/
 SELECT $5, ln, $6, coalesce(doc_no, '#' || CAST($5 AS VARCHAR) || ':' || CAST(ln AS VARCHAR)),
        doc_no, doc_date, coalesce(customer_code, customer_name), customer_code, customer_name,
-       item_code, item_name, category, quantity, unit_price, CAST(amount AS DECIMAL(18,2))
+       item_code, item_name, category, quantity, unit_price, CAST(amount AS DECIMAL(18,2)), line_secs
 FROM settled;
 
 -- name: FastDrop

@@ -88,6 +88,14 @@ issues AS (
     JOIN master m USING (customer_key)
     WHERE trim(coalesce(m.master_category, '')) <> ''
       AND lower(trim(m.master_category)) NOT IN (lower(s.erp_code), lower(s.segment_code), lower(s.segment_name))
+    UNION ALL
+    -- A code with two names within one file: two customers under one code,
+    -- or a rename in the middle of an export.
+    SELECT 'code_two_names', c.customer_key,
+           string_agg(f.name || ': ' || c.first_name || ' / ' || c.last_name, '; ' ORDER BY c.file_id)
+    FROM code_names c JOIN files f USING (file_id)
+    WHERE c.customer_key IN (SELECT customer_key FROM snap)
+    GROUP BY c.customer_key
 )
 SELECT $1::DATE, $2, i.check_name, i.customer_key, c.customer_code, c.customer_name, i.detail
 FROM issues i

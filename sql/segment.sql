@@ -32,6 +32,8 @@ by_doc AS (
 by_line AS (
     SELECT customer_key,
            coalesce(sum(amount) FILTER (WHERE in_window), 0) AS monetary,
+           -- In whole cents, for money divided without a DOUBLE in between.
+           CAST(coalesce(sum(amount) FILTER (WHERE in_window), 0) * 100 AS HUGEINT) AS cents,
            sum(amount) FILTER (WHERE in_window AND amount > 0) AS positive,
            coalesce(-sum(amount) FILTER (WHERE in_window AND amount < 0), 0) AS returned,
            sum(amount) FILTER (WHERE doc_date > $1::DATE - 90) AS last_90,
@@ -71,7 +73,11 @@ SELECT u.customer_key,
        CAST(coalesce(l.monetary, 0) AS DECIMAL(18,2))               AS monetary,
        CAST(coalesce(d.active_months, 0) AS INTEGER)                AS active_months,
        CAST($1::DATE - d.first_order AS INTEGER)                    AS tenure_days,
-       CAST(CASE WHEN d.frequency > 0 THEN l.monetary / d.frequency END AS DECIMAL(18,2)) AS avg_order_value,
+       -- To the cent, half away from zero, in integers: DECIMAL / BIGINT is a
+       -- DOUBLE in DuckDB, and 263.21 / 2 became 131.60 instead of 131.61.
+       CAST(CASE WHEN d.frequency > 0 THEN
+                CAST(sign(l.cents) * ((2 * abs(l.cents) + d.frequency) // (2 * d.frequency)) AS DECIMAL(18,0)) * CAST(0.01 AS DECIMAL(3,2))
+            END AS DECIMAL(18,2)) AS avg_order_value,
        CAST(CASE WHEN l.positive > 0 THEN l.returned / l.positive END AS DOUBLE)          AS returns_share,
        t.category                                                   AS top_category,
        CAST(t.amount / l.positive AS DOUBLE)                        AS top_category_share,

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -15,8 +16,15 @@ import (
 func checkCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("check", stderr)
 	configPath := fs.String("c", "custcat.yaml", "the config file")
+	asOf := fs.String("as-of", "", "predict the run as of this date, YYYY-MM-DD (default: today)")
 	if _, code := parseFlags(fs, args); code >= 0 {
 		return code
+	}
+	if *asOf != "" {
+		if _, err := time.Parse(time.DateOnly, *asOf); err != nil {
+			fmt.Fprintf(stderr, "custcat check: --as-of %q is not a date; write YYYY-MM-DD, such as --as-of 2024-12-31\n", *asOf)
+			return exitUsage
+		}
 	}
 	cfg, code := loadConfig(*configPath, stderr)
 	if cfg == nil {
@@ -41,46 +49,100 @@ func checkCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	for _, s := range scheds {
 		fmt.Fprintf(stdout, "job %s (%s): next run at %s\n", s.Job.Name, s.Job.Spec(), s.Cron.Next(time.Now()).In(s.Loc).Format("2006-01-02 15:04:05 -0700"))
 	}
-	inbox := cfg.Path(cfg.Inbox)
-	files, waiting, err := pipeline.ScanInbox(inbox, time.Now(), 0)
-	if err != nil {
-		fmt.Fprintf(stdout, "inbox %s: %v\n", inbox, err)
-		return exitOK
-	}
-	fmt.Fprintf(stdout, "inbox %s: %d file(s) ready, %d waiting\n", inbox, len(files), len(waiting))
-	bad := 0
-	for _, f := range files {
-		src, ok := cfg.SourceFor(f.Name)
-		if !ok {
-			fmt.Fprintf(stdout, "  %s: no source matches; it would fail\n", f.Name)
-			bad++
-			continue
-		}
-		p, err := pipeline.ProbeFile(f.Path, src)
-		if err != nil {
-			fmt.Fprintf(stdout, "  %s (source %s): would fail: %v\n", f.Name, src.Name, err)
-			bad++
-			continue
-		}
-		var cols []string
-		for field, i := range p.Columns {
-			name := fmt.Sprintf("#%d", i)
-			if i-1 < len(p.Header) {
-				name = p.Header[i-1]
-			}
-			cols = append(cols, fmt.Sprintf("%s=%s", field, name))
-		}
-		sort.Strings(cols)
-		header := "no header"
-		if p.HeaderLine > 0 {
-			header = fmt.Sprintf("header on line %d", p.HeaderLine)
-		}
-		fmt.Fprintf(stdout, "  %s (source %s): %s, %s; %v\n", f.Name, src.Name, p.Format, header, cols)
-	}
-	if bad > 0 {
+	return checkInbox(ctx, cfg, *asOf, stdout, stderr)
+}
+
+// checkInbox reads every inbox file through the loader of a run, in a
+// transaction rolled back, and prints what the run would do with it. It
+// returns the exit code: failed when a file would fail or the inbox
+// cannot be read.
+func checkInbox(ctx context.Context, cfg *pipeline.Config, asOf string, stdout, stderr io.Writer) int {
+	pred, err := jobs.Predict(ctx, cfg, time.Now(), asOf)
+	switch {
+	case errors.Is(err, pipeline.ErrLocked):
+		fmt.Fprintf(stderr, "custcat: the inbox was not read: %v\n", err)
+		return exitLocked
+	case err != nil:
+		fmt.Fprintf(stderr, "custcat: %v\n", err)
 		return exitFailed
 	}
+	fmt.Fprintf(stdout, "inbox %s: %d file(s) ready, %d waiting; each read in full as a run reads it:\n", pred.Inbox, len(pred.Files), len(pred.Waiting))
+	bad := 0
+	for _, f := range pred.Files {
+		fmt.Fprintf(stdout, "\n%s (source %s): ", f.Name, f.Source)
+		if p := f.Probe; p != nil {
+			fmt.Fprintf(stdout, "%s\n  ", probeLine(*p))
+		}
+		switch f.Status {
+		case "skipped":
+			fmt.Fprintf(stdout, "skipped: %s\n", f.Reason)
+			continue
+		case "failed":
+			bad++
+			fmt.Fprintf(stdout, "would FAIL: %s\n", f.Reason)
+		default:
+			fmt.Fprintln(stdout, "would load")
+		}
+		if f.Read > 0 {
+			fmt.Fprintf(stdout, "  lines: %d read = %d load + %d rejected + %d duplicate + %d summary + %d held back\n",
+				f.Read, f.Read-f.Rejected-f.Duplicate-f.Summary-f.Held, f.Rejected, f.Duplicate, f.Summary, f.Held)
+		}
+		if f.Duplicate > 0 {
+			fmt.Fprintf(stdout, "  duplicates: %d line(s) repeated exactly within their document, %.2f that would be dropped; if the export has no line id, set duplicates: keep\n", f.Duplicate, f.DuplicateAmount)
+		}
+		for _, r := range f.Reasons {
+			fmt.Fprintf(stdout, "  rejected %d: %s (first: line %d: %s)\n", r.Lines, r.Reason, r.Line, clipText(r.Raw))
+		}
+		if f.From != "" {
+			fmt.Fprintf(stdout, "  dates: %s to %s\n", f.From, f.To)
+		}
+		if f.Money != nil {
+			fmt.Fprintf(stdout, "  %s\n", f.Money)
+		}
+		if f.Encoding != "" {
+			fmt.Fprintf(stdout, "  %s\n", f.Encoding)
+		}
+	}
+	for _, w := range pred.CodeNames {
+		fmt.Fprintf(stdout, "\nwarning: %s\n", w)
+	}
+	if len(pred.Held) > 0 {
+		fmt.Fprintf(stdout, "\nthe run as of %s would be held (exit 5), the ERP's category file not replaced: %s\n", pred.AsOf, strings.Join(pred.Held, "; "))
+	}
+	if bad > 0 {
+		fmt.Fprintf(stdout, "\n%d file(s) would fail and move to %s\n", bad, cfg.Failed)
+		return exitFailed
+	}
+	if len(pred.Held) > 0 && len(pred.Files) > 0 {
+		return exitHeld
+	}
 	return exitOK
+}
+
+// probeLine says how a file is read: format, header line, and the header
+// cell (or position) of each field.
+func probeLine(p pipeline.Probe) string {
+	var cols []string
+	for field, i := range p.Columns {
+		name := fmt.Sprintf("#%d", i)
+		if i-1 < len(p.Header) {
+			name = p.Header[i-1]
+		}
+		cols = append(cols, fmt.Sprintf("%s=%s", field, name))
+	}
+	sort.Strings(cols)
+	header := "no header"
+	if p.HeaderLine > 0 {
+		header = fmt.Sprintf("header on line %d", p.HeaderLine)
+	}
+	return fmt.Sprintf("%s, %s; %v", p.Format, header, cols)
+}
+
+func clipText(s string) string {
+	if r := []rune(s); len(r) > 80 {
+		return string(r[:77]) + "..."
+	}
+	return s
 }
 
 // checkManual reads the manual file, if the config names one, and lists

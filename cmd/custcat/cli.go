@@ -19,6 +19,7 @@ const (
 	exitUsage  = 2
 	exitConfig = 3
 	exitLocked = 4
+	exitHeld   = 5 // the run committed but held its category file back: see custcat accept
 )
 
 type command struct {
@@ -36,6 +37,7 @@ func commands() []command {
 		{"retry", "move failed files back to the inbox for the next run", retryCmd},
 		{"serve", "run the jobs of the config on their schedules, with HTTP pages", serveCmd},
 		{"runs", "print the run history", runsCmd},
+		{"accept", "put the category file of a held run in place", acceptCmd},
 		{"service", "install, start, stop, uninstall serve as a Windows service", serviceCmd},
 	}
 }

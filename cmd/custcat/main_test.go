@@ -73,6 +73,13 @@ func custcat(t *testing.T, args ...string) (int, string, string) {
 	return code, out.String(), errOut.String()
 }
 
+// TestGolden runs each case of testdata/golden/<case>/: custcat.yaml and
+// inbox/ are copied to a temp folder; the steps file, if any, lists the
+// commands, one a line ("run [night] [as-of]", "accept"), where night is a
+// folder of nights/ whose files are dropped into the inbox first; without
+// it the one step is "run" as of the date in as_of. want/ holds what the
+// last step gave: its exit code, stdout and stderr, what check said just
+// before it, the outputs, and whether it changed categories.csv.
 func TestGolden(t *testing.T) {
 	cases, err := filepath.Glob("testdata/golden/*")
 	if err != nil || len(cases) == 0 {
@@ -81,15 +88,66 @@ func TestGolden(t *testing.T) {
 	for _, c := range cases {
 		t.Run(filepath.Base(c), func(t *testing.T) {
 			w := workdir(t, c)
+			cfg := filepath.Join(w, "custcat.yaml")
 			asOf, _ := os.ReadFile(filepath.Join(c, "as_of"))
-			code, stdout, stderr := custcat(t, "run", "-c", filepath.Join(w, "custcat.yaml"), "--as-of", strings.TrimSpace(string(asOf)))
+			steps := []string{"run inbox " + strings.TrimSpace(string(asOf))}
+			if b, err := os.ReadFile(filepath.Join(c, "steps")); err == nil {
+				steps = strings.Split(strings.TrimSpace(string(b)), "\n")
+			}
+			var code, checkCode int
+			var stdout, stderr, check, before string
+			lastAsOf := ""
+			for i, step := range steps {
+				f := strings.Fields(step)
+				if f[0] == "run" && len(f) > 2 {
+					lastAsOf = f[2]
+				}
+				last := i == len(steps)-1
+				if f[0] == "run" && len(f) > 1 && f[1] != "inbox" {
+					dropNight(t, filepath.Join(c, "nights", f[1]), filepath.Join(w, "inbox"))
+				}
+				if last {
+					var checkErr string
+					// check predicts the run as of this step's date, or the last one given.
+					checkArgs := []string{"check", "-c", cfg}
+					if f[0] == "run" && len(f) > 2 {
+						lastAsOf = f[2]
+					}
+					if lastAsOf != "" {
+						checkArgs = append(checkArgs, "--as-of", lastAsOf)
+					}
+					checkCode, check, checkErr = custcat(t, checkArgs...)
+					check += checkErr
+					before = readFile(t, filepath.Join(w, "out", "categories.csv"))
+				}
+				args := []string{f[0], "-c", cfg}
+				if f[0] == "run" && len(f) > 2 {
+					args = append(args, "--as-of", f[2])
+				}
+				code, stdout, stderr = custcat(t, args...)
+				if !last && code != exitOK && code != exitHeld {
+					t.Fatalf("step %q: exit %d\n%s%s", step, code, stdout, stderr)
+				}
+			}
+			after := readFile(t, filepath.Join(w, "out", "categories.csv"))
+			changed := "unchanged"
+			switch {
+			case before == "" && after == "":
+				changed = "absent"
+			case before == "":
+				changed = "created"
+			case before != after:
+				changed = "changed"
+			}
 			got := map[string]string{
-				"exit_code":      fmt.Sprintf("%d\n", code),
-				"summary.txt":    strings.ReplaceAll(stdout, w, "$WORK"),
-				"stderr.txt":     strings.ReplaceAll(stderr, w, "$WORK"),
-				"categories.csv": readFile(t, filepath.Join(w, "out", "categories.csv")),
-				"rejects.csv":    readFile(t, filepath.Join(w, "out", "rejects.csv")),
-				"quality.csv":    readFile(t, filepath.Join(w, "out", "quality.csv")),
+				"exit_code":          fmt.Sprintf("%d\n", code),
+				"summary.txt":        strings.ReplaceAll(stdout, w, "$WORK"),
+				"stderr.txt":         strings.ReplaceAll(stderr, w, "$WORK"),
+				"check.txt":          strings.ReplaceAll(check, w, "$WORK") + fmt.Sprintf("exit %d\n", checkCode),
+				"categories_changed": changed + "\n",
+				"categories.csv":     after,
+				"rejects.csv":        readFile(t, filepath.Join(w, "out", "rejects.csv")),
+				"quality.csv":        readFile(t, filepath.Join(w, "out", "quality.csv")),
 			}
 			for name, g := range got {
 				wantPath := filepath.Join(c, "want", name)
@@ -105,6 +163,29 @@ func TestGolden(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// dropNight copies the files of a night's folder into the inbox, dated
+// after the files there, in name order.
+func dropNight(t *testing.T, from, inbox string) {
+	t.Helper()
+	entries, err := os.ReadDir(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := time.Now().Add(-30 * time.Minute)
+	for i, e := range entries {
+		b, err := os.ReadFile(filepath.Join(from, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(inbox, e.Name())
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		ts := base.Add(time.Duration(i) * time.Minute)
+		os.Chtimes(p, ts, ts)
 	}
 }
 
@@ -196,8 +277,9 @@ func TestRealData(t *testing.T) {
 			name: "online retail", file: "online_retail/online_retail.csv.gz", asOf: "2011-12-09",
 			// Lines without a customer cannot be attributed: rejected, so the
 			// source allows that share. Cancellations load as returns and net.
+			// The time of day is kept: 5,226 repeats by the day, 5,225 by the minute.
 			config: "window_days: 0\nsources:\n  - {name: retail, max_reject_ratio: 0.3}\n",
-			read:   541909, rejected: 135080, duplicate: 5226, loaded: 541909 - 135080 - 5226, customers: 4372,
+			read:   541909, rejected: 135080, duplicate: 5225, loaded: 541909 - 135080 - 5225, customers: 4372,
 			reason: "no customer code",
 		},
 	}

@@ -20,6 +20,12 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if _, code := parseFlags(fs, args); code >= 0 {
 		return code
 	}
+	if *asOf != "" {
+		if _, err := time.Parse(time.DateOnly, *asOf); err != nil {
+			fmt.Fprintf(stderr, "custcat run: --as-of %q is not a date; write YYYY-MM-DD, such as --as-of 2024-12-31\n", *asOf)
+			return exitUsage
+		}
+	}
 	cfg, code := loadConfig(*configPath, stderr)
 	if cfg == nil {
 		return code
@@ -50,6 +56,12 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return badRules(stderr, *configPath, rules.Problems)
 	case err == nil:
 		return exitOK
+	case errors.Is(err, jobs.ErrHeld):
+		fmt.Fprintf(stderr, "custcat: %v\ncustcat: the database and the report are up to date; the ERP keeps its file. %s\n", err, jobs.HeldAdvice(*configPath))
+		return exitHeld
+	case errors.Is(err, pipeline.ErrNoInbox):
+		fmt.Fprintf(stderr, "custcat: run failed, nothing was written: %v\n", err)
+		return exitFailed
 	case errors.Is(err, jobs.ErrFilesFailed):
 		fmt.Fprintf(stderr, "custcat: %d file(s) failed and moved to %s; each has a .reason.txt beside it\n", res.Load.Count("failed"), cfg.Path(cfg.Failed))
 		return exitFailed
@@ -87,6 +99,10 @@ func printFiles(w io.Writer, res *jobs.RunResult) {
 	tw.write(w, "  ")
 	fmt.Fprintf(w, "\nlines: %d read = %d loaded + %d rejected + %d duplicate + %d summary + %d held back in failed files\n",
 		t.Read, t.Loaded, t.Rejected, t.Duplicate, t.Summary, t.Held)
+	if t.Duplicate > 0 {
+		fmt.Fprintf(w, "duplicates: %d line(s) repeated exactly within their document, %.2f dropped; if the export has no line id and such lines are real, set duplicates: keep on its source\n",
+			t.Duplicate, t.DuplicateAmount)
+	}
 	if res.Load.Replaced > 0 {
 		fmt.Fprintf(w, "documents exported again: %d earlier lines replaced\n", res.Load.Replaced)
 	}
@@ -110,6 +126,9 @@ func printSegments(w io.Writer, res *jobs.RunResult) {
 	}
 	seg.write(w, "  ")
 	for _, n := range res.Notes {
+		fmt.Fprintf(w, "warning: %s\n", n)
+	}
+	for _, n := range res.FileNotes {
 		fmt.Fprintf(w, "warning: %s\n", n)
 	}
 	if q := res.Quality; q != nil {

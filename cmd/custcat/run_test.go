@@ -126,7 +126,11 @@ func TestCheckNamesTheBadRule(t *testing.T) {
 
 func TestCheckShowsTheInbox(t *testing.T) {
 	dir := inboxCase(t, "", map[string]string{"a.csv": "销售明细\n" + smallExport})
-	code, out, errOut := custcat(t, "check", "-c", filepath.Join(dir, "custcat.yaml"))
+	// As of today its 2024 lines would score no one, and the run be held.
+	if code, out, _ := custcat(t, "check", "-c", filepath.Join(dir, "custcat.yaml")); code != exitHeld || !strings.Contains(out, "would be held (exit 5)") {
+		t.Errorf("check as of today: exit %d\n%s", code, out)
+	}
+	code, out, errOut := custcat(t, "check", "-c", filepath.Join(dir, "custcat.yaml"), "--as-of", "2024-12-31")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
@@ -142,5 +146,46 @@ func TestBadConfigNamesTheKey(t *testing.T) {
 	code, _, errOut := custcat(t, "run", "-c", filepath.Join(dir, "custcat.yaml"))
 	if code != exitConfig || !strings.Contains(errOut, `line 1: unknown key "window_dayz"; did you mean "window_days"?`) {
 		t.Fatalf("exit %d: %s", code, errOut)
+	}
+}
+
+// A bad --as-of is a usage error, told before anything runs.
+func TestRunBadAsOf(t *testing.T) {
+	dir := inboxCase(t, "", map[string]string{"a.csv": smallExport})
+	code, _, errOut := custcat(t, "run", "-c", filepath.Join(dir, "custcat.yaml"), "--as-of", "31.12.2024")
+	if code != exitUsage || !strings.Contains(errOut, `--as-of "31.12.2024" is not a date; write YYYY-MM-DD`) {
+		t.Errorf("exit %d: %s", code, errOut)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "var")); !os.IsNotExist(err) {
+		t.Errorf("the database was made: %v", err)
+	}
+}
+
+// check reads every line as a run would: a header alone, and a file past
+// max_reject_ratio, would fail, so check exits 1 and says why.
+func TestCheckPredictsFailures(t *testing.T) {
+	bad := "日期,单据编号,客户编码,价税合计\n2024-03-01,S1,C1,10\n2024-03-02,S2,C2,十\n"
+	dir := inboxCase(t, "", map[string]string{"header.csv": "日期,单据编号,客户编码,价税合计\n", "bad.csv": bad, "good.csv": smallExport})
+	code, out, errOut := custcat(t, "check", "-c", filepath.Join(dir, "custcat.yaml"))
+	if code != exitFailed {
+		t.Fatalf("exit %d, want 1\n%s%s", code, out, errOut)
+	}
+	for _, want := range []string{
+		"header.csv (source default): csv utf-8 comma, header on line 1", "would FAIL: header only: no data lines",
+		"bad.csv (source default): csv utf-8 comma, header on line 1",
+		"would FAIL: 1 of 2 lines rejected (50.0%), more than max_reject_ratio 1.0%",
+		`rejected 1: amount: not a number (first: line 3: 2024-03-02,S2,C2,十)`,
+		"good.csv (source default):", "would load\n  lines: 2 read = 2 load + 0 rejected",
+		"2 file(s) would fail",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("check output lacks %q:\n%s", want, out)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "var")); !os.IsNotExist(err) {
+		t.Errorf("check made a database: %v", err)
+	}
+	if n, _ := os.ReadDir(filepath.Join(dir, "inbox")); len(n) != 3 {
+		t.Errorf("check moved inbox files: %d left", len(n))
 	}
 }

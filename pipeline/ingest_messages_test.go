@@ -1,0 +1,62 @@
+package pipeline
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/xuri/excelize/v2"
+)
+
+// A workbook whose header is on another sheet than the one read names the
+// sheet read and the others.
+func TestXlsxHeaderOnAnotherSheet(t *testing.T) {
+	dir := t.TempDir()
+	f := excelize.NewFile()
+	f.SetCellValue("Sheet1", "A1", "说明：销售数据见下一页")
+	if _, err := f.NewSheet("销售明细"); err != nil {
+		t.Fatal(err)
+	}
+	salesSheet(t, f, "销售明细")
+	if err := f.SaveAs(filepath.Join(dir, "销售.xlsx")); err != nil {
+		t.Fatal(err)
+	}
+	res, _ := loadInbox(t, dir, "sources:\n  - {name: kingdee, files: \"*.xlsx\"}\n")
+	got := res.Files[0]
+	want := "sheet Sheet1 was read, and the workbook also has: 销售明细; if the header is on one of them, set sheet under sources (name: kingdee)"
+	if got.Status != "failed" || !strings.Contains(got.Reason, want) {
+		t.Errorf("file %s: %q, want it to say %q", got.Status, got.Reason, want)
+	}
+}
+
+// A forced encoding that does not fit names the line and what it reads as.
+func TestEncodingHint(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "sales.csv")
+	write(t, p, []byte(gbk("单据日期,客户编码,客户名称,价税合计\n2024-10-01,C1,甲公司,100\n")))
+	src := DefaultSource()
+	src.Encoding = "utf-8"
+	want := `line 1 is not utf-8, which the source's encoding forces; read as GBK it is "单据日期,客户编码,客户名称,价税合计": set encoding: gbk (or auto)`
+	if got := EncodingHint(p, src); got != want {
+		t.Errorf("hint = %q\nwant   %q", got, want)
+	}
+	src.Encoding = "auto"
+	if got := EncodingHint(p, src); got != "" {
+		t.Errorf("auto: hint %q", got)
+	}
+}
+
+// No column for a field: the header found and the names tried for it.
+func TestNoColumnForAField(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "sales.csv"), []byte("单据日期,客户编码,结算金额\n2024-10-01,C1,100\n"))
+	res, _ := loadInbox(t, dir, "")
+	got := res.Files[0].Reason
+	for _, want := range []string{"no column for amount (or quantity and unit_price)",
+		"the header found: 单据日期, 客户编码, 结算金额",
+		"amount: 价税合计, 含税金额, 金额", "quantity: 数量, 实发数量", "unit_price: 含税单价, 单价"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("reason %q lacks %q", got, want)
+		}
+	}
+}

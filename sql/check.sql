@@ -1,0 +1,37 @@
+-- What check predicts and a run warns of, read from the lines a load staged.
+
+-- name: SaveCodeNames
+-- Customer codes that carry two different names within one file of run $1:
+-- two customers under one code, or one renamed; a person decides. (A
+-- rename across files is the documented rule: the later name wins.) Only
+-- the lines of the run's files are read.
+INSERT INTO code_names
+SELECT l.file_id, l.customer_key, l.customer_code, min(l.customer_name), max(l.customer_name)
+FROM sales_lines l
+WHERE l.file_id IN (SELECT file_id FROM files WHERE run_id = $1)
+  AND l.customer_code IS NOT NULL AND l.customer_name IS NOT NULL
+GROUP BY l.file_id, l.customer_key, l.customer_code
+HAVING min(l.customer_name) <> max(l.customer_name);
+
+-- name: CodeTwoNames
+-- The codes with two names in the files of run $1 (SaveCodeNames).
+SELECT f.name, c.customer_code, c.first_name, c.last_name
+FROM code_names c JOIN files f USING (file_id)
+WHERE f.run_id = $1
+ORDER BY c.file_id, c.customer_code;
+
+-- name: TopRejectReasons
+-- The reasons of file $1's rejected lines without the cell text, most
+-- frequent first, each with its first line and that line's text.
+SELECT regexp_replace(reason, ': ".*"$', '') AS why, count(*), min(line_no), arg_min(raw, line_no)
+FROM rejects WHERE file_id = $1
+GROUP BY why ORDER BY count(*) DESC, why LIMIT 3;
+
+-- name: FileDateRange
+SELECT coalesce(strftime(min(doc_date), '%Y-%m-%d'), ''), coalesce(strftime(max(doc_date), '%Y-%m-%d'), '')
+FROM sales_lines WHERE file_id = $1;
+
+-- name: FailedFileID
+-- The file of run $2 whose content $1 failed: a content failing again keeps
+-- the rejects of its first failure.
+SELECT file_id FROM files WHERE sha256 = $1 AND run_id = $2 AND status = 'failed' ORDER BY file_id LIMIT 1;

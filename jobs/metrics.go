@@ -3,6 +3,7 @@ package jobs
 import (
 	"net/http"
 	"sort"
+	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -87,7 +88,7 @@ var (
 	descFilesFailed = prometheus.NewDesc("custcat_files_failed",
 		"Files waiting in the failed folder for a person (custcat retry, or remove them).", nil, nil)
 	descFailedFile = prometheus.NewDesc("custcat_failed_file_info",
-		"1 for each file waiting in the failed folder, with the start of its reason.", []string{"file", "reason"}, nil)
+		"1 for each file waiting in the failed folder, with the first line of its reason.", []string{"file", "reason"}, nil)
 	descHistoryRead = prometheus.NewDesc("custcat_history_read_timestamp_seconds",
 		"Unix time at which the daemon last read the run history.", nil, nil)
 )
@@ -136,7 +137,9 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 	failed := d.failedFiles()
 	ch <- prometheus.MustNewConstMetric(descFilesFailed, prometheus.GaugeValue, float64(len(failed)))
 	for _, f := range failed {
-		ch <- prometheus.MustNewConstMetric(descFailedFile, prometheus.GaugeValue, 1, f.Name, clip(f.Reason, 200))
+		// The label holds the reason's first line: an alert's summary, not the whole story.
+		first, _, _ := strings.Cut(f.Reason, " / ")
+		ch <- prometheus.MustNewConstMetric(descFailedFile, prometheus.GaugeValue, 1, f.Name, clip(first, 200))
 	}
 	_, read := d.history.snapshot()
 	readAt := 0.0

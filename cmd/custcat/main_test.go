@@ -27,6 +27,11 @@ func workdir(t *testing.T, from string) string {
 	dir := t.TempDir()
 	copyTree(t, from, dir)
 	inbox := filepath.Join(dir, "inbox")
+	// A case whose exports come from nights/ has an empty inbox/, which
+	// git does not keep: make it, as a fresh clone lacks it.
+	if err := os.MkdirAll(inbox, 0o755); err != nil {
+		t.Fatal(err)
+	}
 	entries, _ := os.ReadDir(inbox)
 	names := make([]string, 0, len(entries))
 	for _, e := range entries {

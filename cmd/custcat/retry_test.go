@@ -11,7 +11,8 @@ import (
 // reasons: all of them, or those named; a name not in failed/ moves
 // nothing and says what is there.
 func TestRetry(t *testing.T) {
-	dir := inboxCase(t, "", map[string]string{"bad1.csv": badExport, "bad2.csv": badExport + "2024-01-01,S1,C1,甲,x\n"})
+	// Every file of its run fails: guard off, so that the run is partial, not held.
+	dir := inboxCase(t, "guard: off\n", map[string]string{"bad1.csv": badExport, "bad2.csv": badExport + "2024-01-01,S1,C1,甲,x\n"})
 	cfg := filepath.Join(dir, "custcat.yaml")
 	if code, out, errOut := custcat(t, "run", "-c", cfg, "--as-of", "2024-12-31"); code != exitFailed {
 		t.Fatalf("exit %d\n%s%s", code, out, errOut)

@@ -14,8 +14,6 @@ import (
 	"strings"
 
 	"github.com/duckdb/duckdb-go/v2"
-
-	custsql "custcat/sql"
 )
 
 // headerSearchRows is how far below the top a header row may stand.
@@ -98,19 +96,20 @@ func hashFile(path string) (string, int64, error) {
 }
 
 // loadFile parses one export into rejects and, by the kind of its source,
-// stage_lines (sales) or master_customers (the customer master). A file
-// whose share of bad lines passes maxRatio keeps its rejects but stages
-// nothing. Plain delimited UTF-8 and GBK sales exports take the fast path
-// (ingest_fast.go); the others, and those the fast path gives back, the Go
-// parser below.
+// sales_lines (sales) or master_customers (the customer master). A file
+// whose share of bad lines passes maxRatio keeps its rejects but loads
+// nothing: its lines are taken out of sales_lines again (Load does that
+// for every failed file). Delimited sales exports are read in blocks by
+// several workers (ingest_csv_parallel.go); every other export record by
+// record. Both apply the same line rules (ingest_line.go).
 func loadFile(ctx context.Context, conn *sql.Conn, res *FileResult, src Source, maxRatio float64, progress func(int64)) error {
 	var sink lineSink
-	var stage *stageWriter
+	var lines *lineWriter
 	if src.Kind == KindCustomers {
 		sink = newMasterSink(conn, res)
 	} else {
-		stage = newStageWriter(ctx, conn, res.FileID, res.Ledger)
-		sink = salesSink{stage}
+		lines = newLineWriter(ctx, conn, res.FileID, res.Ledger)
+		sink = salesSink{lines}
 	}
 	defer sink.close()
 	rejects, err := newRejectWriter(conn, res.FileID)
@@ -118,36 +117,8 @@ func loadFile(ctx context.Context, conn *sql.Conn, res *FileResult, src Source, 
 		return err
 	}
 	defer rejects.Close()
-
-	loaded := false
-	var fast *fastPlan // the plan of a file the fast path read
-	if stage != nil {
-		plan, err := planFast(ctx, res.Path, src)
-		if err != nil {
-			return err
-		}
-		if plan != nil {
-			defer plan.Close()
-			defer conn.ExecContext(context.WithoutCancel(ctx), custsql.Query("FastDrop"))
-			fl := &fileLoader{res: res, p: plan.parser, sink: sink, rejects: rejects}
-			if loaded, err = loadFast(ctx, conn, plan, fl); err != nil {
-				return err
-			}
-			if loaded {
-				fast = plan
-			}
-			if loaded {
-				res.Format = plan.format
-				if progress != nil {
-					progress(res.Size)
-				}
-			}
-		}
-	}
-	if !loaded {
-		if err := loadRecords(ctx, res, src, sink, rejects, progress); err != nil {
-			return err
-		}
+	if err := loadRecords(ctx, res, src, sink, lines, rejects, progress); err != nil {
+		return err
 	}
 	if err := rejects.Flush(); err != nil {
 		return err
@@ -161,11 +132,6 @@ func loadFile(ctx context.Context, conn *sql.Conn, res *FileResult, src Source, 
 	if err := sink.flush(); err != nil {
 		return err
 	}
-	if fast != nil {
-		if err := insertFast(ctx, conn, fast, res); err != nil {
-			return err
-		}
-	}
 	res.Status = "loaded"
 	return nil
 }
@@ -177,6 +143,7 @@ type fileLoader struct {
 	p       lineParser
 	sink    lineSink
 	rejects *rejectWriter
+	sc      *recordScanner // of a delimited export read in blocks
 }
 
 func (fl *fileLoader) handle(rec record) error {
@@ -194,14 +161,17 @@ func (fl *fileLoader) handle(rec record) error {
 	return fl.rejects.Add(Reject{Line: rec.Line, Reason: reason, Raw: rec.Raw})
 }
 
-// loadRecords reads an export record by record with the Go parser.
-func loadRecords(ctx context.Context, res *FileResult, src Source, sink lineSink, rejects *rejectWriter, progress func(int64)) error {
+// loadRecords reads an export: its head record by record, until the
+// header is found; then the rest of a delimited sales export in blocks
+// (lines not nil), and of any other record by record.
+func loadRecords(ctx context.Context, res *FileResult, src Source, sink lineSink, lines *lineWriter, rejects *rejectWriter, progress func(int64)) error {
 	rr, err := openExport(res.Path, src)
 	if err != nil {
 		return err
 	}
 	defer rr.Close()
 	res.Format = rr.Format()
+	csv, _ := rr.(*csvReader)
 
 	fl := &fileLoader{res: res, p: lineParser{src: src, headerAt: -1}, sink: sink, rejects: rejects}
 	p := &fl.p
@@ -213,6 +183,12 @@ func loadRecords(ctx context.Context, res *FileResult, src Source, sink lineSink
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
+		}
+		if mapped && csv != nil && lines != nil && !readerTuning.serial {
+			if err := fl.readBlocks(ctx, csv, lines, progress); err != nil {
+				return err
+			}
+			break
 		}
 		rec, err := rr.Next()
 		if errors.Is(err, io.EOF) {
@@ -272,15 +248,15 @@ func loadRecords(ctx context.Context, res *FileResult, src Source, sink lineSink
 
 // lineSink keeps the good lines of one kind of export: add parses a
 // record and keeps it, or says why it rejects it; flush stores what was
-// kept, once the file is known to load.
+// kept.
 type lineSink interface {
 	add(p *lineParser, rec record) (reason string, err error)
 	flush() error
 	close()
 }
 
-// salesSink stages the sales lines of an export in stage_lines.
-type salesSink struct{ w *stageWriter }
+// salesSink stores the sales lines of an export in sales_lines.
+type salesSink struct{ w *lineWriter }
 
 func (s salesSink) add(p *lineParser, rec record) (string, error) {
 	line, reason := p.parse(rec)

@@ -103,3 +103,26 @@ func vmHWM(b *testing.B) int64 {
 	}
 	return 0
 }
+
+// BenchmarkLoadCSV loads the export named by $CUSTCAT_BENCH_CSV (the
+// files of make bench) through the real ingest into a database file, and
+// reports lines per second; with -cpuprofile it shows where the reading
+// goes (BENCH.md). Without the variable it is skipped.
+func BenchmarkLoadCSV(b *testing.B) {
+	path := os.Getenv("CUSTCAT_BENCH_CSV")
+	if path == "" {
+		b.Skip("set CUSTCAT_BENCH_CSV to an export")
+	}
+	inbox := b.TempDir()
+	if err := os.Link(path, filepath.Join(inbox, filepath.Base(path))); err != nil { // a hard link: the inbox takes regular files
+		b.Fatal(err)
+	}
+	for range b.N {
+		res, store := loadInbox(b, inbox, "")
+		if f := res.Files[0]; f.Status != "loaded" {
+			b.Fatalf("file = %s %q", f.Status, f.Reason)
+		}
+		b.ReportMetric(float64(res.Files[0].Read)/b.Elapsed().Seconds(), "lines/s")
+		store.Close()
+	}
+}

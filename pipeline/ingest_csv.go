@@ -9,16 +9,20 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync/atomic"
 	"unicode/utf8"
-
-	"golang.org/x/text/encoding/simplifiedchinese"
-	"golang.org/x/text/transform"
 )
 
 // Limits of the delimited reader.
 const (
-	maxLineBytes   = 64 << 20 // a longer physical line fails the file
-	maxRecordLines = 1000     // a quoted field spanning more lines is an unterminated quote
+	maxLineBytes = 64 << 20 // a longer physical line fails the file
+	// maxRecordLines is how many physical lines one record may span: a
+	// quoted field may hold up to maxRecordLines-1 line breaks (and the
+	// record up to maxLineBytes). A quote
+	// that is not closed by then, or whose closing quote is not followed by
+	// a delimiter or the end of the line, is an unterminated quote: its
+	// line is rejected and the lines after it are read as lines of their own.
+	maxRecordLines = 16
 	sniffLines     = 64
 )
 
@@ -33,34 +37,40 @@ type record struct {
 	Bad   string // set when the line cannot be split; the reason
 }
 
-// csvReader yields the records of a delimited export.
+// clone is rec with cells of its own, for a record kept past the next one.
+func (rec record) clone() record {
+	rec.Cells = append([]string(nil), rec.Cells...)
+	return rec
+}
+
+// csvReader yields the records of a delimited export one by one (Next),
+// and hands the rest of the file, once the header is known, to the block
+// reader (rest). Both split records with the same recordScanner.
 type csvReader struct {
-	closers  []io.Closer
-	lines    *lineScanner
-	encoding string // utf-8, utf-8-bom, gbk, gb18030
-	delim    byte   // ' ' means whitespace-aligned columns
-	pending  []pendingLine
-	file     *countReader // the file on disk, counting the bytes read
+	closers []io.Closer
+	file    *countReader // the file on disk, counting the bytes read
+	blocks  *blockSource
+	sc      recordScanner
+	text    string // the decoded text not yet read
+	line    int    // the number of text's first line
+	final   bool   // text holds the end of the file
 }
 
 // Offset is the number of bytes of the file on disk read so far (ahead of
-// the records returned by the read buffers).
-func (r *csvReader) Offset() int64 { return r.file.n }
+// the records returned by the read buffers and the blocks in flight).
+func (r *csvReader) Offset() int64 { return r.file.n.Load() }
 
+// countReader counts the bytes read through it; the block reader's
+// goroutine reads, the reader's asks.
 type countReader struct {
 	r io.Reader
-	n int64
+	n atomic.Int64
 }
 
 func (c *countReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
-	c.n += int64(n)
+	c.n.Add(int64(n))
 	return n, err
-}
-
-type pendingLine struct {
-	n    int
-	text string
 }
 
 // openCSV opens a delimited export, detecting its encoding and delimiter
@@ -70,10 +80,10 @@ func openCSV(path string, src Source) (*csvReader, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &csvReader{closers: []io.Closer{f}, file: &countReader{r: f}}
-	var in io.Reader = bufio.NewReaderSize(r.file, 1<<20)
+	r := &csvReader{closers: []io.Closer{f}, file: &countReader{r: f}, line: 1}
+	var in io.Reader = r.file
 	if strings.HasSuffix(strings.ToLower(path), ".gz") {
-		gz, err := gzip.NewReader(in)
+		gz, err := gzip.NewReader(bufio.NewReaderSize(r.file, 1<<20))
 		if err != nil {
 			f.Close()
 			return nil, fmt.Errorf("gzip: %w", err)
@@ -91,46 +101,78 @@ func openCSV(path string, src Source) (*csvReader, error) {
 		r.Close()
 		return nil, errors.New("binary content, not a text export")
 	}
-	r.encoding = src.Encoding
-	if r.encoding == "" || r.encoding == "auto" {
-		r.encoding = detectEncoding(head)
+	enc := src.Encoding
+	if enc == "" || enc == "auto" {
+		enc = detectEncoding(head)
 	}
-	var text io.Reader = br
-	switch r.encoding {
-	case "utf-8", "utf-8-bom":
-		if bytes.HasPrefix(head, []byte("\xef\xbb\xbf")) {
-			br.Discard(3)
+	if (enc == "utf-8" || enc == "utf-8-bom") && bytes.HasPrefix(head, []byte("\xef\xbb\xbf")) {
+		br.Discard(3)
+	}
+	r.sc = recordScanner{encoding: enc, delim: delimiters[src.Delimiter]}
+	r.blocks = newBlockSource(br, enc)
+	if r.sc.delim == 0 {
+		// Sniff the delimiter from the first lines that are not blank.
+		if err := r.fill(func(t string) bool { return countNonBlank(t, sniffLines) >= sniffLines }); err != nil {
+			r.Close()
+			return nil, err
 		}
-	case "gbk", "gb18030":
-		text = transform.NewReader(br, simplifiedchinese.GB18030.NewDecoder())
-	}
-	r.lines = newLineScanner(text)
-	r.delim = delimiters[src.Delimiter]
-	if r.delim == 0 {
 		var sample []string
-		for len(sample) < sniffLines {
-			n, line, err := r.lines.next()
-			if err != nil {
-				break
-			}
-			r.pending = append(r.pending, pendingLine{n, line})
+		for t := r.text; t != "" && len(sample) < sniffLines; {
+			line, n := cutLine(t)
+			t = t[n:]
 			if strings.TrimSpace(line) != "" {
 				sample = append(sample, line)
 			}
 		}
-		if err := r.lines.err; err != nil && !errors.Is(err, io.EOF) {
-			r.Close()
-			return nil, err
-		}
-		r.delim = sniffDelimiter(sample)
+		r.sc.delim = sniffDelimiter(sample)
 	}
 	return r, nil
 }
 
+// fill reads blocks onto r.text until enough says so or the file ends.
+func (r *csvReader) fill(enough func(string) bool) error {
+	for !r.final && !enough(r.text) {
+		if err := r.more(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// more appends the next block to r.text.
+func (r *csvReader) more() error {
+	b, err := r.blocks.next()
+	if errors.Is(err, io.EOF) {
+		r.final = true
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if r.text == "" {
+		r.text, r.line = b.text, b.first
+	} else {
+		r.text += b.text
+	}
+	return nil
+}
+
+func countNonBlank(t string, upTo int) int {
+	n := 0
+	for t != "" && n < upTo {
+		line, k := cutLine(t)
+		t = t[k:]
+		if strings.TrimSpace(line) != "" {
+			n++
+		}
+	}
+	return n
+}
+
 // Format says how the file is being read, for the files table and the summary.
 func (r *csvReader) Format() string {
-	d := map[byte]string{',': "comma", '\t': "tab", ';': "semicolon", '|': "pipe", ' ': "whitespace"}[r.delim]
-	return fmt.Sprintf("csv %s %s", r.encoding, d)
+	d := map[byte]string{',': "comma", '\t': "tab", ';': "semicolon", '|': "pipe", ' ': "whitespace"}[r.sc.delim]
+	return fmt.Sprintf("csv %s %s", r.sc.encoding, d)
 }
 
 func (r *csvReader) Close() error {
@@ -143,82 +185,228 @@ func (r *csvReader) Close() error {
 	return first
 }
 
-func (r *csvReader) nextLine() (int, string, error) {
-	if len(r.pending) > 0 {
-		p := r.pending[0]
-		r.pending = r.pending[1:]
-		return p.n, p.text, nil
-	}
-	return r.lines.next()
-}
-
 // Next returns the next record; io.EOF at the end. Blank lines are skipped.
 func (r *csvReader) Next() (record, error) {
 	for {
-		n, line, err := r.nextLine()
-		if err != nil {
-			return record{}, err
-		}
-		if strings.TrimSpace(line) == "" {
+		if r.text == "" {
+			if r.final {
+				return record{}, io.EOF
+			}
+			if err := r.more(); err != nil {
+				return record{}, err
+			}
 			continue
 		}
-		rec := record{Line: n, Raw: line}
-		if bad := r.checkText(line); bad != "" {
-			rec.Bad = bad
-			return rec, nil
-		}
-		if r.delim == ' ' {
-			rec.Cells = strings.Fields(line)
-			return rec, nil
-		}
-		// A quoted field may hold line breaks: join lines until the quotes close.
-		for open := quotesOpen(line, r.delim); open; open = quotesOpen(rec.Raw, r.delim) {
-			if strings.Count(rec.Raw, "\n") >= maxRecordLines {
-				break
+		rec, n, lines, more := r.sc.scan(r.text, r.line, r.final)
+		if more {
+			if err := r.more(); err != nil {
+				return record{}, err
 			}
-			_, more, err := r.nextLine()
-			if err != nil {
-				break
-			}
-			rec.Raw += "\n" + more
+			continue
 		}
-		if quotesOpen(rec.Raw, r.delim) {
-			// Give back what was joined and reject only the first line.
-			rest := strings.Split(rec.Raw, "\n")[1:]
-			back := make([]pendingLine, 0, len(rest)+len(r.pending))
-			for i, t := range rest {
-				back = append(back, pendingLine{n + 1 + i, t})
-			}
-			r.pending = append(back, r.pending...)
-			rec.Raw = line
-			rec.Bad = "unterminated quote"
-			return rec, nil
+		r.text, r.line = r.text[n:], r.line+lines
+		if rec.Line == 0 {
+			continue // a blank line
 		}
-		if bad := r.checkText(rec.Raw); bad != "" {
-			rec.Bad = bad
-			return rec, nil
-		}
-		rec.Cells = splitFields(rec.Raw, r.delim)
-		return rec, nil
+		return rec.clone(), nil
 	}
 }
 
+// rest is what the reader has not yet returned: the text it holds, as a
+// block, and the source of the blocks after it.
+func (r *csvReader) rest() (textBlock, *blockSource) {
+	t := textBlock{text: r.text, first: r.line}
+	r.text = ""
+	if r.final {
+		return t, nil
+	}
+	return t, r.blocks
+}
+
+// recordScanner splits decoded text into records: physical lines, joined
+// where a quoted field holds a line break.
+type recordScanner struct {
+	encoding string // utf-8, utf-8-bom, gbk, gb18030
+	delim    byte   // ' ' means whitespace-aligned columns
+	cells    []string
+}
+
+// scan reads the record at the start of text, whose first line is number
+// line. It returns the record (Line 0 for a blank line), the bytes and the
+// physical lines it took, or more when the record may run on past the end
+// of text and final is false. The record's cells are valid until the next
+// call.
+func (sc *recordScanner) scan(text string, line int, final bool) (rec record, n, lines int, more bool) {
+	first, n := cutLine(text)
+	if n == len(text) && !final && !endsLine(text) {
+		return record{}, 0, 0, true // cannot happen with blocks cut at line ends
+	}
+	if isBlank(first) {
+		return record{}, n, 1, false
+	}
+	rec = record{Line: line, Raw: first}
+	if bad := sc.checkText(first); bad != "" {
+		rec.Bad = bad
+		return rec, n, 1, false
+	}
+	if sc.delim == ' ' {
+		rec.Cells = appendFields(sc.cells[:0], first)
+		sc.cells = rec.Cells
+		return rec, n, 1, false
+	}
+	if strings.IndexByte(first, '"') >= 0 {
+		var q quoteState
+		q.atStart = true
+		q.feed(first, sc.delim)
+		if q.in {
+			// A quoted field holds a line break: join the lines until it closes.
+			joined := []string{first}
+			end := n
+			for q.in && !q.bad && len(joined) < maxRecordLines && end <= maxLineBytes {
+				if end == len(text) {
+					if !final {
+						return record{}, 0, 0, true
+					}
+					break
+				}
+				next, k := cutLine(text[end:])
+				end += k
+				joined = append(joined, next)
+				q.newline()
+				q.feed(next, sc.delim)
+			}
+			if q.in || q.bad || end > maxLineBytes {
+				rec.Bad = "unterminated quote"
+				return rec, n, 1, false
+			}
+			rec.Raw = strings.Join(joined, "\n")
+			if bad := sc.checkText(rec.Raw); bad != "" {
+				rec.Bad = bad
+				return rec, end, len(joined), false
+			}
+			n, lines = end, len(joined)
+		}
+	}
+	if lines == 0 {
+		lines = 1
+	}
+	rec.Cells = splitFieldsInto(sc.cells[:0], rec.Raw, sc.delim)
+	sc.cells = rec.Cells
+	return rec, n, lines, false
+}
+
+func isBlank(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case ' ', '\t', '\v', '\f':
+		default:
+			if s[i] < utf8.RuneSelf {
+				return false
+			}
+			return strings.TrimSpace(s[i:]) == ""
+		}
+	}
+	return true
+}
+
+// cutLine returns the first line of text without its end (\r\n, \n or a
+// lone \r) and the bytes it takes with its end.
+func cutLine(text string) (string, int) {
+	i := strings.IndexByte(text, '\n')
+	seg := text
+	if i >= 0 {
+		seg = text[:i]
+	}
+	if j := strings.IndexByte(seg, '\r'); j >= 0 {
+		if j+1 < len(text) && text[j+1] == '\n' {
+			return text[:j], j + 2
+		}
+		return text[:j], j + 1
+	}
+	if i < 0 {
+		return text, len(text)
+	}
+	return text[:i], i + 1
+}
+
+func endsLine(text string) bool {
+	return text != "" && (text[len(text)-1] == '\n' || text[len(text)-1] == '\r')
+}
+
+// quoteState follows the quotes of a record as it is read line by line.
+// Quotes count only at the start of a field; a quoted field that holds a
+// line break must end at a delimiter or the end of the line (bad).
+type quoteState struct {
+	in      bool // inside a quoted field
+	atStart bool // at the start of a field (spaces aside)
+	spanned bool // the open field holds a line break
+	mustEnd bool // a field that spanned lines closed: a delimiter must follow
+	bad     bool
+}
+
+func (q *quoteState) feed(s string, delim byte) {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if q.in {
+			if c == '"' {
+				if i+1 < len(s) && s[i+1] == '"' {
+					i++
+					continue
+				}
+				q.in = false
+				q.atStart = false
+				q.mustEnd = q.spanned
+				q.spanned = false
+			}
+			continue
+		}
+		if q.mustEnd {
+			if c == ' ' {
+				continue
+			}
+			if c != delim {
+				q.bad = true
+				return
+			}
+			q.mustEnd = false
+		}
+		switch {
+		case c == '"' && q.atStart:
+			q.in = true
+		case c == delim:
+			q.atStart = true
+			continue
+		case c == ' ' && q.atStart:
+			continue
+		}
+		q.atStart = false
+	}
+}
+
+func (q *quoteState) newline() {
+	if q.in {
+		q.spanned = true
+		return
+	}
+	q.atStart, q.mustEnd = true, false
+}
+
 // checkText finds what makes a line unreadable in the file's encoding.
-func (r *csvReader) checkText(s string) string {
+func (sc *recordScanner) checkText(s string) string {
 	if strings.IndexByte(s, 0) >= 0 {
 		return "NUL byte in line"
 	}
-	switch r.encoding {
+	switch sc.encoding {
 	case "utf-8", "utf-8-bom":
 		if !utf8.ValidString(s) {
 			return "invalid UTF-8 text (is the file GBK? set encoding)"
 		}
 	default:
 		if strings.ContainsRune(s, utf8.RuneError) {
-			return "invalid " + strings.ToUpper(r.encoding) + " text (is the file UTF-8? set encoding)"
+			return "invalid " + strings.ToUpper(sc.encoding) + " text (is the file UTF-8? set encoding)"
 		}
 	}
-	if strings.ContainsRune(s, '\ufeff') {
+	if strings.Contains(s, "\ufeff") {
 		return "byte order mark inside the line"
 	}
 	return ""
@@ -314,38 +502,41 @@ func sniffDelimiter(sample []string) byte {
 	return best
 }
 
-// quotesOpen says whether a record text ends inside a quoted field.
-func quotesOpen(s string, delim byte) bool {
-	in := false
-	atStart := true
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case in:
-			if c == '"' {
-				if i+1 < len(s) && s[i+1] == '"' {
-					i++
-				} else {
-					in = false
-				}
-			}
-		case c == '"' && atStart:
-			in = true
-		case c == delim || c == '\n':
-			atStart = true
-			continue
-		case c == ' ' && atStart:
-			continue
+// appendFields appends the whitespace-separated fields of s.
+func appendFields(cells []string, s string) []string {
+	for {
+		i := 0
+		for i < len(s) && (s[i] == ' ' || s[i] == '\t' || s[i] == '\v' || s[i] == '\f') {
+			i++
 		}
-		atStart = false
+		if i == len(s) || s[i] >= utf8.RuneSelf {
+			if i < len(s) {
+				return append(cells, strings.Fields(s[i:])...)
+			}
+			return cells
+		}
+		j := i
+		for j < len(s) && s[j] != ' ' && s[j] != '\t' && s[j] != '\v' && s[j] != '\f' {
+			if s[j] >= utf8.RuneSelf {
+				// Non-ASCII (and so, perhaps, Unicode spaces): the library's rules.
+				return append(cells, strings.Fields(s[i:])...)
+			}
+			j++
+		}
+		cells = append(cells, s[i:j])
+		s = s[j:]
 	}
-	return in
 }
 
 // splitFields splits one record of RFC 4180 text. Quotes count only at the
 // start of a field; a stray quote elsewhere is kept as text.
 func splitFields(s string, delim byte) []string {
-	fields := make([]string, 0, 16)
+	return splitFieldsInto(make([]string, 0, 16), s, delim)
+}
+
+// splitFieldsInto is splitFields appending to cells: the cells are slices
+// of s where no quote had to be undone.
+func splitFieldsInto(fields []string, s string, delim byte) []string {
 	for {
 		// Skip spaces before an opening quote.
 		j := 0
@@ -353,8 +544,18 @@ func splitFields(s string, delim byte) []string {
 			j++
 		}
 		if j < len(s) && s[j] == '"' {
-			var b strings.Builder
 			i := j + 1
+			// The common case: no doubled quote, the delimiter or the end
+			// right after the closing one: the field is a slice of s.
+			if k := strings.IndexByte(s[i:], '"'); k >= 0 && (i+k+1 == len(s) || s[i+k+1] == delim) {
+				fields = append(fields, s[i:i+k])
+				if i+k+1 == len(s) {
+					return fields
+				}
+				s = s[i+k+2:]
+				continue
+			}
+			var b strings.Builder
 			for i < len(s) {
 				if s[i] == '"' {
 					if i+1 < len(s) && s[i+1] == '"' {
@@ -388,57 +589,4 @@ func splitFields(s string, delim byte) []string {
 		fields = append(fields, s[:k])
 		s = s[k+1:]
 	}
-}
-
-// lineScanner splits text at \r\n, \n or a lone \r and numbers the lines.
-type lineScanner struct {
-	sc  *bufio.Scanner
-	n   int
-	err error
-}
-
-func newLineScanner(r io.Reader) *lineScanner {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 1<<20), maxLineBytes)
-	sc.Split(splitLines)
-	return &lineScanner{sc: sc}
-}
-
-func (l *lineScanner) next() (int, string, error) {
-	if l.err != nil {
-		return 0, "", l.err
-	}
-	if !l.sc.Scan() {
-		l.err = l.sc.Err()
-		if errors.Is(l.err, bufio.ErrTooLong) {
-			l.err = fmt.Errorf("line %d: %w", l.n+1, errLineTooLong)
-		}
-		if l.err == nil {
-			l.err = io.EOF
-		}
-		return 0, "", l.err
-	}
-	l.n++
-	return l.n, l.sc.Text(), nil
-}
-
-func splitLines(data []byte, atEOF bool) (int, []byte, error) {
-	i := bytes.IndexAny(data, "\r\n")
-	switch {
-	case i < 0:
-		if atEOF && len(data) > 0 {
-			return len(data), data, nil
-		}
-		return 0, nil, nil
-	case data[i] == '\n':
-		return i + 1, data[:i], nil
-	case i+1 < len(data):
-		if data[i+1] == '\n' {
-			return i + 2, data[:i], nil
-		}
-		return i + 1, data[:i], nil
-	case atEOF:
-		return i + 1, data[:i], nil
-	}
-	return 0, nil, nil // need one more byte to tell \r\n from \r
 }

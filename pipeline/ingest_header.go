@@ -3,7 +3,10 @@ package pipeline
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/text/width"
 )
@@ -305,6 +308,9 @@ var summaryWords = []string{"合计", "小计", "总计", "累计", "total", "su
 // isSummaryRow says whether a row is a total or subtotal line: one of its
 // leading cells says so.
 func isSummaryRow(cells []string) bool {
+	if !maySumUp(cells) {
+		return false
+	}
 	for i, c := range cells {
 		if i >= 4 {
 			break
@@ -313,6 +319,47 @@ func isSummaryRow(cells []string) bool {
 		for _, w := range summaryWords {
 			if h == w || (strings.HasPrefix(h, w) && !isLetterAfter(h, w)) {
 				return true
+			}
+		}
+	}
+	return false
+}
+
+// summaryInitials are the first letters of the summary words as
+// normHeader leaves them.
+var summaryInitials = func() []rune {
+	var out []rune
+	for _, w := range summaryWords {
+		for _, r := range normHeader(w) {
+			out = append(out, r)
+			break
+		}
+	}
+	return out
+}()
+
+// maySumUp is a cheap test that isSummaryRow's holds only if it does: one
+// of the first cells, past what normHeader drops at its start, begins with
+// the first letter of a summary word, narrowed and in lower case as
+// normHeader has it. It allocates nothing, and most cells fail it at their
+// first letter.
+func maySumUp(cells []string) bool {
+	for i, c := range cells {
+		if i >= 4 {
+			break
+		}
+		for _, r := range c {
+			if r >= utf8.RuneSelf {
+				if n := width.LookupRune(r).Narrow(); n != 0 {
+					r = n
+				}
+			}
+			r = unicode.ToLower(r)
+			if slices.Contains(summaryInitials, r) {
+				return true
+			}
+			if !unicode.IsSpace(r) && r != '\ufeff' && !strings.ContainsRune(" _-.*:\t\u3000", r) {
+				break // not dropped by normHeader: the cell starts here
 			}
 		}
 	}

@@ -57,8 +57,8 @@ type Progress interface {
 // of the same documents.
 func Load(ctx context.Context, c *sql.Conn, cfg *Config, runID int64, inbox []InboxFile, now time.Time, progress Progress) (*LoadResult, error) {
 	res := &LoadResult{}
-	if _, err := c.ExecContext(ctx, custsql.Query("CreateStage")); err != nil {
-		return nil, fmt.Errorf("create stage: %w", err)
+	if _, err := c.ExecContext(ctx, custsql.Query("CreateLineHashes")); err != nil {
+		return nil, fmt.Errorf("create line hashes: %w", err)
 	}
 	seen := map[string]bool{}
 	first := int64(math.MaxInt64) // the first file id of the run
@@ -114,10 +114,13 @@ func Load(ctx context.Context, c *sql.Conn, cfg *Config, runID int64, inbox []In
 			if err != nil {
 				fr.Status, fr.Reason = "failed", err.Error()
 			}
-			// A failed file has put nothing in sales_lines (the fast path
-			// inserts once the file is known to load): only its staged lines go.
+			// The lines a failed file stored before it failed go again.
 			if fr.Status == "failed" {
-				if _, dropErr := c.ExecContext(ctx, custsql.Query("DropStagedFile"), fr.FileID); dropErr != nil {
+				_, dropErr := c.ExecContext(ctx, custsql.Query("DropFileLines"), fr.FileID)
+				if dropErr == nil {
+					_, dropErr = c.ExecContext(ctx, custsql.Query("DropFileHashes"), fr.FileID)
+				}
+				if dropErr != nil {
 					// The store failed under the file (out of memory, say),
 					// not the file: that error is the one to tell.
 					if err != nil {
@@ -166,17 +169,17 @@ func forgetRepeatedFailure(ctx context.Context, c *sql.Conn, fr *FileResult) err
 	return nil
 }
 
-// merge moves the staged lines but their duplicates into sales_lines,
-// drops the new lines (those of file ids from first on) of documents a
+// merge drops the repeated lines of each file from sales_lines, then the
+// new lines (those of file ids from first on) of documents a
 // later file holds too and the earlier lines of documents that came again,
 // and registers the files. Only a run that loaded more than one sales file
 // (superseding) can hold a document twice.
 func merge(ctx context.Context, c *sql.Conn, res *LoadResult, runID, first int64, superseding bool, now time.Time) error {
-	if _, err := c.ExecContext(ctx, custsql.Query("MarkDuplicates")); err != nil {
+	if _, err := c.ExecContext(ctx, custsql.Query("MarkDuplicates"), first); err != nil {
 		return fmt.Errorf("mark duplicates: %w", err)
 	}
-	if _, err := c.ExecContext(ctx, custsql.Query("InsertStaged")); err != nil {
-		return fmt.Errorf("insert staged lines: %w", err)
+	if _, err := c.ExecContext(ctx, custsql.Query("DropDuplicates")); err != nil {
+		return fmt.Errorf("drop duplicates: %w", err)
 	}
 	// Deleting lines inserted in the same transaction costs a rewrite of
 	// them at commit, so it is done only when a document can come twice.

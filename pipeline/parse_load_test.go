@@ -85,9 +85,8 @@ func TestDecimalCommaExport(t *testing.T) {
 	}
 }
 
-// A file whose head shows no decimal mark: the fast path settles whole
-// numbers only and gives the others to the Go parser in file order, which
-// learns the mark from them as it does alone.
+// A file whose head shows no decimal mark: the reader learns the mark
+// from the lines past the head in file order, in one block or many.
 func TestDecimalMarkLearnedPastTheHead(t *testing.T) {
 	var b strings.Builder
 	b.WriteString("日期;单号;客户编码;金额\n")
@@ -95,26 +94,28 @@ func TestDecimalMarkLearnedPastTheHead(t *testing.T) {
 		fmt.Fprintf(&b, "2024-10-01;D%d;K%d;%d\n", i, i%7, 10*i)
 	}
 	b.WriteString("2024-10-02;E1;K1;1,234\n2024-10-02;E2;K2;12.50\n2024-10-02;E3;K3;1.234\n2024-10-02;E4;K4;10,5\n")
-	fast, goPath, fs, gs := loadBothWays(t, b.String(), "max_reject_ratio: 1\n")
-	dir := t.TempDir()
-	write(t, filepath.Join(dir, "sales.csv"), []byte(b.String()))
-	assertFastPath(t, filepath.Join(dir, "sales.csv"))
-	q := "SELECT concat_ws(' ', line_no, amount) FROM sales_lines WHERE line_no > 61 ORDER BY line_no"
-	want := []string{"63 12.50", "64 1.23"}
-	for name, s := range map[string]*Store{"fast": fs, "go": gs} {
-		if diff := cmp.Diff(want, queryRows(t, s.DB, q)); diff != "" {
-			t.Errorf("%s: (-want +got):\n%s", name, diff)
+	// In one block, and in blocks of 16 bytes by four workers, whose
+	// blocks past the head start before the mark is known.
+	for _, tune := range []tuning{{}, {blockBytes: 16, workers: 4}} {
+		setTuning(t, tune)
+		fast, goPath, fs, gs := loadBothWays(t, b.String(), "max_reject_ratio: 1\n")
+		q := "SELECT concat_ws(' ', line_no, amount) FROM sales_lines WHERE line_no > 61 ORDER BY line_no"
+		want := []string{"63 12.50", "64 1.23"}
+		for name, s := range map[string]*Store{"fast": fs, "go": gs} {
+			if diff := cmp.Diff(want, queryRows(t, s.DB, q)); diff != "" {
+				t.Errorf("%s: (-want +got):\n%s", name, diff)
+			}
+			rej := queryRows(t, s.DB, "SELECT concat_ws(' ', line_no, regexp_replace(reason, ': \".*\"$', '')) FROM rejects ORDER BY line_no")
+			wantRej := []string{
+				"62 amount: could be read two ways (a thousands group or three decimals); set sources[].decimal: point or comma",
+				"65 amount: the file writes both decimal points and decimal commas; set sources[].decimal: point or comma",
+			}
+			if diff := cmp.Diff(wantRej, rej); diff != "" {
+				t.Errorf("%s: rejects (-want +got):\n%s", name, diff)
+			}
 		}
-		rej := queryRows(t, s.DB, "SELECT concat_ws(' ', line_no, regexp_replace(reason, ': \".*\"$', '')) FROM rejects ORDER BY line_no")
-		wantRej := []string{
-			"62 amount: could be read two ways (a thousands group or three decimals); set sources[].decimal: point or comma",
-			"65 amount: the file writes both decimal points and decimal commas; set sources[].decimal: point or comma",
+		if fast.Files[0].Loaded != goPath.Files[0].Loaded || fast.Files[0].Loaded != 62 {
+			t.Errorf("loaded: fast %d, go %d; want 62", fast.Files[0].Loaded, goPath.Files[0].Loaded)
 		}
-		if diff := cmp.Diff(wantRej, rej); diff != "" {
-			t.Errorf("%s: rejects (-want +got):\n%s", name, diff)
-		}
-	}
-	if fast.Files[0].Loaded != goPath.Files[0].Loaded || fast.Files[0].Loaded != 62 {
-		t.Errorf("loaded: fast %d, go %d; want 62", fast.Files[0].Loaded, goPath.Files[0].Loaded)
 	}
 }

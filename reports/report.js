@@ -66,6 +66,13 @@
 
   // ---- charts ----------------------------------------------------------
 
+  // Every chart's options (series, data, axes, colours, label positions,
+  // grid, tooltip) are built in Go with go-echarts (report_echarts.go) and
+  // come in D.options. Here they get only what ECharts takes as a function
+  // (formatters of grouped amounts, the value axes' room for the labels),
+  // the sizes that depend on the width the chart has in this browser, the
+  // click handlers for the drill-down, and the few settings go-echarts'
+  // types have no field for (each said where it is set).
   function init(id) {
     var box = document.getElementById("chart-" + id);
     if (!box) { return null; }
@@ -73,86 +80,72 @@
     charts[id] = c;
     return c;
   }
-  var base = { animation: false, textStyle: { fontFamily: "inherit" } };
-  function opt(o) { return Object.assign({}, base, o); }
+  // optionOf is a fresh copy of a chart's options from the page data, so
+  // that a redraw starts from them again.
+  function optionOf(id) { return JSON.parse(JSON.stringify(D.options[id])); }
+  // finish sets what no go-echarts type holds: the page's font for all
+  // text, and the pointer over clickable series.
+  function finish(o, clickable) {
+    o.textStyle = { fontFamily: "inherit" };
+    if (clickable) { o.series.forEach(function (s) { s.cursor = "pointer"; }); }
+    return o;
+  }
 
   function segmentBars(id, key, full, short) {
     var c = init(id);
     if (!c) { return; }
     var segs = D.segments, W = c.getWidth();
     var horizontal = segs.length > 5 || W < 560;
-    var data = segs.map(function (s) { return { value: s[key], code: s.code, itemStyle: { color: s.color } }; });
-    var cats = segs.map(function (s) { return s.label; });
+    var o = optionOf(id)[horizontal ? "h" : "v"];
     var top = Math.max.apply(null, segs.map(function (s) { return s[key]; }).concat([0]));
     var widest = Math.max.apply(null, segs.map(function (s) { return textWidth(full(s[key]), 12); }).concat([20]));
-    var valueAxis = { type: "value", axisLabel: { formatter: short, hideOverlap: true, showMaxLabel: false }, splitNumber: 4 };
-    var catLabel, grid;
+    var valueAxis = horizontal ? o.xAxis[0] : o.yAxis[0], catAxis = horizontal ? o.yAxis[0] : o.xAxis[0];
+    valueAxis.axisLabel.formatter = short;
+    catAxis.axisTick = { alignWithLabel: true }; // go-echarts' Y axis has no axisTick
     if (horizontal) {
       var catW = Math.min(170, Math.round(W * 0.34));
       var plotW = Math.max(60, W - catW - 40);
       var room = Math.min(0.7, (widest + 12) / plotW);
       valueAxis.max = top > 0 ? function (v) { return v.max / (1 - room); } : null;
-      valueAxis.axisLabel.show = false;
-      catLabel = { width: catW, overflow: "truncate", fontSize: 12 };
-      grid = { left: 8, right: 12, top: 8, bottom: 8, containLabel: true };
+      catAxis.axisLabel.width = catW;
       c.getDom().style.height = Math.max(220, segs.length * 30 + 40) + "px";
       c.resize();
     } else {
-      catLabel = { interval: 0, width: Math.max(40, W / Math.max(1, segs.length) - 10), overflow: "break", fontSize: 12 };
+      catAxis.axisLabel.width = Math.max(40, W / Math.max(1, segs.length) - 10);
       valueAxis.max = top > 0 ? function (v) { return v.max * 1.12; } : null;
-      grid = { left: 8, right: 16, top: 24, bottom: 8, containLabel: true };
     }
-    var catAxis = { type: "category", data: cats, axisLabel: catLabel, axisTick: { alignWithLabel: true }, inverse: horizontal };
-    c.setOption(opt({
-      grid: grid,
-      tooltip: { trigger: "item", formatter: function (p) { return esc(p.name) + "<br>" + esc(full(p.value)); } },
-      xAxis: horizontal ? valueAxis : catAxis,
-      yAxis: horizontal ? catAxis : valueAxis,
-      series: [{ type: "bar", data: data, barMaxWidth: 48, cursor: "pointer",
-        label: { show: true, position: horizontal ? "right" : "top", formatter: function (p) { return full(p.value); } } }]
-    }));
-    c.on("click", function (p) { if (p.data && p.data.code) { drill({ seg: p.data.code }); } });
+    o.tooltip.formatter = function (p) { return esc(p.name) + "<br>" + esc(full(p.value)); };
+    o.series[0].label.formatter = function (p) { return full(p.value); };
+    c.setOption(finish(o, true));
+    c.on("click", function (p) { var s = segs[p.dataIndex]; if (p.componentType === "series" && s) { drill({ seg: s.code }); } });
   }
 
   function pareto() {
     var c = init("pareto");
     if (!c) { return; }
-    var pts = [[0, 0]].concat(D.pareto || []);
-    c.setOption(opt({
-      grid: { left: 8, right: 40, top: 32, bottom: 36, containLabel: true },
-      tooltip: { trigger: "axis", formatter: function (ps) {
-        var v = ps[0].value;
-        return esc(tf("tip_pareto", v[0].toFixed(1) + "%", v[1].toFixed(1) + "%"));
-      } },
-      xAxis: { type: "value", max: 100, name: t("ax_cust_share"), nameLocation: "middle", nameGap: 26, axisLabel: { alignMaxLabel: "right" } },
-      yAxis: { type: "value", max: 100, name: t("ax_rev_share"), nameTextStyle: { align: "left" } },
-      series: [{ type: "line", data: pts, showSymbol: false, areaStyle: { opacity: 0.15 },
-        markLine: { silent: true, symbol: "none", data: [{ yAxis: 80, label: { formatter: "80%" } }] } }]
-    }));
+    var o = optionOf("pareto");
+    o.tooltip.formatter = function (ps) {
+      var v = ps[0].value;
+      return esc(tf("tip_pareto", v[0].toFixed(1) + "%", v[1].toFixed(1) + "%"));
+    };
+    o.yAxis[0].nameTextStyle = { align: "left" }; // go-echarts' Y axis has no nameTextStyle
+    o.series[0].markLine.silent = true; // nor its mark line a silent
+    c.setOption(finish(o, false));
   }
 
-  function heatmap(id, value, cellText, tipText) {
+  function heatmap(id, cellText, tipText) {
     var c = init(id);
     if (!c) { return; }
-    var maxR = 1, maxF = 1, top = 1;
-    D.rf.forEach(function (r) { maxR = Math.max(maxR, r[0]); maxF = Math.max(maxF, r[1]); top = Math.max(top, r[value]); });
-    var rs = [], fs = [];
-    for (var i = 1; i <= maxR; i++) { rs.push(String(i)); }
-    for (var j = 1; j <= maxF; j++) { fs.push(String(j)); }
-    c.setOption(opt({
-      grid: { left: 40, right: 64, top: 10, bottom: 40, containLabel: true },
-      tooltip: { formatter: function (p) {
-        return esc(tf("tip_rf", p.value[0] + 1, p.value[1] + 1)) + "<br>" + esc(tipText(p.value[2]));
-      } },
-      xAxis: { type: "category", data: rs, name: t("ax_r"), nameLocation: "middle", nameGap: 24, splitArea: { show: true } },
-      yAxis: { type: "category", data: fs, name: t("ax_f"), nameLocation: "middle", nameGap: 24, splitArea: { show: true } },
-      visualMap: { min: 0, max: top, calculable: false, orient: "vertical", right: 0, top: "middle", itemWidth: 12, itemHeight: 110,
-        inRange: { color: ["#eef3fb", "#1e3a8a"] }, formatter: function (v) { return cellText(v); }, textStyle: { fontSize: 11 } },
-      series: [{ type: "heatmap", cursor: "pointer",
-        data: D.rf.map(function (r) { return [r[0] - 1, r[1] - 1, r[value]]; }),
-        label: { show: true, fontSize: 11, formatter: function (p) { return cellText(p.value[2]); } },
-        emphasis: { itemStyle: { borderColor: "#111", borderWidth: 1 } } }]
-    }));
+    var o = optionOf(id);
+    o.tooltip.formatter = function (p) {
+      return esc(tf("tip_rf", p.value[0] + 1, p.value[1] + 1)) + "<br>" + esc(tipText(p.value[2]));
+    };
+    var vm = o.visualMap[0];
+    vm.formatter = function (v) { return cellText(v); };
+    vm.itemWidth = 12; // go-echarts' visual map has no item size
+    vm.itemHeight = 110;
+    o.series[0].label.formatter = function (p) { return cellText(p.value[2]); };
+    c.setOption(finish(o, true));
     c.on("click", function (p) {
       if (p.value) { drill({ r: [p.value[0] + 1, p.value[0] + 1], f: [p.value[1] + 1, p.value[1] + 1] }); }
     });
@@ -163,27 +156,14 @@
     var n = h.counts.length;
     return { lo: i === 0 ? -Infinity : h.start + i * h.width, hi: i === n - 1 ? Infinity : h.start + (i + 1) * h.width };
   }
-  function binLabel(metric, h, i) {
-    var lo = h.start + i * h.width, f = metric === "monetary" ? compactMoney : compact;
-    if (i === h.counts.length - 1 && h.open) { return "≥" + f(lo); }
-    if (metric === "monetary") { return f(lo) + "–" + f(lo + h.width); } // from, up to but not including
-    // Days and orders are whole numbers: a bin's last value is the next bin's start less 1.
-    if (h.width === 1) { return f(lo); }
-    return f(lo) + "–" + f(lo + h.width - 1);
-  }
   function histogram(id) {
     var c = init(id);
     if (!c) { return; }
-    var m = histMetric[id], h = D.hist[m];
-    var cats = h.counts.map(function (_, i) { return binLabel(m, h, i); });
-    c.setOption(opt({
-      grid: { left: 8, right: 16, top: 32, bottom: 36, containLabel: true },
-      tooltip: { trigger: "item", formatter: function (p) { return esc(p.name) + "<br>" + esc(tf("n_customers", num(p.value))); } },
-      xAxis: { type: "category", data: cats, name: t("ax_" + m), nameLocation: "middle", nameGap: 26,
-        axisLabel: { hideOverlap: true, fontSize: 11, alignMaxLabel: "right", alignMinLabel: "left" } },
-      yAxis: { type: "value", name: t("ax_customers"), nameTextStyle: { align: "left" }, axisLabel: { formatter: compact } },
-      series: [{ type: "bar", data: h.counts, barCategoryGap: "8%", cursor: "pointer", itemStyle: { color: "#5470c6" } }]
-    }));
+    var m = histMetric[id], h = D.hist[m], o = optionOf(id);
+    o.tooltip.formatter = function (p) { return esc(p.name) + "<br>" + esc(tf("n_customers", num(p.value))); };
+    o.yAxis[0].nameTextStyle = { align: "left" }; // go-echarts' Y axis has no nameTextStyle
+    o.yAxis[0].axisLabel.formatter = compact;
+    c.setOption(finish(o, true));
     c.on("click", function (p) { var r = binRange(h, p.dataIndex); drill({ rng: { metric: m, lo: r.lo, hi: r.hi, label: p.name } }); });
   }
 
@@ -191,55 +171,42 @@
   function sankey() {
     var c = init("moves");
     if (!c) { return; }
-    var names = {}, nodes = [], left = 0, right = 0;
-    function node(side, code) {
-      var id = side + ":" + code;
-      if (!names[id]) {
-        names[id] = code === "" ? t("not_before") : (side === "p" ? t("prev") : t("now")) + " " + label(code);
-        nodes.push({ name: id, depth: side === "p" ? 0 : 1, itemStyle: { color: code === "" ? "#d1d5db" : color(code) } });
-        if (side === "p") { left++; } else { right++; }
-      }
-      return id;
-    }
-    // Left and right in the order of the rules; "not in the previous snapshot" last.
-    var order = D.segments.map(function (s) { return s.code; });
-    function rank(code) { var i = order.indexOf(code); return code === "" ? 1e6 : (i < 0 ? 1e5 : i); }
-    var moves = D.moves.slice().sort(function (a, b) { return rank(a.From) - rank(b.From) || rank(a.To) - rank(b.To); });
-    moves.forEach(function (m) { node("p", m.From); });
-    moves.slice().sort(function (a, b) { return rank(a.To) - rank(b.To); }).forEach(function (m) { node("n", m.To); });
+    // The nodes are "p:CODE" (previous snapshot) and "n:CODE" (now); the
+    // page names them in its language.
+    var names = {}, left = 0, right = 0, byPair = {};
+    optionOf("moves").customers.series[0].data.forEach(function (n) {
+      var code = n.name.slice(2), prev = n.name.charAt(0) === "p";
+      names[n.name] = code === "" ? t("not_before") : (prev ? t("prev") : t("now")) + " " + label(code);
+      if (prev) { left++; } else { right++; }
+    });
+    D.moves.forEach(function (m) { byPair["p:" + m.From + "\u0000n:" + m.To] = m; });
     var W = c.getWidth(), H = Math.max(320, Math.max(left, right) * 34 + 20);
     c.getDom().style.height = H + "px";
     c.resize();
     function draw() {
-      var links = [], left = 0;
-      moves.forEach(function (m) {
-        var v = sankeyMode === "customers" ? m.Customers : m.Revenue;
-        if (v > 0) { links.push({ source: "p:" + m.From, target: "n:" + m.To, value: v, from: m.From, to: m.To, n: m.Customers, rev: m.Revenue }); }
-        else { left += m.Customers; }
-      });
+      var out = 0;
+      D.moves.forEach(function (m) { if ((sankeyMode === "customers" ? m.Customers : m.Revenue) <= 0) { out += m.Customers; } });
       // A flow of no or negative revenue has no width to draw: say so.
       var note = document.getElementById("moves-note");
-      if (note) { note.textContent = left ? tf("moves_left_out", num(left)) : ""; }
-      var labelW = Math.max(60, Math.round(W * 0.3));
-      c.setOption(opt({
-        tooltip: { trigger: "item", formatter: function (p) {
-          if (p.dataType === "edge") {
-            return esc(names[p.data.source]) + " → " + esc(names[p.data.target]) + "<br>" +
-              esc(tf("n_customers", num(p.data.n))) + " · " + esc(money(p.data.rev));
-          }
-          return esc(names[p.name]);
-        } },
-        series: [{ type: "sankey", left: 8, right: 8, top: 8, bottom: 8, nodeGap: 14, nodeWidth: 14,
-          layoutIterations: 0, draggable: false, cursor: "pointer", data: nodes, links: links,
-          label: { formatter: function (p) { return names[p.name]; }, width: labelW, overflow: "truncate", fontSize: 12 },
-          levels: [{ depth: 0, label: { position: "right" } }, { depth: 1, label: { position: "left" } }],
-          lineStyle: { color: "source", curveness: 0.5, opacity: 0.35 },
-          emphasis: { focus: "adjacency" } }]
-      }), true);
+      if (note) { note.textContent = out ? tf("moves_left_out", num(out)) : ""; }
+      var o = optionOf("moves")[sankeyMode], s = o.series[0];
+      o.tooltip.formatter = function (p) {
+        if (p.dataType === "edge") {
+          var m = byPair[p.data.source + "\u0000" + p.data.target];
+          return esc(names[p.data.source]) + " → " + esc(names[p.data.target]) + "<br>" +
+            esc(tf("n_customers", num(m.Customers))) + " · " + esc(money(m.Revenue));
+        }
+        return esc(names[p.name]);
+      };
+      s.label.formatter = function (p) { return names[p.name]; };
+      s.label.width = Math.max(60, Math.round(W * 0.3));
+      s.label.overflow = "truncate"; // go-echarts' label has no width nor overflow
+      s.layoutIterations = 0; // nor its Sankey series layoutIterations: the nodes stay in rule order
+      c.setOption(finish(o, true), true);
     }
     draw();
     c.on("click", function (p) {
-      if (p.dataType === "edge") { drill({ pair: { from: p.data.from, to: p.data.to } }); }
+      if (p.dataType === "edge") { drill({ pair: { from: p.data.source.slice(2), to: p.data.target.slice(2) } }); }
       else if (p.name && p.name.indexOf("n:") === 0) { drill({ seg: p.name.slice(2) }); }
       else if (p.name && p.name.indexOf("p:") === 0) { drill({ prevSeg: p.name.slice(2) }); }
     });
@@ -255,65 +222,35 @@
   function historyChart() {
     var c = init("history");
     if (!c) { return; }
-    var dates = [], by = {};
-    D.history.forEach(function (r) {
-      if (dates.indexOf(r.Label) < 0) { dates.push(r.Label); }
-      (by[r.Segment] = by[r.Segment] || {})[r.Label] = r.Customers;
-    });
-    var codes = Object.keys(by).sort(function (a, b) {
-      var ia = D.segments.findIndex(function (s) { return s.code === a; });
-      var ib = D.segments.findIndex(function (s) { return s.code === b; });
-      return (ia < 0 ? 1e6 : ia) - (ib < 0 ? 1e6 : ib) || (a < b ? -1 : 1);
-    });
-    var one = dates.length === 1;
-    c.setOption(opt({
-      grid: { left: 8, right: 24, top: 64, bottom: 36, containLabel: true },
-      legend: { type: "scroll", top: 0, data: codes.map(label) },
-      tooltip: { trigger: "axis", formatter: function (ps) {
-        if (!ps.length) { return ""; }
-        return esc(echarts.time.format(ps[0].value[0], "{yyyy}-{MM}-{dd}")) + "<br>" + ps.map(function (p) {
-          return esc(p.seriesName) + ": " + esc(num(p.value[1]));
-        }).join("<br>");
-      } },
-      xAxis: { type: "time", name: t("ax_date"), nameLocation: "middle", nameGap: 26,
-        axisLabel: { hideOverlap: true, formatter: { year: "{yyyy}", month: "{yyyy}-{MM}", day: "{MM}-{dd}" } } },
-      yAxis: { type: "value", name: t("ax_customers"), nameTextStyle: { align: "left" }, axisLabel: { formatter: compact } },
-      series: codes.map(function (code) {
-        return { type: "line", name: label(code), itemStyle: { color: color(code) }, showSymbol: true, symbolSize: one ? 10 : 5,
-          data: dates.map(function (d) { return [d, by[code][d] || 0]; }) };
-      })
-    }));
+    var o = optionOf("history");
+    o.tooltip.formatter = function (ps) {
+      if (!ps.length) { return ""; }
+      return esc(echarts.time.format(ps[0].value[0], "{yyyy}-{MM}-{dd}")) + "<br>" + ps.map(function (p) {
+        return esc(p.seriesName) + ": " + esc(num(p.value[1]));
+      }).join("<br>");
+    };
+    // A formatter per level of the time axis: an object, which go-echarts' formatter (a string) cannot hold.
+    o.xAxis[0].axisLabel.formatter = { year: "{yyyy}", month: "{yyyy}-{MM}", day: "{MM}-{dd}" };
+    o.yAxis[0].nameTextStyle = { align: "left" }; // go-echarts' Y axis has no nameTextStyle
+    o.yAxis[0].axisLabel.formatter = compact;
+    c.setOption(finish(o, false));
   }
 
-  function stacked(id, rows, key) {
+  // stacked is the tags or the categories by segment; each series' id is its segment's code.
+  function stacked(id, key) {
     var c = init(id);
     if (!c) { return; }
-    var labels = [], by = {}, codes = [];
-    rows.forEach(function (r) {
-      if (labels.indexOf(r.Label) < 0) { labels.push(r.Label); }
-      if (codes.indexOf(r.Segment) < 0) { codes.push(r.Segment); }
-      (by[r.Segment] = by[r.Segment] || {})[r.Label] = r.Customers;
-    });
-    var order = D.segments.map(function (s) { return s.code; });
-    codes.sort(function (a, b) { var ia = order.indexOf(a), ib = order.indexOf(b); return (ia < 0 ? 1e6 : ia) - (ib < 0 ? 1e6 : ib); });
-    var W = c.getWidth();
-    c.getDom().style.height = Math.max(300, labels.length * 26 + 90) + "px";
+    var o = optionOf(id), W = c.getWidth();
+    c.getDom().style.height = Math.max(300, o.yAxis[0].data.length * 26 + 90) + "px";
     c.resize();
-    c.setOption(opt({
-      grid: { left: 8, right: 16, top: 40, bottom: 36, containLabel: true },
-      legend: { type: "scroll", top: 0, data: codes.map(label) },
-      tooltip: { trigger: "item", formatter: function (p) {
-        return esc(p.name) + "<br>" + esc(p.seriesName) + ": " + esc(tf("n_customers", num(p.value)));
-      } },
-      xAxis: { type: "value", name: t("ax_customers"), nameLocation: "middle", nameGap: 24, axisLabel: { formatter: compact, hideOverlap: true, alignMaxLabel: "right" } },
-      yAxis: { type: "category", data: labels, inverse: true, axisLabel: { width: Math.min(150, Math.round(W * 0.32)), overflow: "truncate" } },
-      series: codes.map(function (code) {
-        return { type: "bar", stack: "segments", name: label(code), code: code, cursor: "pointer", itemStyle: { color: color(code) },
-          data: labels.map(function (l) { return by[code][l] || 0; }) };
-      })
-    }));
+    o.tooltip.formatter = function (p) {
+      return esc(p.name) + "<br>" + esc(p.seriesName) + ": " + esc(tf("n_customers", num(p.value)));
+    };
+    o.xAxis[0].axisLabel.formatter = compact;
+    o.yAxis[0].axisLabel.width = Math.min(150, Math.round(W * 0.32));
+    c.setOption(finish(o, true));
     c.on("click", function (p) {
-      var f = { seg: codes[p.seriesIndex] };
+      var f = { seg: p.seriesId };
       f[key] = p.name;
       drill(f);
     });
@@ -324,13 +261,13 @@
     if (has.seg_customers) { segmentBars("seg_customers", "customers", num, compact); }
     if (has.seg_revenue) { segmentBars("seg_revenue", "revenue", money, compactMoney); }
     if (has.pareto) { pareto(); }
-    if (has.rf_count) { heatmap("rf_count", 2, num, function (v) { return tf("n_customers", num(v)); }); }
-    if (has.rf_avg) { heatmap("rf_avg", 3, compactMoney, function (v) { return tf("avg_revenue", money(v)); }); }
+    if (has.rf_count) { heatmap("rf_count", num, function (v) { return tf("n_customers", num(v)); }); }
+    if (has.rf_avg) { heatmap("rf_avg", compactMoney, function (v) { return tf("avg_revenue", money(v)); }); }
     ["hist_r", "hist_f", "hist_m"].forEach(function (id) { if (has[id]) { histogram(id); } });
     if (has.moves) { sankey(); }
     if (has.history) { historyChart(); }
-    if (has.tags) { stacked("tags", D.tags, "tag"); }
-    if (has.categories) { stacked("categories", D.cats, "cat"); }
+    if (has.tags) { stacked("tags", "tag"); }
+    if (has.categories) { stacked("categories", "cat"); }
   }
 
   var resizeTimer = 0, lastWidth = window.innerWidth;

@@ -873,7 +873,7 @@ func checkTagBar(t *testing.T, tt *tab, rc reportCase) {
 		const c = echarts.getInstanceByDom(document.getElementById("chart-tags"));
 		const o = c.getOption(), y = o.yAxis[0].data.indexOf(%q);
 		let before = 0, k = -1;
-		o.series.forEach((s, i) => { if (s.code === %q) { k = i; } else if (k < 0) { before += s.data[y]; } });
+		o.series.forEach((s, i) => { if (s.id === %q) { k = i; } else if (k < 0) { before += s.data[y]; } });
 		return JSON.stringify([before + o.series[k].data[y] / 2, y, k]);
 	})()`, tag, seg)
 	var at []float64

@@ -32,7 +32,7 @@ func (p *page) segmentColor(code string) string {
 	return otherColor
 }
 
-// The page script draws the charts from these figures and fills the table
+// The page script draws the charts from their options (report_echarts.go) and fills the table
 // and the cards from the packed customers. The JSON goes into a script
 // element of type application/json; encoding/json escapes <, > and &, so
 // no text from an export can close that element or become markup.
@@ -75,12 +75,8 @@ type pageJSON struct {
 	Labels    map[string]string       `json:"labels"` // every segment code of the history -> its label
 	Colors    map[string]string       `json:"colors"`
 	Charts    map[string]bool         `json:"charts"`
-	Pareto    [][2]float64            `json:"pareto"`
-	RF        [][4]float64            `json:"rf"` // R, F, customers, average revenue
+	Options   map[string]interface{}  `json:"options"` // chart id -> its ECharts options, built with go-echarts (report_echarts.go)
 	Moves     []moveRow               `json:"moves"`
-	History   []countRow              `json:"history"`
-	Tags      []countRow              `json:"tags"`
-	Cats      []countRow              `json:"cats"`
 	Hist      map[string]histData     `json:"hist"`
 	Rules     []ruleData              `json:"rules"`
 	TagRules  []ruleData              `json:"tagRules"`
@@ -108,9 +104,8 @@ func pageData(ctx context.Context, q Querier, d *reportData, p *page, opt Report
 	}
 	// Lists are [] rather than null in the JSON, also for a date with no snapshot.
 	j := pageJSON{Lang: p.Lang, AsOf: opt.AsOf, PrevDate: d.PrevDate, Currency: currency, T: scriptTexts(p.Lang), Pinyin: pinyinInitials,
-		Labels: map[string]string{}, Colors: map[string]string{}, Pareto: orEmpty(d.Pareto), Moves: orEmpty(d.Moves),
-		History: orEmpty(d.History), Tags: orEmpty(d.Tags), Cats: orEmpty(d.Categories), Hist: map[string]histData{},
-		Segments: []segmentData{}, RF: [][4]float64{}, Rules: []ruleData{}, TagRules: []ruleData{}, Cuts: []cutData{}}
+		Labels: map[string]string{}, Colors: map[string]string{}, Moves: orEmpty(d.Moves), Hist: map[string]histData{},
+		Segments: []segmentData{}, Rules: []ruleData{}, TagRules: []ruleData{}, Cuts: []cutData{}}
 	for code, name := range names {
 		if _, ok := p.segmentLabel[code]; !ok {
 			j.Labels[code] = code + " " + segmentName(p.Lang, code, name)
@@ -124,9 +119,7 @@ func pageData(ctx context.Context, q Querier, d *reportData, p *page, opt Report
 		j.Colors[s.Code] = p.segmentColor(s.Code)
 		names[s.Code] = s.Name
 	}
-	for _, c := range d.RF {
-		j.RF = append(j.RF, [4]float64{float64(c.R), float64(c.F), float64(c.Customers), round2(c.AvgRev)})
-	}
+	j.Options = chartOptions(d, p, j.Labels, j.Colors)
 	for m, h := range d.Histograms {
 		j.Hist[m] = histData{Start: h.Start, Width: h.Width, Counts: h.Counts, Open: h.Open}
 	}

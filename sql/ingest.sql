@@ -1,26 +1,24 @@
--- Loading: the fast path (sql/ingest_fast.sql) loads the lines it settles
--- straight into sales_lines, and the Go parser stages the others in the
--- temp table stage_lines, one file after another; once all files are read,
--- InsertStaged moves those into sales_lines too, less their duplicates, and
--- the statements below drop what later files replace. The run's new lines
--- are those of its files: file ids only grow, so they are those with
--- file_id >= $1, the first id the run took.
+-- Loading: the reader appends the lines of each file straight to
+-- sales_lines, and the hash of each line of a numbered document to the
+-- temp table line_hashes, one file after another; a file that fails has
+-- its lines taken out again (DropFileLines). Once all files are read, the
+-- statements below drop the repeated lines, and what later files replace.
+-- The run's new lines are those of its files: file ids only grow, so they
+-- are those with file_id >= $1, the first id the run took.
 
--- name: CreateStage
+-- name: CreateLineHashes
 CREATE OR REPLACE TEMP TABLE stage_keep (file_id BIGINT);
-CREATE OR REPLACE TEMP TABLE stage_lines AS
-SELECT file_id, line_no, ledger, doc_key, doc_no, doc_date, customer_key, customer_code,
-       customer_name, item_code, item_name, category, quantity, unit_price,
-       CAST(amount AS DOUBLE) AS amount, line_secs
-FROM sales_lines
-LIMIT 0;
+CREATE OR REPLACE TEMP TABLE line_hashes (file_id BIGINT, line_no INTEGER, h BIGINT);
 
 -- name: KeepDuplicates
 -- The lines of file $1 are never duplicates of one another (duplicates: keep).
 INSERT INTO stage_keep VALUES ($1);
 
--- name: DropStagedFile
-DELETE FROM stage_lines WHERE file_id = $1;
+-- name: DropFileLines
+DELETE FROM sales_lines WHERE file_id = $1;
+
+-- name: DropFileHashes
+DELETE FROM line_hashes WHERE file_id = $1;
 
 -- name: FileLoaded
 -- The id of a file loaded before with the same content, if any.
@@ -45,27 +43,21 @@ INSERT INTO files (file_id, run_id, name, sha256, source, ledger, size, format, 
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16);
 
 -- name: MarkDuplicates
--- The staged lines that are an exact repeat of an earlier line of their
+-- The new lines that are an exact repeat of an earlier line of their
 -- document in the same file. Equal lines have equal hashes, so only lines
--- whose hash repeats within their file are compared column by column: the
--- stage is hashed once, not sorted. (The fast path stages every line whose
--- hash repeats in its file.)
+-- whose hash repeats within their file are compared column by column.
+-- $1 the first file id of the run.
 CREATE OR REPLACE TEMP TABLE stage_drop AS
-WITH hashed AS (
-    SELECT file_id, line_no,
-           hash(ledger, doc_key, doc_date, line_secs, customer_key, customer_code, customer_name, item_code,
-                item_name, category, quantity, unit_price, amount) AS h
-    FROM stage_lines
-),
-repeated AS (
-    SELECT file_id, h FROM hashed GROUP BY file_id, h HAVING count(*) > 1
+WITH repeated AS (
+    SELECT file_id, h FROM line_hashes GROUP BY file_id, h HAVING count(*) > 1
 ),
 candidates AS (
     SELECT s.*
-    FROM stage_lines s
-    SEMI JOIN (SELECT file_id, line_no FROM hashed SEMI JOIN repeated USING (file_id, h)) c USING (file_id, line_no)
+    FROM sales_lines s
+    SEMI JOIN (SELECT file_id, line_no FROM line_hashes SEMI JOIN repeated USING (file_id, h)) c USING (file_id, line_no)
+    WHERE s.file_id >= $1
     -- The files of sources with duplicates: keep have no line id: equal lines are real lines.
-    WHERE s.file_id NOT IN (SELECT file_id FROM stage_keep)
+      AND s.file_id NOT IN (SELECT file_id FROM stage_keep)
 )
 SELECT file_id, line_no, 'duplicate' AS why, amount
 FROM (SELECT file_id, line_no, amount,
@@ -75,14 +67,10 @@ FROM (SELECT file_id, line_no, amount,
       FROM candidates)
 WHERE dup > 1;
 
--- name: InsertStaged
-INSERT INTO sales_lines
-SELECT file_id, line_no, ledger, doc_key, doc_no, doc_date, customer_key, customer_code,
-       customer_name, item_code, item_name, category, quantity, unit_price,
-       CAST(amount AS DECIMAL(18,2)), line_secs
-FROM stage_lines
-ANTI JOIN stage_drop USING (file_id, line_no);
-TRUNCATE stage_lines;
+-- name: DropDuplicates
+DELETE FROM sales_lines s USING stage_drop d
+WHERE d.why = 'duplicate' AND s.file_id = d.file_id AND s.line_no = d.line_no;
+DROP TABLE line_hashes;
 
 -- name: MarkSuperseded
 -- The new lines of a document that a later file of the run holds too.

@@ -16,16 +16,10 @@ import (
 	"time"
 )
 
-// The exports of the benchmark, written once by data/benchgen into the
-// user's cache folder and reused: lines, customers, and how they are made.
-var benchFiles = map[string][]string{
-	"sales_1m.csv":     {"-lines", "1000000", "-customers", "5000"},
-	"sales_1m_gbk.csv": {"-lines", "1000000", "-customers", "5000", "-gbk"},
-	"sales_10m.csv":    {"-lines", "10000000", "-customers", "50000"},
-	// One night of exports into the 10M database: 0.3 % of its lines, the
-	// day after, documents numbered after the others.
-	"nightly_10m.csv": {"-lines", "30000", "-customers", "50000", "-from", "2025-01-01", "-to", "2025-01-01", "-docs", "90000000", "-seed", "8"},
-}
+// The yardsticks beside the checkout (BENCH.md): the export generator,
+// DuckDB alone, and the pandas script an analyst would write instead.
+// BENCH_YARDSTICKS overrides where they are.
+const yardsticks = "../../../shared/bench"
 
 // measure is what one process took.
 type measure struct {
@@ -34,15 +28,21 @@ type measure struct {
 	wall   time.Duration
 	cpu    time.Duration // user + system
 	maxRSS int64         // KiB
-	vs     string        // the name of the measure this one is a ratio to
+	vs     []string      // the names of the measures this one is a ratio to
 	err    error
+	note   string
 }
 
-// BenchmarkEndToEnd runs the built custcat binary and the engine-only
-// baseline (data/benchbase) as processes on the benchgen exports and the
-// real data sets, and prints wall time, CPU time, peak RSS, lines per
-// second and the ratios the targets are stated in (BENCH.md). BENCH_SIZES
-// picks the sizes ("1m", "10m"; both by default). It asserts no timing.
+// BenchmarkEndToEnd runs, as processes and in turn on the same files, the
+// yardsticks ref_duckdb (file database) and ref_pandas.py and custcat on
+// the plain export of the yardsticks' generator (seed 7) and on a
+// real-shaped copy of the same lines (data/benchgen -reshape: GBK, a title
+// line, continuation lines, quoted "1,234.50", a 合计 row), checks with
+// cmp_categories.py that custcat's segments are the yardsticks', and prints
+// wall time, CPU time, peak RSS and custcat's ratios to each yardstick.
+// BENCH_SIZES picks the sizes ("1m", "10m", "100m"; 1m and 10m by
+// default). The files are written once into the user's cache folder. It
+// asserts no timing.
 func BenchmarkEndToEnd(b *testing.B) {
 	cache, err := os.UserCacheDir()
 	if err != nil {
@@ -52,65 +52,111 @@ func BenchmarkEndToEnd(b *testing.B) {
 	if err := os.MkdirAll(data, 0o755); err != nil {
 		b.Fatal(err)
 	}
+	sticks := os.Getenv("BENCH_YARDSTICKS")
+	if sticks == "" {
+		sticks = yardsticks
+	}
+	sticks, _ = filepath.Abs(sticks)
+	if _, err := os.Stat(filepath.Join(sticks, "ref_pandas.py")); err != nil {
+		b.Fatalf("the yardsticks are not in %s (set BENCH_YARDSTICKS): %v", sticks, err)
+	}
+	python := "/usr/bin/python3"
+	if out, err := exec.Command(python, "-c", "import pandas").CombinedOutput(); err != nil {
+		b.Fatalf("ref_pandas.py needs Debian's python3-pandas (apt-get install python3-pandas): %v\n%s", err, out)
+	}
 	bin := b.TempDir()
-	for _, pkg := range []string{"custcat/cmd/custcat", "custcat/data/benchgen", "custcat/data/benchbase"} {
-		out, err := exec.Command("go", "build", "-o", bin, pkg).CombinedOutput()
-		if err != nil {
-			b.Fatalf("go build %s: %v\n%s", pkg, err, out)
+	builds := []struct{ dir, pkg, name string }{
+		{".", "custcat/cmd/custcat", "custcat"},
+		{".", "custcat/data/benchgen", "benchgen"},
+		{filepath.Join(sticks, "gen"), ".", "gen"},
+		{filepath.Join(sticks, "ref_duckdb"), ".", "ref_duckdb"},
+	}
+	for _, p := range builds {
+		cmd := exec.Command("go", "build", "-o", filepath.Join(bin, p.name), p.pkg)
+		cmd.Dir = p.dir
+		if out, err := cmd.CombinedOutput(); err != nil {
+			b.Fatalf("go build %s: %v\n%s", p.name, err, out)
 		}
 	}
 	sizes := strings.Fields(strings.ReplaceAll(os.Getenv("BENCH_SIZES"), ",", " "))
 	if len(sizes) == 0 {
 		sizes = []string{"1m", "10m"}
 	}
-	for name, args := range benchFiles {
-		if !wanted(name, sizes) {
-			continue
-		}
-		if _, err := os.Stat(filepath.Join(data, name)); err == nil {
-			continue
+	rows := map[string]int{"1m": 1_000_000, "10m": 10_000_000, "100m": 100_000_000}
+	file := func(name string, make func(path string) *exec.Cmd) string {
+		path := filepath.Join(data, name)
+		if _, err := os.Stat(path); err == nil {
+			return path
 		}
 		b.Logf("writing %s (once; it stays in %s)", name, data)
-		if out, err := exec.Command(filepath.Join(bin, "benchgen"), append(args, "-o", filepath.Join(data, name))...).CombinedOutput(); err != nil {
-			b.Fatalf("benchgen %s: %v\n%s", name, err, out)
+		if out, err := make(path).CombinedOutput(); err != nil {
+			b.Fatalf("write %s: %v\n%s", name, err, out)
 		}
+		return path
+	}
+	gen := func(path string, n int) *exec.Cmd {
+		// The generator writes the file whole only at the end: a .part first.
+		return exec.Command("sh", "-c", fmt.Sprintf("%q --seed 7 --rows %d --encoding utf8 --out %q >/dev/null 2>&1 && mv %q %q",
+			filepath.Join(bin, "gen"), n, path+".part", path+".part", path))
 	}
 
 	var all []measure
 	for range b.N {
 		all = all[:0]
 		for _, size := range sizes {
-			lines := map[string]int64{"1m": 1_000_000, "10m": 10_000_000}[size]
-			file := filepath.Join(data, "sales_"+size+".csv")
-			base := runBaseline(b, bin, file, "")
-			base.name, base.lines = "baseline "+size, lines
-			full, dir := runCustcat(b, bin, "", file, "2024-12-31", "")
-			full.name, full.lines, full.vs = "custcat "+size, lines, base.name
-			all = append(all, base, full)
-			switch size {
-			case "1m":
-				gbk, _ := runCustcat(b, bin, "", filepath.Join(data, "sales_1m_gbk.csv"), "2024-12-31", "")
-				gbk.name, gbk.lines, gbk.vs = "custcat 1m GBK", lines, base.name
-				all = append(all, gbk)
-			case "10m":
-				night, _ := runCustcat(b, bin, dir, filepath.Join(data, "nightly_10m.csv"), "2025-01-01", "")
-				night.name, night.lines, night.vs = "nightly into 10m", 30_000, full.name
-				// The default memory_limit is 512MB; the same run with twice that.
-				big, _ := runCustcat(b, bin, "", file, "2024-12-31", "store: {memory_limit: 1GB}\n")
-				big.name, big.lines, big.vs = "custcat 10m, 1GB", lines, base.name
-				all = append(all, night, big)
+			n, ok := rows[size]
+			if !ok {
+				b.Fatalf("BENCH_SIZES: %q is not one of 1m, 10m, 100m", size)
+			}
+			plain := file("lines_"+size+".csv", func(p string) *exec.Cmd { return gen(p, n) })
+			var lines int64
+			if size != "100m" {
+				lines = countLines(b, plain) - 1
+			} else {
+				lines = int64(n)
+			}
+			if size == "100m" {
+				// The scale run: custcat alone, under the default 512MB.
+				m, _ := runCustcat(b, bin, "", plain, "2024-12-31", "")
+				m.name, m.lines = "custcat 100m", lines
+				all = append(all, m)
+				continue
+			}
+			real := file("real_"+size+".csv", func(p string) *exec.Cmd {
+				return exec.Command(filepath.Join(bin, "benchgen"), "-reshape", plain, "-o", p)
+			})
+			duck, duckOut := runRefDuckDB(b, bin, plain)
+			duck.name, duck.lines = "ref_duckdb "+size, lines
+			panda, pandaOut := runRefPandas(b, python, sticks, plain)
+			panda.name, panda.lines = "ref_pandas "+size, lines
+			vs := []string{duck.name, panda.name}
+			full, dir := runCustcat(b, bin, "", plain, "2024-12-31", "")
+			full.name, full.lines, full.vs = "custcat "+size, lines, vs
+			full.note = sameSegments(b, sticks, dir, duckOut, pandaOut)
+			shaped, sdir := runCustcat(b, bin, "", real, "2024-12-31", "")
+			shaped.name, shaped.lines, shaped.vs = "custcat "+size+" real-shaped", lines, append([]string{full.name}, vs...)
+			shaped.note = sameSegments(b, sticks, sdir, duckOut, pandaOut)
+			all = append(all, duck, panda, full, shaped)
+			if size == "10m" {
+				nightly := file("nightly_10m.csv", func(p string) *exec.Cmd {
+					return exec.Command(filepath.Join(bin, "benchgen"), "-lines", "30000", "-customers", "50000",
+						"-from", "2025-01-01", "-to", "2025-01-01", "-docs", "90000000", "-seed", "8", "-o", p)
+				})
+				night, _ := runCustcat(b, bin, dir, nightly, "2025-01-01", "")
+				night.name, night.lines, night.vs = "nightly into 10m", 30_000, []string{full.name}
+				all = append(all, night)
 			}
 		}
 		for _, r := range realData {
 			m, _ := runCustcat(b, bin, "", filepath.Join("..", "..", "data", "public", r.file), r.asOf, r.config)
-			m.name, m.lines = "real: "+r.name, r.lines
+			m.name, m.lines = "public: "+r.name, r.lines
 			all = append(all, m)
 		}
 	}
 	printMeasures(all)
 }
 
-// The real data sets beside the checkout, as TestRealData reads them.
+// The public data sets, as TestRealData reads them.
 var realData = []struct {
 	name, file, asOf, config string
 	lines                    int64
@@ -120,13 +166,47 @@ var realData = []struct {
 	{"online retail", "online_retail/online_retail.csv.gz", "2011-12-09", "window_days: 0\nsources:\n  - {name: retail, max_reject_ratio: 0.3}\n", 541_909},
 }
 
-func wanted(file string, sizes []string) bool {
-	for _, s := range sizes {
-		if strings.Contains(file, "_"+s) {
-			return true
+func countLines(b *testing.B, path string) int64 {
+	b.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	buf := make([]byte, 1<<20)
+	var n int64
+	for {
+		k, err := f.Read(buf)
+		for _, c := range buf[:k] {
+			if c == '\n' {
+				n++
+			}
+		}
+		if err == io.EOF {
+			return n
+		}
+		if err != nil {
+			b.Fatal(err)
 		}
 	}
-	return false
+}
+
+// sameSegments compares custcat's categories.csv in dir with the
+// yardsticks' outputs: "" when both agree, else what differs.
+func sameSegments(b *testing.B, sticks, dir string, refs ...string) string {
+	b.Helper()
+	var notes []string
+	for _, ref := range refs {
+		out, err := exec.Command("/usr/bin/python3", filepath.Join(sticks, "cmp_categories.py"), filepath.Join(dir, "out", "categories.csv"), ref).CombinedOutput()
+		if err != nil {
+			b.Errorf("the segments differ from %s: %v\n%s", filepath.Base(ref), err, out)
+			notes = append(notes, "segments differ from "+filepath.Base(ref))
+		}
+	}
+	if len(notes) == 0 {
+		return "segments as both yardsticks"
+	}
+	return strings.Join(notes, "; ")
 }
 
 // runCustcat runs `custcat run` in dir (a fresh folder when empty) with
@@ -175,14 +255,20 @@ func copyFile(from, to string) error {
 	return out.Close()
 }
 
-func runBaseline(b *testing.B, bin, export, memory string) measure {
+// runRefDuckDB runs the DuckDB yardstick with a database file; it returns
+// the measure and its output.
+func runRefDuckDB(b *testing.B, bin, export string) (measure, string) {
 	b.Helper()
 	dir := b.TempDir()
-	args := []string{"-csv", export, "-db", filepath.Join(dir, "base.duckdb"), "-out", filepath.Join(dir, "base.csv")}
-	if memory != "" {
-		args = append(args, "-memory-limit", memory)
-	}
-	return run(b, exec.Command(filepath.Join(bin, "benchbase"), args...))
+	out := filepath.Join(dir, "ref_duckdb.csv")
+	return run(b, exec.Command(filepath.Join(bin, "ref_duckdb"), "--in", export, "--as-of", "2024-12-31",
+		"--db", filepath.Join(dir, "ref.duckdb"), "--out", out)), out
+}
+
+func runRefPandas(b *testing.B, python, sticks, export string) (measure, string) {
+	b.Helper()
+	out := filepath.Join(b.TempDir(), "ref_pandas.csv")
+	return run(b, exec.Command(python, filepath.Join(sticks, "ref_pandas.py"), "--in", export, "--as-of", "2024-12-31", "--out", out)), out
 }
 
 // run runs a process and measures it; the exit code of custcat 1 (some
@@ -213,20 +299,23 @@ func printMeasures(all []measure) {
 	for _, m := range all {
 		byName[m.name] = m
 	}
-	fmt.Printf("\n| run | lines | wall s | CPU s | peak RSS MB | lines/s | ratio |\n|---|---:|---:|---:|---:|---:|---|\n")
+	fmt.Printf("\n| run | lines | wall s | CPU s | peak RSS MB | lines/s | ratios (wall, CPU) | |\n|---|---:|---:|---:|---:|---:|---|---|\n")
 	for _, m := range all {
-		ratio := ""
-		if v, ok := byName[m.vs]; ok && v.wall > 0 {
-			ratio = fmt.Sprintf("%.2f x %s (CPU %.2f x)", m.wall.Seconds()/v.wall.Seconds(), v.name, m.cpu.Seconds()/max(v.cpu.Seconds(), 1e-9))
+		var ratios []string
+		for _, name := range m.vs {
+			if v, ok := byName[name]; ok && v.wall > 0 {
+				ratios = append(ratios, fmt.Sprintf("%.2f x, %.2f x %s", m.wall.Seconds()/v.wall.Seconds(), m.cpu.Seconds()/max(v.cpu.Seconds(), 1e-9), v.name))
+			}
 		}
+		note := m.note
 		if m.err != nil {
-			ratio = "failed: " + m.err.Error()
+			note = "failed: " + m.err.Error()
 		}
-		fmt.Printf("| %s | %d | %.2f | %.2f | %d | %.0f | %s |\n", m.name, m.lines, m.wall.Seconds(), m.cpu.Seconds(),
-			m.maxRSS/1024, float64(m.lines)/m.wall.Seconds(), ratio)
+		fmt.Printf("| %s | %d | %.2f | %.2f | %d | %.0f | %s | %s |\n", m.name, m.lines, m.wall.Seconds(), m.cpu.Seconds(),
+			m.maxRSS/1024, float64(m.lines)/m.wall.Seconds(), strings.Join(ratios, "; "), note)
 	}
 	if a, c := byName["custcat 1m"], byName["custcat 10m"]; a.wall > 0 && c.wall > 0 {
-		fmt.Printf("\ngrowth: the 10m run takes %.2f x the 1m run\n", c.wall.Seconds()/a.wall.Seconds())
+		fmt.Printf("\ngrowth: the 10m run takes %.2f x the 1m run (CPU %.2f x)\n", c.wall.Seconds()/a.wall.Seconds(), c.cpu.Seconds()/a.cpu.Seconds())
 	}
 	fmt.Println()
 }

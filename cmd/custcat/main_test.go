@@ -27,11 +27,6 @@ func workdir(t *testing.T, from string) string {
 	dir := t.TempDir()
 	copyTree(t, from, dir)
 	inbox := filepath.Join(dir, "inbox")
-	// A case whose exports come from nights/ has an empty inbox/, which
-	// git does not keep: make it, as a fresh clone lacks it.
-	if err := os.MkdirAll(inbox, 0o755); err != nil {
-		t.Fatal(err)
-	}
 	entries, _ := os.ReadDir(inbox)
 	names := make([]string, 0, len(entries))
 	for _, e := range entries {
@@ -177,6 +172,11 @@ func dropNight(t *testing.T, from, inbox string) {
 	t.Helper()
 	entries, err := os.ReadDir(from)
 	if err != nil {
+		t.Fatal(err)
+	}
+	// A case whose first step is a night has no inbox/ of its own (git
+	// keeps no empty folder): the night's files make it.
+	if err := os.MkdirAll(inbox, 0o755); err != nil {
 		t.Fatal(err)
 	}
 	base := time.Now().Add(-30 * time.Minute)

@@ -23,7 +23,7 @@ func TestProgressInTerminal(t *testing.T) {
 	os.MkdirAll(inbox, 0o755)
 	var b strings.Builder
 	b.WriteString("日期,单据编号,客户编码,客户名称,数量,单价,价税合计\n")
-	const lines = 400_000
+	const lines = 1_500_000 // long enough to read that the bar, redrawn every 200 ms, moves
 	for i := range lines {
 		name := fmt.Sprintf("客户%d", i%5000)
 		if i == 7 {

@@ -5,6 +5,15 @@
 //
 //	go run ./data/benchgen -lines 1000000 -customers 5000 -o sales_1m.csv
 //	go run ./data/benchgen -lines 30000 -customers 50000 -from 2025-01-01 -to 2025-01-01 -docs 90000000 -o nightly.csv
+//
+// With -reshape it writes instead a real-shaped copy of a plain export
+// (the one-header, every-cell UTF-8 file of the yardsticks' generator):
+// the same lines in GBK with CRLF ends, under a title line, the document
+// cells (date, number, customer) left blank on the continuation lines of a
+// document, amounts and prices of 1,000 or more written "1,234.50", quoted,
+// and a 合计 row at the end. custcat reads both to the same lines.
+//
+//	go run ./data/benchgen -reshape lines_1m.csv -o real_1m.csv
 package main
 
 import (
@@ -15,6 +24,8 @@ import (
 	"log"
 	"math/rand/v2"
 	"os"
+	"strconv"
+	"strings"
 	"time"
 
 	"golang.org/x/text/encoding/simplifiedchinese"
@@ -43,9 +54,16 @@ func main() {
 	seed := flag.Uint64("seed", 7, "the seed of the generator")
 	gbk := flag.Bool("gbk", false, "write GBK instead of UTF-8")
 	out := flag.String("o", "", "the file to write (written whole: a .part file renamed at the end)")
+	reshape := flag.String("reshape", "", "a plain export to write a real-shaped copy of")
 	flag.Parse()
 	if *out == "" {
 		log.Fatal("benchgen: -o is required")
+	}
+	if *reshape != "" {
+		if err := reshapeFile(*reshape, *out); err != nil {
+			log.Fatalf("benchgen: %v", err)
+		}
+		return
 	}
 	start, err1 := time.Parse(time.DateOnly, *from)
 	end, err2 := time.Parse(time.DateOnly, *to)
@@ -159,4 +177,122 @@ func appendCents(b []byte, c int64) []byte {
 		c = -c
 	}
 	return fmt.Appendf(b, "%d.%02d", c/100, c%100)
+}
+
+// reshapeFile writes the real-shaped copy of the plain export in to out.
+func reshapeFile(in, out string) error {
+	f, err := os.Open(in)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	tmp := out + ".part"
+	o, err := os.Create(tmp)
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp)
+	bw := bufio.NewWriterSize(o, 1<<20)
+	enc := simplifiedchinese.GBK.NewEncoder()
+	sc := bufio.NewScanner(bufio.NewReaderSize(f, 1<<20))
+	sc.Buffer(make([]byte, 1<<20), 1<<24)
+	write := func(s string) error {
+		b, err := enc.String(s)
+		if err != nil {
+			return fmt.Errorf("%q: %w", s, err)
+		}
+		bw.WriteString(b)
+		bw.WriteString("\r\n")
+		return nil
+	}
+	if !sc.Scan() {
+		return fmt.Errorf("%s: no header", in)
+	}
+	if err := write("销售出库单序时簿"); err != nil {
+		return err
+	}
+	if err := write(sc.Text()); err != nil {
+		return err
+	}
+	var prev [4]string // date, document, customer code and name of the line above
+	var total int64
+	for n := 2; sc.Scan(); n++ {
+		cells := strings.Split(sc.Text(), ",")
+		if len(cells) != 10 {
+			return fmt.Errorf("%s line %d: %d cells, want 10", in, n, len(cells))
+		}
+		head := [4]string(cells[:4])
+		if head == prev {
+			cells[0], cells[1], cells[2], cells[3] = "", "", "", ""
+		}
+		prev = head
+		c, err := cents(cells[9])
+		if err != nil {
+			return fmt.Errorf("%s line %d: %w", in, n, err)
+		}
+		total += c
+		for _, i := range []int{8, 9} {
+			cells[i] = thousands(cells[i])
+		}
+		if err := write(strings.Join(cells, ",")); err != nil {
+			return err
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return err
+	}
+	if err := write("合计,,,,,,,,," + string(appendCents(nil, total))); err != nil {
+		return err
+	}
+	if err := bw.Flush(); err != nil {
+		return err
+	}
+	if err := o.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp, out)
+}
+
+// thousands writes a number of 1,000 or more with thousands separators,
+// quoted, as spreadsheets export them: 1234.50 -> "1,234.50".
+func thousands(s string) string {
+	neg := strings.HasPrefix(s, "-")
+	digits, frac, _ := strings.Cut(strings.TrimPrefix(s, "-"), ".")
+	if len(digits) <= 3 {
+		return s
+	}
+	var b strings.Builder
+	b.WriteByte('"')
+	if neg {
+		b.WriteByte('-')
+	}
+	for i, d := range digits {
+		if i > 0 && (len(digits)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(d)
+	}
+	if frac != "" {
+		b.WriteString("." + frac)
+	}
+	b.WriteByte('"')
+	return b.String()
+}
+
+// cents reads an amount of two decimals at most.
+func cents(s string) (int64, error) {
+	neg := strings.HasPrefix(s, "-")
+	whole, frac, _ := strings.Cut(strings.TrimPrefix(s, "-"), ".")
+	for len(frac) < 2 {
+		frac += "0"
+	}
+	w, err1 := strconv.ParseInt(whole, 10, 64)
+	f, err2 := strconv.ParseInt(frac[:2], 10, 64)
+	if err1 != nil || err2 != nil || len(frac) > 2 {
+		return 0, fmt.Errorf("amount %q", s)
+	}
+	if neg {
+		return -(w*100 + f), nil
+	}
+	return w*100 + f, nil
 }

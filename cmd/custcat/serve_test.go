@@ -305,6 +305,10 @@ func TestServeSignalMidRun(t *testing.T) {
 // that does not answer of the run the first signal stopped.
 func TestServeSecondSignalAborts(t *testing.T) {
 	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Read the notice, then never answer. Only with the body read does
+		// net/http see the daemon's connection close and end the request;
+		// else Close below would wait for this handler for ever.
+		io.Copy(io.Discard, r.Body)
 		<-r.Context().Done()
 	}))
 	defer hook.Close()

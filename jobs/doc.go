@@ -6,5 +6,8 @@
 // (PlanTick, Missed, Overdue) says which jobs are due, a loop runs them one
 // at a time, and read-only HTTP pages show the run history (History), the
 // health and the metrics, and serve the output folder. The daemon opens
-// the database only while a job runs; a failed run may notify a webhook.
+// the database only while a job runs. Failed files wait in failed/
+// (FailedFiles) until Retry puts them back; they keep the health red.
+// NotifyRun tells the notice targets (robots, a webhook, email) how a run
+// ended, naming each failed file and its reason.
 package jobs

@@ -261,10 +261,14 @@ func TestGuardUnderServe(t *testing.T) {
 	d := newDaemon(cfg, scheds, ServeOptions{Now: time.Now, Log: testLog(t)})
 	d.started = now.Add(-time.Hour)
 	d.runJob(context.Background(), scheds[0])
+	d.notices.Wait()
 	if len(notices) != 1 || notices[0].Status != "held" || notices[0].Attempts != 1 || !strings.Contains(notices[0].Error, "categories.csv not replaced") {
 		t.Fatalf("notices = %+v, want one held notice after one attempt", notices)
 	}
-	reasons := d.health(now)
+	var reasons []string
+	for _, r := range d.health(now) {
+		reasons = append(reasons, r("en"))
+	}
 	if len(reasons) != 1 || !strings.Contains(reasons[0], "ended held: 8 of the 10 customers in the file in place (80 %) would change ERP category") {
 		t.Errorf("health = %q, want the held run", reasons)
 	}

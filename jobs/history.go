@@ -30,6 +30,8 @@ type RunRecord struct {
 	Customers     int64
 	Segments      map[string]int64
 	Error         string
+	// Failed are the files that failed in the run, with their reasons.
+	Failed []FailedFile
 }
 
 // Duration is how long the run took; zero while it runs.
@@ -75,7 +77,35 @@ func History(ctx context.Context, cfg *pipeline.Config, n int) ([]RunRecord, err
 		}
 		out = append(out, r)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil || len(out) == 0 {
+		return out, err
+	}
+	return out, failedOfRuns(ctx, store, out)
+}
+
+// failedOfRuns puts into each run the files it recorded as failed.
+func failedOfRuns(ctx context.Context, store *pipeline.Store, runs []RunRecord) error {
+	at := map[int64]int{}
+	for i, r := range runs {
+		at[r.ID] = i
+	}
+	rows, err := store.DB.QueryContext(ctx, custsql.Query("FailedFilesOfRuns"), runs[len(runs)-1].ID)
+	if err != nil {
+		return fmt.Errorf("read failed files: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var run int64
+		var f FailedFile
+		if err := rows.Scan(&run, &f.Name, &f.Reason); err != nil {
+			return fmt.Errorf("read failed files: %w", err)
+		}
+		if i, ok := at[run]; ok {
+			f.Run, f.Reason = run, clip(f.Reason, maxReasonBytes)
+			runs[i].Failed = append(runs[i].Failed, f)
+		}
+	}
+	return rows.Err()
 }
 
 // record is the history line of a run that just ended, made from what it
@@ -91,6 +121,11 @@ func record(job, trigger string, res *RunResult, start, end time.Time, err error
 			t := res.Load.Totals()
 			r.LinesLoaded, r.LinesRejected = t.Loaded, t.Rejected
 			r.FilesLoaded, r.FilesFailed, r.FilesSkipped = int64(res.Load.Count("loaded")), int64(res.Load.Count("failed")), int64(res.Load.Count("skipped"))
+			for _, f := range res.Load.Files {
+				if f.Status == "failed" {
+					r.Failed = append(r.Failed, FailedFile{Name: f.Name, Reason: clip(f.Reason, maxReasonBytes), Run: r.ID})
+				}
+			}
 		}
 	}
 	switch {

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -52,6 +53,13 @@ type SegmentCount struct {
 	Customers int64
 }
 
+// Movers counts the customers of a snapshot by how their segment moved
+// since the snapshot before: up (to a segment listed earlier), down, or
+// new (none before).
+type Movers struct {
+	Up, Down, New int64
+}
+
 // RunResult is what a run did.
 type RunResult struct {
 	RunID     int64
@@ -72,6 +80,12 @@ type RunResult struct {
 	TopReasons map[string]string
 	// Categories describes the category file the run wrote.
 	Categories reports.Manifest
+
+	// Movers are the customers whose segment changed since the snapshot before.
+	Movers Movers
+	// Shown is the run whose inputs the outputs show (see ReportRunID):
+	// the run that computed the snapshot they hold.
+	Shown int64
 }
 
 // Run is one unit of work: load the inbox, segment as of the date, write
@@ -117,17 +131,15 @@ func Run(ctx context.Context, cfg *pipeline.Config, opt RunOptions) (*RunResult,
 	// An inbox that is not there is a share not mounted or a path mistyped,
 	// not a night without exports: the run fails and writes nothing.
 	if err := pipeline.CheckInbox(inboxDir); err != nil {
-		recordFailure(store, cfg, opt, asOf, start, err)
-		return nil, err
+		return &RunResult{AsOf: asOf, RunID: recordFailure(store, cfg, opt, asOf, start, err)}, err
 	}
 	fetched, err := fetchSources(ctx, store.DB, cfg, jobSources(cfg, opt.Sources), start, opt.Log)
 	if err != nil {
-		recordFailure(store, cfg, opt, asOf, start, err)
-		return nil, err
+		return &RunResult{AsOf: asOf, RunID: recordFailure(store, cfg, opt, asOf, start, err)}, err
 	}
 	inbox, waiting, err := scanInbox(cfg, inboxDir, start, opt, fetched)
 	if err != nil {
-		return nil, err
+		return &RunResult{AsOf: asOf, RunID: recordFailure(store, cfg, opt, asOf, start, err)}, err
 	}
 
 	res := &RunResult{AsOf: asOf, Waiting: waiting, Moved: map[string]string{}}
@@ -214,7 +226,7 @@ func Run(ctx context.Context, cfg *pipeline.Config, opt RunOptions) (*RunResult,
 			// INTERRUPT error; say first that the run was stopped.
 			err = fmt.Errorf("%w: %v", cerr, err)
 		}
-		recordFailure(store, cfg, opt, asOf, start, err)
+		res.RunID = recordRolledBack(store, cfg, opt, asOf, start, res.RunID, err)
 		return res, err
 	}
 	log.Info("put outputs in place")
@@ -372,6 +384,41 @@ func countSegments(ctx context.Context, c *sql.Conn, cfg *pipeline.Config, res *
 	for _, s := range cfg.Segments {
 		res.Segments = append(res.Segments, SegmentCount{Code: s.Code, Name: s.Name, Customers: counts[s.Code]})
 	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	return countMovers(ctx, c, cfg, res)
+}
+
+// countMovers counts the customers that moved, by the order of the
+// segments in the config (the first is the best).
+func countMovers(ctx context.Context, c *sql.Conn, cfg *pipeline.Config, res *RunResult) error {
+	rank := map[string]int{}
+	for i, s := range cfg.Segments {
+		rank[s.Code] = i
+	}
+	rows, err := c.QueryContext(ctx, custsql.Query("SegmentMoves"), res.AsOf)
+	if err != nil {
+		return fmt.Errorf("segment moves: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var from, to string
+		var n int64
+		if err := rows.Scan(&from, &to, &n); err != nil {
+			return fmt.Errorf("segment moves: %w", err)
+		}
+		rf, okf := rank[from]
+		rt, okt := rank[to]
+		switch {
+		case from == "":
+			res.Movers.New += n
+		case okf && okt && rt < rf:
+			res.Movers.Up += n
+		case okf && okt && rt > rf:
+			res.Movers.Down += n
+		}
+	}
 	return rows.Err()
 }
 
@@ -390,6 +437,7 @@ func writeOutputs(ctx context.Context, c *sql.Conn, cfg *pipeline.Config, res *R
 	if err := c.QueryRowContext(ctx, custsql.Query("ReportRunID"), res.AsOf).Scan(&shown); err != nil {
 		return fail(fmt.Errorf("run of the outputs: %w", err))
 	}
+	res.Shown = shown
 	catOpt := cfg.Outputs.Categories
 	catOpt.Template = cfg.Path(catOpt.Template)
 	cats, err := reports.Categories(ctx, c, catOpt, res.AsOf, shown)
@@ -460,12 +508,36 @@ func writeOutputs(ctx context.Context, c *sql.Conn, cfg *pipeline.Config, res *R
 		}
 		pending = append(pending, p)
 	}
+	// Each run keeps a copy, which the daemon's page links, under the run
+	// whose snapshot it shows: two runs of one as-of date that computed
+	// different snapshots are two different nights, and a run that changed
+	// nothing writes the same copy again, byte for byte.
+	for _, f := range []struct {
+		name string
+		data []byte
+	}{{"report.html", html}, {cats.Manifest.File, cats.Data}, {"quality.csv", quality}, {"rejects.csv", rej}} {
+		p, err := reports.WriteFile(filepath.Join(out, RunDir(res.AsOf, shown), f.name), f.data)
+		if err != nil {
+			return fail(outputError(out, err))
+		}
+		pending = append(pending, p)
+	}
 	pq, err := reports.CustomersParquet(ctx, c, res.AsOf, shown, filepath.Join(out, "customers.parquet"))
 	if err != nil {
 		return fail(outputError(out, fmt.Errorf("customers parquet: %w", err)))
 	}
 	pending = append(pending, pq)
 	return pending, nil
+}
+
+// RunFiles are the outputs each run keeps a copy of under RunDir; of the
+// two category files, the one of the config's format.
+var RunFiles = []string{"report.html", "categories.csv", "categories.xlsx", "quality.csv", "rejects.csv"}
+
+// RunDir is the folder of the output folder that holds the copies of the
+// outputs of as-of date asOf that show the inputs of run shown.
+func RunDir(asOf string, shown int64) string {
+	return filepath.Join("runs", asOf, strconv.FormatInt(shown, 10))
 }
 
 // outputError says what to do when the out folder takes no files: it is
@@ -535,13 +607,27 @@ func finishRun(ctx context.Context, c *sql.Conn, res *RunResult, end time.Time) 
 	return err
 }
 
-// recordFailure keeps a line in the run history for a run that rolled back.
-func recordFailure(store *pipeline.Store, cfg *pipeline.Config, opt RunOptions, asOf string, start time.Time, cause error) {
+// recordFailure keeps a line in the run history for a run that failed
+// before it took an id, and returns the id recorded (0 when none could be).
+func recordFailure(store *pipeline.Store, cfg *pipeline.Config, opt RunOptions, asOf string, start time.Time, cause error) int64 {
+	return recordRolledBack(store, cfg, opt, asOf, start, 0, cause)
+}
+
+// recordRolledBack keeps a line in the run history for a run that rolled
+// back, under the id the run took (id, when > 0), so that its log lines
+// and the history agree. It returns the run's id: the one recorded, else
+// the one it took.
+func recordRolledBack(store *pipeline.Store, cfg *pipeline.Config, opt RunOptions, asOf string, start time.Time, id int64, cause error) int64 {
 	ctx := context.Background()
-	_, err := store.DB.ExecContext(ctx, custsql.Query("RecordFailedRun"), opt.Job, opt.Trigger, asOf, cfg.WindowDays, start, opt.Now(), cause.Error())
+	var took any
+	if id > 0 {
+		took = id
+	}
+	err := store.DB.QueryRowContext(ctx, custsql.Query("RecordFailedRun"), opt.Job, opt.Trigger, asOf, cfg.WindowDays, start, opt.Now(), cause.Error(), took).Scan(&id)
 	if err != nil {
 		opt.Log.Error("record failed run", slog.Any("err", err))
 	}
+	return id
 }
 
 // moveInbox moves what the run read: loaded and already-known files to

@@ -89,13 +89,23 @@ func Missed(scheds []Schedule, lastRun map[string]time.Time, now time.Time) []st
 // grace ago, after both its last successful scheduled run and since (when
 // the daemon started).
 func Overdue(s Schedule, lastOK, since, now time.Time, grace time.Duration) string {
+	n := OverdueSince(s, lastOK, since, now, grace)
+	if n.IsZero() {
+		return ""
+	}
+	return fmt.Sprintf("job %s is overdue: it was due at %s and has not succeeded since", s.Job.Name, n.Format(time.RFC3339))
+}
+
+// OverdueSince is the time the job was due at and missed, as Overdue
+// says it; the zero time when the job is not late.
+func OverdueSince(s Schedule, lastOK, since, now time.Time, grace time.Duration) time.Time {
 	from := since
 	if lastOK.After(from) {
 		from = lastOK
 	}
 	n := s.Cron.Next(from)
 	if n.IsZero() || now.Sub(n) <= grace {
-		return ""
+		return time.Time{}
 	}
-	return fmt.Sprintf("job %s is overdue: it was due at %s and has not succeeded since", s.Job.Name, n.Format(time.RFC3339))
+	return n
 }

@@ -8,6 +8,7 @@ import (
 	"maps"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -28,9 +29,13 @@ type daemon struct {
 	log     *slog.Logger
 	history *historyCache
 	started time.Time
+	metrics *metrics
 
-	mu       sync.Mutex
-	busy     map[string]bool // running or waiting to run
+	mu   sync.Mutex
+	busy map[string]bool // running or waiting to run
+	// notices being sent: they do not hold the next job, and the daemon
+	// waits for them when it stops.
+	notices  sync.WaitGroup
 	lastSeen map[string]RunRecord
 }
 
@@ -57,6 +62,10 @@ func Serve(ctx context.Context, cfg *pipeline.Config, opt ServeOptions) error {
 	d := newDaemon(cfg, scheds, opt)
 	if err := d.history.refresh(ctx, cfg, d.started); err != nil {
 		d.log.Warn("read run history", slog.Any("err", err))
+	}
+	for _, f := range d.failedFiles() {
+		d.log.Warn("file waits in failed/", slog.String("file", f.Name), slog.String("reason", f.Reason), slog.Int64("run", f.Run),
+			slog.String("fix", "fix it, then run custcat retry "+f.Name+", or remove it"))
 	}
 
 	var srv *http.Server
@@ -157,6 +166,7 @@ func (d *daemon) loop(ctx context.Context, scheds []Schedule) {
 	}
 	d.log.Info("stopping: the running job finishes or rolls back")
 	wg.Wait()
+	d.notices.Wait()
 }
 
 func newDaemon(cfg *pipeline.Config, scheds []Schedule, opt ServeOptions) *daemon {
@@ -165,7 +175,18 @@ func newDaemon(cfg *pipeline.Config, scheds []Schedule, opt ServeOptions) *daemo
 	for _, s := range scheds {
 		d.scheds[s.Job.Name] = s
 	}
+	d.metrics = newMetrics(d)
 	return d
+}
+
+// failedFiles are the files waiting in failed/, or none when the folder
+// cannot be read (logged).
+func (d *daemon) failedFiles() []FailedFile {
+	files, err := FailedFiles(d.cfg)
+	if err != nil {
+		d.log.Warn("list the failed folder", slog.Any("err", err))
+	}
+	return files
 }
 
 // lastScheduled is when each job last ran on its schedule, by the history.
@@ -219,15 +240,25 @@ func (d *daemon) runJob(ctx context.Context, s Schedule) {
 	}
 	end := d.now()
 	rec := record(j.Name, "schedule", res, start, end, err)
+	log = log.With(slog.Int64("run", rec.ID))
+	for _, f := range rec.Failed {
+		log.Error("file failed", slog.String("file", f.Name), slog.String("reason", f.Reason),
+			slog.String("moved_to", d.cfg.Failed+"/"), slog.String("fix", "fix it, then run custcat retry "+f.Name+", or remove it"))
+	}
 	switch {
 	case err == nil:
-		log.Info("done", slog.Int64("run", rec.ID), slog.Int64("lines_loaded", rec.LinesLoaded),
+		log.Info("done", slog.Int64("lines_loaded", rec.LinesLoaded),
 			slog.Int64("customers", rec.Customers), slog.Any("waiting", res.Waiting))
-	case errors.Is(err, ErrHeld):
-		log.Warn("held", slog.Int64("run", rec.ID), slog.Int64("lines_loaded", rec.LinesLoaded), slog.Any("err", err))
+	case rec.Status == "held":
+		// The guard kept the outputs from the ERP: its error says why.
+		log.Warn("held", slog.Int64("lines_loaded", rec.LinesLoaded), slog.Any("err", err))
+	case rec.Status == "partial":
+		log.Error("run partial: some files failed", slog.String("status", rec.Status), slog.Int64("files_failed", rec.FilesFailed),
+			slog.String("failed", failedList(rec.Failed)), slog.Int64("lines_loaded", rec.LinesLoaded), slog.Int64("customers", rec.Customers))
 	default:
-		log.Error("run failed", slog.Int64("run", rec.ID), slog.String("status", rec.Status), slog.Any("err", err))
+		log.Error("run failed", slog.String("status", rec.Status), slog.Any("err", err))
 	}
+	d.metrics.observe(rec, res)
 	// Read the history anew: this process just released the database.
 	if herr := d.history.refresh(context.WithoutCancel(ctx), d.cfg, end); herr != nil {
 		log.Warn("read run history", slog.Any("err", herr))
@@ -236,9 +267,20 @@ func (d *daemon) runJob(ctx context.Context, s Schedule) {
 	d.mu.Lock()
 	d.lastSeen[j.Name] = rec
 	d.mu.Unlock()
-	if nerr := NotifyFailure(ctx, d.cfg.Webhook, j.Name, "schedule", res, start, end, attempts, err); nerr != nil {
-		log.Warn("failure notice", slog.Any("err", nerr))
+	// Each target logs what became of its notice; none fails the run, and
+	// a slow or absent receiver does not hold the next job.
+	d.notices.Go(func() {
+		_ = NotifyRun(ctx, d.cfg, log, j.Name, "schedule", res, start, end, attempts, err)
+	})
+}
+
+// failedList is "a.csv: reason; b.csv: reason" for a log line.
+func failedList(files []FailedFile) string {
+	parts := make([]string, 0, len(files))
+	for _, f := range files {
+		parts = append(parts, f.Name+": "+f.Reason)
 	}
+	return strings.Join(parts, "; ")
 }
 
 // lockPoll is how often a job waiting for the database tries again.

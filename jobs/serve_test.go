@@ -45,6 +45,7 @@ func TestRetriesThenWebhook(t *testing.T) {
 	scheds, _ := Schedules(cfg)
 	d := newDaemon(cfg, scheds, ServeOptions{Now: time.Now, Log: testLog(t)})
 	d.runJob(context.Background(), scheds[0])
+	d.notices.Wait()
 	if len(notices) != 1 {
 		t.Fatalf("webhook got %d notices, want 1", len(notices))
 	}

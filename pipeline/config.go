@@ -51,6 +51,8 @@ type Config struct {
 	DowngradeAfterRuns int `yaml:"downgrade_after_runs"`
 	// Manual is a CSV of hand-set tags and pinned segments (see manual.go).
 	Manual string `yaml:"manual"`
+	// Notify lists where the daemon's notices of runs go (config_notify.go).
+	Notify []NotifyTarget `yaml:"notify"`
 
 	dir string // the folder of the config file
 }
@@ -104,6 +106,9 @@ type ServeConfig struct {
 	Token   string        `yaml:"token"`    // when set, HTTP requests need "Authorization: Bearer <token>"
 	CatchUp bool          `yaml:"catch_up"` // run once at start a job whose time passed while the daemon was down
 	Settle  time.Duration `yaml:"settle"`   // inbox files changed more recently wait for the next run
+	// PublicURL is where people reach the pages (a proxy in front, say):
+	// notices link the run's report under it.
+	PublicURL string `yaml:"public_url"`
 }
 
 // ColumnRef names the column of a field: by its header text, or by its
@@ -783,6 +788,7 @@ func (c Config) validate() []string {
 	}
 	p = append(p, c.Outputs.Categories.validate()...)
 	p = append(p, c.validateJobs()...)
+	p = append(p, c.validateNotify()...)
 	return p
 }
 

@@ -15,8 +15,11 @@ UPDATE runs SET finished_at = $2, status = $3, files_loaded = $4, files_failed =
 WHERE run_id = $1;
 
 -- name: RecordFailedRun
+-- $8 is the id the rolled-back run took (its log lines name it), or NULL
+-- for a run that failed before it took one.
 INSERT INTO runs (run_id, job, trigger, as_of, window_days, started_at, finished_at, status, error)
-VALUES (nextval('run_ids'), $1, $2, $3, $4, $5, $6, 'failed', $7);
+VALUES (coalesce($8, nextval('run_ids')), $1, $2, $3, $4, $5, $6, 'failed', $7)
+RETURNING run_id;
 
 -- A run whose commit held, then a step after it (outputs in place, inbox
 -- files moved) failed: its data is loaded, the step is to be done again.

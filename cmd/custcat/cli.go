@@ -34,6 +34,7 @@ func commands() []command {
 		{"check", "validate the config and show what the inbox would load", checkCmd},
 		{"backfill", "compute the snapshots of past as-of dates from what is loaded", backfillCmd},
 		{"explain", "show why a customer holds its segment and tags", explainCmd},
+		{"retry", "move failed files back to the inbox for the next run", retryCmd},
 		{"serve", "run the jobs of the config on their schedules, with HTTP pages", serveCmd},
 		{"runs", "print the run history", runsCmd},
 		{"accept", "put the category file of a held run in place", acceptCmd},

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"strconv"
 	"strings"
 	"time"
@@ -44,10 +43,15 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	var rules *jobs.RulesError
 	var after *jobs.AfterCommitError
-	if !errors.As(err, &rules) {
-		if nerr := jobs.NotifyFailure(ctx, cfg.Webhook, "manual", "manual", res, start, time.Now(), 1, err); nerr != nil {
-			log.Warn("failure notice", slog.Any("err", nerr))
+	// A bad config and a refused start (the database in use) are told to
+	// the person at the terminal; they changed nothing a phone must hear of.
+	if !errors.As(err, &rules) && !errors.Is(err, pipeline.ErrLocked) {
+		// The notice logs what became of it (a warning at -v off too).
+		nlog := log
+		if res != nil && res.RunID > 0 {
+			nlog = log.With("run", res.RunID)
 		}
+		_ = jobs.NotifyRun(ctx, cfg, nlog, "manual", "manual", res, start, time.Now(), 1, err)
 	}
 	switch {
 	case errors.As(err, &rules):

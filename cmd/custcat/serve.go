@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"time"
 
 	"custcat/jobs"
 )
@@ -13,8 +14,22 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs := newFlags("serve", stderr)
 	configPath := fs.String("c", "custcat.yaml", "the config file")
 	verbose := fs.Bool("v", false, "log debug lines too")
+	testNotice := fs.Bool("test-notice", false, "send a test notice to every notify target, then exit (0: all arrived)")
 	if _, code := parseFlags(fs, args); code >= 0 {
 		return code
+	}
+	if *testNotice {
+		cfg, code := loadConfig(*configPath, stderr)
+		if cfg == nil {
+			return code
+		}
+		log := slog.New(slog.NewTextHandler(stderr, nil))
+		if err := jobs.NotifyTest(ctx, cfg, log, time.Now()); err != nil {
+			fmt.Fprintf(stderr, "custcat: test notice: %v\n", err)
+			return exitFailed
+		}
+		fmt.Fprintf(stdout, "test notice sent to %d target(s)\n", len(cfg.NotifyTargets()))
+		return exitOK
 	}
 	level := slog.LevelInfo
 	if *verbose {

@@ -181,7 +181,7 @@ func TestServeLoadsArrivingFiles(t *testing.T) {
 	}
 	p.waitLog(t, &at, "done", nil)
 
-	for path, want := range map[string]string{"/healthz": "ok", "/metrics": `custcat_customers{job="often",segment="C"}`, "/": "/out/reports/report-"} {
+	for path, want := range map[string]string{"/healthz": "ok", "/metrics": `custcat_customers{job="often",segment="C"}`, "/": "/out/runs/"} {
 		resp, err := http.Get("http://" + addr + path)
 		if err != nil {
 			t.Fatal(err)
@@ -227,11 +227,18 @@ func bigExport(lines int) string {
 // Mid-run: a second writer is refused with the holder named; SIGTERM
 // rolls the run back and the daemon exits; the database is as before.
 func TestServeSignalMidRun(t *testing.T) {
-	dir, cfg := serveCase(t, "jobs: [{name: often, schedule: \"@every 1s\"}]\n")
+	notices := make(chan map[string]any, 4)
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var m map[string]any
+		json.NewDecoder(r.Body).Decode(&m)
+		notices <- m
+	}))
+	defer hook.Close()
+	dir, cfg := serveCase(t, "webhook: "+hook.URL+"\njobs: [{name: often, schedule: \"@every 1s\"}]\n")
 	drop(t, dir, "big.csv", bigExport(300_000))
 	p := start(t, "serve", "-c", cfg)
 	at := 0
-	p.waitLog(t, &at, "load", func(m map[string]any) bool { return m["files"] == 1.0 })
+	loadLine := p.waitLog(t, &at, "load", func(m map[string]any) bool { return m["files"] == 1.0 })
 
 	second := start(t, "run", "-c", cfg)
 	if code := second.wait(t, 30*time.Second); code != exitLocked {
@@ -269,6 +276,21 @@ func TestServeSignalMidRun(t *testing.T) {
 	if lines != 0 || files != 0 || status != "failed" {
 		t.Errorf("after the rollback: %d lines, %d files, last run %q; want 0, 0, failed", lines, files, status)
 	}
+	// The id the log gave the run is the id the history holds.
+	var lastID int64
+	db.QueryRow(`SELECT max(run_id) FROM runs`).Scan(&lastID)
+	if loadLine["run"] != float64(lastID) || failed["run"] != float64(lastID) {
+		t.Errorf("the log says run %v (load) and %v (run failed), the history %d", loadLine["run"], failed["run"], lastID)
+	}
+	// The daemon told of the run the signal stopped, under that id, before it exited.
+	select {
+	case n := <-notices:
+		if n["job"] != "often" || n["status"] != "failed" || n["run_id"] != float64(lastID) || !strings.Contains(fmt.Sprint(n["error"]), "context canceled") {
+			t.Errorf("the notice of the stopped run: %v", n)
+		}
+	default:
+		t.Error("no notice of the run the signal stopped")
+	}
 	db.Close()
 	if _, err := os.Stat(filepath.Join(dir, "inbox", "big.csv")); err != nil {
 		t.Errorf("the export left the inbox of a rolled-back run: %v", err)
@@ -283,6 +305,10 @@ func TestServeSignalMidRun(t *testing.T) {
 // that does not answer of the run the first signal stopped.
 func TestServeSecondSignalAborts(t *testing.T) {
 	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Read the notice, then never answer. Only with the body read does
+		// net/http see the daemon's connection close and end the request;
+		// else Close below would wait for this handler for ever.
+		io.Copy(io.Discard, r.Body)
 		<-r.Context().Done()
 	}))
 	defer hook.Close()

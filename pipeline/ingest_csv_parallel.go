@@ -6,6 +6,7 @@ import (
 	"io"
 	"runtime"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"unsafe"
 )
@@ -30,20 +31,22 @@ import (
 
 // blockResult is what a worker made of one block.
 type blockResult struct {
-	block    textBlock
-	final    bool
-	err      error
-	lead     []record // the first records, whose parse may need the line above
-	settled  bool     // a record of the block set the document cells
-	anchor   fillState
-	end      fillState // after the block's last record
-	tail     *textBlock
-	batch    *lineBatch
-	rejects  []Reject
-	read     int64
-	summary  int64
-	rejected int64
-	offset   int64 // the bytes of the file read once the block was
+	block   textBlock
+	final   bool
+	err     error
+	lead    []record // the first records, whose parse may need the line above
+	settled bool     // a record of the block set the document cells
+	anchor  fillState
+	end     fillState // after the block's last record
+	tail    *textBlock
+	batch   *lineBatch
+	rejects []Reject
+	read    int64
+	summary int64
+	// summaryRows are the block's first total rows, for the run summary.
+	summaryRows []Reject
+	rejected    int64
+	offset      int64 // the bytes of the file read once the block was
 	// startMark is the decimal mark the worker started from.
 	startMark DecimalMark
 }
@@ -260,6 +263,11 @@ func (fl *fileLoader) take(res blockResult, tail *textBlock, lines *lineWriter) 
 	}
 	fl.res.Read += res.read
 	fl.res.Summary += res.summary
+	for _, r := range res.summaryRows {
+		if len(fl.res.SummaryRows) < MaxSummaryRows {
+			fl.res.SummaryRows = append(fl.res.SummaryRows, r)
+		}
+	}
 	fl.res.Rejected += res.rejected
 	for _, rj := range res.rejects {
 		if err := fl.rejects.Add(rj); err != nil {
@@ -337,6 +345,9 @@ func (w *blockWorker) run(b textBlock, final bool) blockResult {
 		res.read++
 		if rec.Bad == "" && isSummaryRow(rec.Cells, p.src.schema(), p.cols) {
 			res.summary++
+			if len(res.summaryRows) < MaxSummaryRows {
+				res.summaryRows = append(res.summaryRows, Reject{Line: rec.Line, Reason: "total row", Raw: strings.Clone(rec.Raw)})
+			}
 			p.reset()
 			continue
 		}

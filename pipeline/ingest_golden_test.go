@@ -315,3 +315,64 @@ func setTuning(t testing.TB, tune tuning) {
 	readerTuning.blockBytes, readerTuning.workers, readerTuning.serial = tune.blockBytes, tune.workers, tune.serial
 	t.Cleanup(func() { readerTuning.blockBytes, readerTuning.workers, readerTuning.serial = 0, 0, false })
 }
+
+// The total rows a file skips are listed for the run summary whichever
+// reader takes them: record by record, or the block workers.
+func TestSummaryRowsListedByEveryReader(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("单据日期,单据编号,客户编码,客户名称,价税合计\n")
+	var want []int // the lines listed: the first MaxSummaryRows
+	for i := 1; i <= 400; i++ {
+		if i%37 == 0 { // the first ten, past the head the header is looked for in
+			b.WriteString("合计,,,,1000\n")
+			if len(want) < MaxSummaryRows {
+				want = append(want, i+1)
+			}
+			continue
+		}
+		fmt.Fprintf(&b, "2024-03-%02d,D%d,C%d,客户%d,%d.00\n", 1+i%28, i, i%7, i%7, 100+i)
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "sales.csv")
+	os.WriteFile(path, []byte(b.String()), 0o644)
+	old := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	os.Chtimes(path, old, old)
+	cfg, _ := ParseConfig(nil)
+	for _, tune := range readerTunings {
+		setTuning(t, tune)
+		ctx := context.Background()
+		store, err := OpenStore(ctx, StoreConfig{MemoryLimit: "1GB"}, ":memory:")
+		if err != nil {
+			t.Fatal(err)
+		}
+		now := time.Date(2024, 11, 1, 8, 0, 0, 0, time.UTC)
+		inbox, _, err := ScanInbox(dir, now, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []int
+		err = store.Unit(ctx, func(ctx context.Context, conn *sql.Conn) error {
+			res, err := Load(ctx, conn, &cfg, 1, inbox, now, nil)
+			if err != nil {
+				return err
+			}
+			for _, r := range res.Files[0].SummaryRows {
+				if r.Raw != "合计,,,,1000" {
+					t.Errorf("%+v: total row %d reads %q", tune, r.Line, r.Raw)
+				}
+				got = append(got, r.Line)
+			}
+			if res.Files[0].Summary != 400/37 {
+				t.Errorf("%+v: %d total rows counted, want %d", tune, res.Files[0].Summary, 400/37)
+			}
+			return nil
+		})
+		store.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("%+v: total rows listed at lines %v, want %v", tune, got, want)
+		}
+	}
+}

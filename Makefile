@@ -6,7 +6,7 @@ GOFLAGS  := -tags=$(TAGS)
 export GOFLAGS
 
 -include reports/echarts.mk
-include windows.mk
+include data/deploy/windows/windows.mk
 
 .PHONY: build test demo bench lint check demo-data fuzz fuzz-corpus
 

@@ -35,12 +35,12 @@ $(DUCKDB_DLL):
 	echo "fetch $(DUCKDB_WIN_PACKAGE) $(DUCKDB_WIN_VERSION) from npm"; \
 	(cd "$$tmp" && npm pack --silent $(DUCKDB_WIN_PACKAGE)@$(DUCKDB_WIN_VERSION) >/dev/null); \
 	echo "$(DUCKDB_WIN_SHA256)  $$tmp/$$tgz" | sha256sum -c --quiet - \
-		|| { echo "$$tgz does not match DUCKDB_WIN_SHA256 in windows.mk" >&2; exit 1; }; \
+		|| { echo "$$tgz does not match DUCKDB_WIN_SHA256 in data/deploy/windows/windows.mk" >&2; exit 1; }; \
 	tar -xzf "$$tmp/$$tgz" -C "$$tmp" package/duckdb.dll; \
 	bind=$$($(GO) list -m -f '{{.Version}}' github.com/duckdb/duckdb-go-bindings); \
 	want=$$(echo "$$bind" | sed -E 's/^v0\.([0-9]+)([0-9]{2})([0-9]{2})\..*/v\1.\2.\3/; s/\.0([0-9])/.\1/g'); \
 	$(WIN_STRINGS) -n 6 "$$tmp/package/duckdb.dll" | grep -x -B1 -- "$$want" | grep -qxE '[0-9a-f]{10}' \
-		|| { echo "duckdb.dll of $(DUCKDB_WIN_PACKAGE)@$(DUCKDB_WIN_VERSION) is not DuckDB $$want, the version of duckdb-go-bindings $$bind in go.mod: pin the package of that version in windows.mk" >&2; exit 1; }; \
+		|| { echo "duckdb.dll of $(DUCKDB_WIN_PACKAGE)@$(DUCKDB_WIN_VERSION) is not DuckDB $$want, the version of duckdb-go-bindings $$bind in go.mod: pin the package of that version in data/deploy/windows/windows.mk" >&2; exit 1; }; \
 	echo "duckdb.dll is DuckDB $$want, as duckdb-go-bindings $$bind"; \
 	mkdir -p $(@D); \
 	mv "$$tmp/package/duckdb.dll" $@

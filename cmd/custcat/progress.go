@@ -60,7 +60,9 @@ func (p *barProgress) Read(n int64) {
 		)
 	}
 	if n >= p.size {
-		// Read whole; what remains of the file is storing its lines.
+		// Read whole; what remains of the file is storing its lines. Later
+		// reports of the same file change nothing (size 0 ignores them).
+		p.size = 0
 		p.phase("loading " + p.name)
 		return
 	}

@@ -56,10 +56,13 @@ func CheckRules(ctx context.Context, cfg *Config) ([]string, error) {
 		return nil, err
 	}
 	defer c.Close()
+	if err := computeFeatures(ctx, c, "2000-01-01", cfg.WindowDays); err != nil {
+		return nil, err
+	}
 	for _, step := range []struct {
 		name string
 		args []any
-	}{{"Features", []any{"2000-01-01", cfg.WindowDays}}, {"QuantileCuts", []any{"[0.5]"}}, {"Scores", []any{0.8, 0.95}}} {
+	}{{"QuantileCuts", []any{"[0.5]"}}, {"Scores", []any{0.8, 0.95}}} {
 		if _, err := c.ExecContext(ctx, custsql.Query(step.name), step.args...); err != nil {
 			return nil, err
 		}

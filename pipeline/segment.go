@@ -5,7 +5,9 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"math"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	custsql "custcat/sql"
@@ -15,8 +17,8 @@ import (
 // scores, segments and tags, stored in snapshots and snapshot_cuts.
 // It runs on c inside the caller's transaction.
 func Segment(ctx context.Context, c *sql.Conn, cfg *Config, asOf string, runID int64) error {
-	if _, err := c.ExecContext(ctx, custsql.Query("Features"), asOf, cfg.WindowDays); err != nil {
-		return fmt.Errorf("features: %w", err)
+	if err := computeFeatures(ctx, c, asOf, cfg.WindowDays); err != nil {
+		return err
 	}
 	if err := computeCuts(ctx, c, cfg); err != nil {
 		return err
@@ -54,6 +56,75 @@ func Segment(ctx context.Context, c *sql.Conn, cfg *Config, asOf string, runID i
 		}
 	}
 	return nil
+}
+
+// featureBytesPerLine is the memory_limit that Features may take per line
+// of one part. Its memory grows with the documents it groups (at 10M lines
+// in one part it needed 48-64MB), so the customers are split into parts of
+// at most memory_limit / featureBytesPerLine lines each: one part at 10M
+// lines with 512MB, seven at 100M. A part costs a scan of the lines (about
+// 0.3 s at 10M lines), so the budget is generous.
+const featureBytesPerLine = 32
+
+// computeFeatures fills the temp table features as of asOf over a window of
+// window days (Features), in as many parts as featureParts asks.
+func computeFeatures(ctx context.Context, c *sql.Conn, asOf string, window int) error {
+	var lines int64
+	var limit string
+	if err := c.QueryRowContext(ctx, custsql.Query("FeatureParts")).Scan(&lines, &limit); err != nil {
+		return fmt.Errorf("features: %w", err)
+	}
+	parts := featureParts(lines, limit)
+	if _, err := c.ExecContext(ctx, custsql.Query("CreateFeatures")); err != nil {
+		return fmt.Errorf("features: %w", err)
+	}
+	for part := range parts {
+		if _, err := c.ExecContext(ctx, custsql.Query("Features"), asOf, window, parts, part); err != nil {
+			if parts > 1 {
+				return fmt.Errorf("features, part %d of %d: %w", part+1, parts, err)
+			}
+			return fmt.Errorf("features: %w", err)
+		}
+	}
+	return nil
+}
+
+// featureParts is the number of parts Features splits the customers into
+// for lines sales lines under DuckDB's memory_limit as DuckDB shows it
+// ("488.2 MiB"). A limit it cannot read gives one part: the parts change how
+// much memory Features needs, never its result.
+func featureParts(lines int64, limit string) int {
+	bytes, ok := parseDuckDBBytes(limit)
+	if !ok || bytes <= 0 {
+		return 1
+	}
+	parts := math.Ceil(float64(lines) * featureBytesPerLine / bytes)
+	if parts < 1 {
+		return 1
+	}
+	return int(parts)
+}
+
+// parseDuckDBBytes reads an amount of memory as DuckDB prints its settings:
+// a number, a space and a unit of 1024s (bytes, KiB, MiB, GiB, TiB, PiB), or
+// of 1000s (KB, MB, ...).
+func parseDuckDBBytes(s string) (float64, bool) {
+	num, unit, ok := strings.Cut(strings.TrimSpace(s), " ")
+	if !ok {
+		return 0, false
+	}
+	x, err := strconv.ParseFloat(num, 64)
+	if err != nil {
+		return 0, false
+	}
+	units := map[string]float64{"bytes": 1, "b": 1,
+		"kib": 1 << 10, "mib": 1 << 20, "gib": 1 << 30, "tib": 1 << 40, "pib": 1 << 50,
+		"kb": 1e3, "mb": 1e6, "gb": 1e9, "tb": 1e12, "pb": 1e15}
+	m, ok := units[strings.ToLower(strings.TrimSpace(unit))]
+	if !ok {
+		return 0, false
+	}
+	return x * m, true
 }
 
 // applyManual loads the manual lines in force on asOf into the temp table

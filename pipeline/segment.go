@@ -74,7 +74,12 @@ func computeFeatures(ctx context.Context, c *sql.Conn, asOf string, window int) 
 	if err := c.QueryRowContext(ctx, custsql.Query("FeatureParts")).Scan(&lines, &limit); err != nil {
 		return fmt.Errorf("features: %w", err)
 	}
-	parts := featureParts(lines, limit)
+	return fillFeatures(ctx, c, asOf, window, featureParts(lines, limit))
+}
+
+// fillFeatures fills the temp table features with Features run once for
+// each of parts parts of the customers.
+func fillFeatures(ctx context.Context, c *sql.Conn, asOf string, window, parts int) error {
 	if _, err := c.ExecContext(ctx, custsql.Query("CreateFeatures")); err != nil {
 		return fmt.Errorf("features: %w", err)
 	}

@@ -10,6 +10,19 @@
 CREATE OR REPLACE TEMP TABLE stage_keep (file_id BIGINT);
 CREATE OR REPLACE TEMP TABLE line_hashes (file_id BIGINT, line_no INTEGER, h BIGINT);
 
+-- name: InsertLines
+-- The lines a reader parsed, from the Arrow view arrow_lines (its name is
+-- replaced by the view's): $1 their file, $2 its ledger.
+INSERT INTO sales_lines (file_id, line_no, ledger, doc_key, doc_no, doc_date, customer_key, customer_code,
+                         customer_name, item_code, item_name, category, quantity, unit_price, amount, line_secs)
+SELECT $1, line_no, $2, doc_key, doc_no, doc_date, customer_key, customer_code,
+       customer_name, item_code, item_name, category, quantity, unit_price, CAST(amount AS DECIMAL(18,2)), line_secs
+FROM arrow_lines;
+
+-- name: InsertLineHashes
+-- The hashes of those lines that are of numbered documents (MarkDuplicates).
+INSERT INTO line_hashes SELECT $1, line_no, h FROM arrow_lines;
+
 -- name: KeepDuplicates
 -- The lines of file $1 are never duplicates of one another (duplicates: keep).
 INSERT INTO stage_keep VALUES ($1);

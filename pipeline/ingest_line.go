@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -145,7 +146,26 @@ func (p *lineParser) cell(cells []string, f int) string {
 	if i < 0 || i >= len(cells) {
 		return ""
 	}
-	return strings.TrimSpace(cells[i])
+	return trimSpace(cells[i])
+}
+
+// trimSpace is strings.TrimSpace, sooner where neither end is a space (its
+// own test of a cell that starts with a Chinese character is slow).
+func trimSpace(s string) string {
+	if s == "" {
+		return s
+	}
+	first, last := rune(s[0]), rune(s[len(s)-1])
+	if first >= utf8.RuneSelf {
+		first, _ = utf8.DecodeRuneInString(s)
+	}
+	if last >= utf8.RuneSelf {
+		last, _ = utf8.DecodeLastRuneInString(s)
+	}
+	if !unicode.IsSpace(first) && !unicode.IsSpace(last) {
+		return s
+	}
+	return strings.TrimSpace(s)
 }
 
 // parse reads one record; a non-empty reason rejects it.

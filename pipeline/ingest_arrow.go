@@ -7,10 +7,8 @@ import (
 	"fmt"
 	"hash/maphash"
 	"math"
-	"strconv"
 	"strings"
 	"sync/atomic"
-	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -26,14 +24,13 @@ const batchRows = 1 << 19
 
 // lineSchema is the Arrow form of a parsed sales line: the columns of
 // sales_lines but its file and ledger, which are the same for every line
-// of a batch and bound to the INSERT (the amount as a double, cast to its
-// decimal on the way in).
+// of a batch and bound to the INSERT, and its document and customer keys,
+// which DuckDB computes (the amount as a double, cast to its decimal on
+// the way in).
 var lineSchema = arrow.NewSchema([]arrow.Field{
 	{Name: "line_no", Type: arrow.PrimitiveTypes.Int32},
-	{Name: "doc_key", Type: arrow.BinaryTypes.String},
 	{Name: "doc_no", Type: arrow.BinaryTypes.String, Nullable: true},
 	{Name: "doc_date", Type: arrow.FixedWidthTypes.Date32},
-	{Name: "customer_key", Type: arrow.BinaryTypes.String},
 	{Name: "customer_code", Type: arrow.BinaryTypes.String, Nullable: true},
 	{Name: "customer_name", Type: arrow.BinaryTypes.String, Nullable: true},
 	{Name: "item_code", Type: arrow.BinaryTypes.String, Nullable: true},
@@ -95,7 +92,6 @@ type lineBuilder struct {
 	hashLine []int32
 	hashes   []int64
 	h        maphash.Hash
-	key      []byte
 }
 
 // textColumn is a column of text in Arrow's layout: the bytes of the
@@ -116,11 +112,6 @@ func (c *textColumn) add(s string) {
 	}
 	c.data = append(c.data, s...)
 	c.offs = append(c.offs, int32(len(c.data)))
-}
-
-// value is the i-th value; "" for NULL.
-func (c *textColumn) value(i int) string {
-	return unsafe.String(unsafe.SliceData(c.data[c.offs[i]:]), int(c.offs[i+1]-c.offs[i]))
 }
 
 func (c *textColumn) reserve(n, size int) {
@@ -194,8 +185,6 @@ func (b *bitmap) validity(n int) (*memory.Buffer, int) {
 	}
 	return memory.NewBufferBytes(v), b.n
 }
-
-func (b *bitmap) has(i int) bool { return i/8 < len(b.bits) && b.bits[i/8]&(1<<(i%8)) != 0 }
 
 func newLineBuilder(fileID int64) *lineBuilder {
 	lb := &lineBuilder{fileID: fileID}
@@ -299,30 +288,15 @@ func (lb *lineBuilder) batch() *lineBatch {
 	if n == 0 {
 		return nil
 	}
-	// doc_key: the document number; a line without one is a document of
-	// its own, named by file and line. customer_key: the code, else the
-	// name. Where every line has the first, the column is the same.
-	docNo, code := lb.docNo.array(n), lb.code.array(n)
-	docKey, key := docNo, code
-	docKey.Retain()
-	key.Retain()
-	if docNo.NullN() > 0 {
-		docKey.Release()
-		docKey = lb.docKeys(docNo.(*array.String))
-	}
-	name := lb.name.array(n)
-	if code.NullN() > 0 {
-		key.Release()
-		key = customerKeys(code.(*array.String), name.(*array.String))
-	}
+	docNo, code, name := lb.docNo.array(n), lb.code.array(n), lb.name.array(n)
 	valid, nulls := lb.noSecs.validity(n)
 	secsData := array.NewData(arrow.PrimitiveTypes.Int32, n, []*memory.Buffer{valid,
 		memory.NewBufferBytes(arrow.Int32Traits.CastToBytes(lb.secs))}, nil, nulls, 0)
 	cols := []arrow.Array{
 		array.NewInt32Data(array.NewData(arrow.PrimitiveTypes.Int32, n, []*memory.Buffer{nil, memory.NewBufferBytes(arrow.Int32Traits.CastToBytes(lb.lineNo))}, nil, 0, 0)),
-		docKey, docNo,
+		docNo,
 		array.NewDate32Data(array.NewData(arrow.FixedWidthTypes.Date32, n, []*memory.Buffer{nil, memory.NewBufferBytes(arrow.Int32Traits.CastToBytes(lb.date))}, nil, 0, 0)),
-		key, code, name,
+		code, name,
 		lb.item.array(n), lb.iname.array(n), lb.cat.array(n),
 		lb.qty.array(n), lb.price.array(n),
 		array.NewFloat64Data(array.NewData(arrow.PrimitiveTypes.Float64, n, []*memory.Buffer{nil, memory.NewBufferBytes(arrow.Float64Traits.CastToBytes(lb.amount))}, nil, 0, 0)),
@@ -345,36 +319,6 @@ func (lb *lineBuilder) batch() *lineBatch {
 	lb.rows = 0
 	lb.lineNo, lb.date, lb.amount, lb.secs, lb.noSecs, lb.hashLine, lb.hashes = nil, nil, nil, nil, bitmap{}, nil, nil
 	return &lineBatch{lines, hashes}
-}
-
-// docKeys is the doc_key column of lines some of which have no document
-// number: "#<file>:<line>" for those.
-func (lb *lineBuilder) docKeys(docNo *array.String) arrow.Array {
-	var c textColumn
-	c.reserve(docNo.Len(), len(docNo.ValueBytes())+docNo.NullN()*12)
-	for i := range docNo.Len() {
-		if docNo.IsNull(i) {
-			lb.key = strconv.AppendInt(append(strconv.AppendInt(append(lb.key[:0], '#'), lb.fileID, 10), ':'), int64(lb.lineNo[i]), 10)
-			c.add(unsafe.String(unsafe.SliceData(lb.key), len(lb.key)))
-		} else {
-			c.add(docNo.Value(i))
-		}
-	}
-	return c.array(docNo.Len())
-}
-
-// customerKeys is the customer_key column where some lines have no code.
-func customerKeys(code, name *array.String) arrow.Array {
-	var c textColumn
-	c.reserve(code.Len(), len(code.ValueBytes())+len(name.ValueBytes()))
-	for i := range code.Len() {
-		if code.IsNull(i) {
-			c.add(name.Value(i))
-		} else {
-			c.add(code.Value(i))
-		}
-	}
-	return c.array(code.Len())
 }
 
 func (lb *lineBuilder) release() {}

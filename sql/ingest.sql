@@ -13,9 +13,10 @@ CREATE OR REPLACE TEMP TABLE line_hashes (file_id BIGINT, line_no INTEGER, h BIG
 -- name: InsertLines
 -- The lines a reader parsed, from the Arrow view arrow_lines (its name is
 -- replaced by the view's): $1 their file, $2 its ledger.
-INSERT INTO sales_lines (file_id, line_no, ledger, doc_key, doc_no, doc_date, customer_key, customer_code,
+-- (doc_key and customer_key follow from the other columns: 009_line_keys.sql.)
+INSERT INTO sales_lines (file_id, line_no, ledger, doc_no, doc_date, customer_code,
                          customer_name, item_code, item_name, category, quantity, unit_price, amount, line_secs)
-SELECT $1, line_no, $2, doc_key, doc_no, doc_date, customer_key, customer_code,
+SELECT $1, line_no, $2, doc_no, doc_date, customer_code,
        customer_name, item_code, item_name, category, quantity, unit_price, CAST(amount AS DECIMAL(18,2)), line_secs
 FROM arrow_lines;
 

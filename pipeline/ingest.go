@@ -91,6 +91,18 @@ func openExport(path string, src Source) (recordReader, error) {
 	return nil, fmt.Errorf("%w: %s; %s", ErrUnsupported, ext, reads)
 }
 
+// fileHash is the sha256 of a file's content and its size, or why there is none.
+type fileHash struct {
+	sum  string
+	size int64
+	err  error
+}
+
+func hashOf(path string) fileHash {
+	sum, size, err := hashFile(path)
+	return fileHash{sum, size, err}
+}
+
 // hashFile returns the sha256 of a file's content.
 func hashFile(path string) (string, int64, error) {
 	f, err := os.Open(path)

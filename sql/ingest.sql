@@ -38,6 +38,11 @@ DELETE FROM line_hashes WHERE file_id = $1;
 -- The id of a file loaded before with the same content, if any.
 SELECT file_id FROM files WHERE sha256 = $1 AND status = 'loaded' LIMIT 1;
 
+-- name: SizeLoaded
+-- Whether a file of $1 bytes was loaded before: else no file loaded before
+-- has the same content.
+SELECT EXISTS (SELECT 1 FROM files WHERE size = $1 AND status = 'loaded');
+
 -- name: FailedBefore
 -- The run that recorded the same content failing for the same reason, if any.
 SELECT run_id FROM files

@@ -8,7 +8,9 @@
 
 -- name: CreateLineHashes
 CREATE OR REPLACE TEMP TABLE stage_keep (file_id BIGINT);
-CREATE OR REPLACE TEMP TABLE line_hashes (file_id BIGINT, line_no INTEGER, h BIGINT);
+-- maybe: the reader's filter may have seen the hash before in the file
+-- (repeatFilter): only such hashes can repeat.
+CREATE OR REPLACE TEMP TABLE line_hashes (file_id BIGINT, line_no INTEGER, h BIGINT, maybe BOOLEAN);
 
 -- name: InsertLines
 -- The lines a reader parsed, from the Arrow view arrow_lines (its name is
@@ -22,7 +24,7 @@ FROM arrow_lines;
 
 -- name: InsertLineHashes
 -- The hashes of those lines that are of numbered documents (MarkDuplicates).
-INSERT INTO line_hashes SELECT $1, line_no, h FROM arrow_lines;
+INSERT INTO line_hashes SELECT $1, line_no, h, maybe FROM arrow_lines;
 
 -- name: KeepDuplicates
 -- The lines of file $1 are never duplicates of one another (duplicates: keep).
@@ -68,7 +70,11 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16);
 -- $1 the first file id of the run.
 CREATE OR REPLACE TEMP TABLE stage_drop AS
 WITH repeated AS (
-    SELECT file_id, h FROM line_hashes GROUP BY file_id, h HAVING count(*) > 1
+    -- A hash that repeats was seen by the reader's filter at its second
+    -- line: only those hashes are counted.
+    SELECT file_id, h FROM line_hashes
+    SEMI JOIN (SELECT DISTINCT file_id, h FROM line_hashes WHERE maybe) USING (file_id, h)
+    GROUP BY file_id, h HAVING count(*) > 1
 ),
 candidates AS (
     SELECT s.*

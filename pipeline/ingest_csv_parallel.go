@@ -316,6 +316,7 @@ type blockWorker struct {
 func (w *blockWorker) run(b textBlock, final bool) blockResult {
 	res := blockResult{block: b, final: final, startMark: w.p.mark}
 	w.lb.reserve(b.lines, len(b.text))
+	w.sc.clean = w.sc.cleanText(b.text)
 	p := w.p
 	leading := p.cols.at(fDocNo) >= 0
 	text, line := b.text, b.first

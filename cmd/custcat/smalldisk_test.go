@@ -16,6 +16,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -297,6 +298,7 @@ type runResult struct {
 	stdout, stderr string
 	took           time.Duration
 	samples        []diskSample
+	inTMPDIR       []string // what TMPDIR held at some moment of the run
 }
 
 // diskSample is what the disk held at one moment of a run: used counts from
@@ -355,7 +357,8 @@ func (r runResult) lastError() string {
 
 // runOnDisk runs custcat run -v on the install in dir, with TMPDIR in it,
 // and samples the disk's use and DuckDB's temp folder every few
-// milliseconds meanwhile, with the step the log names.
+// milliseconds meanwhile, with the step the log names; a file seen in
+// TMPDIR meanwhile fails the test.
 func runOnDisk(t *testing.T, disk, dir string) runResult {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "run", "-c", filepath.Join(dir, "custcat.yaml"), "--as-of", "2024-12-31", "-v")
@@ -372,10 +375,11 @@ func runOnDisk(t *testing.T, disk, dir string) runResult {
 		t.Fatal(err)
 	}
 	var (
-		mu      sync.Mutex
-		errOut  strings.Builder
-		step    string
-		samples []diskSample
+		mu       sync.Mutex
+		errOut   strings.Builder
+		step     string
+		samples  []diskSample
+		inTMPDIR []string
 	)
 	scanned := make(chan struct{})
 	go func() {
@@ -397,8 +401,14 @@ func runOnDisk(t *testing.T, disk, dir string) runResult {
 		defer close(sampled)
 		for {
 			used, spill := diskUsed(t, disk)-base, dirSize(filepath.Join(dir, "var", "custcat.duckdb.tmp"))
+			tmp, _ := os.ReadDir(filepath.Join(dir, "tmp"))
 			mu.Lock()
 			samples = append(samples, diskSample{used, spill, step})
+			for _, e := range tmp {
+				if !slices.Contains(inTMPDIR, e.Name()) {
+					inTMPDIR = append(inTMPDIR, e.Name())
+				}
+			}
 			mu.Unlock()
 			select {
 			case <-done:
@@ -411,13 +421,16 @@ func runOnDisk(t *testing.T, disk, dir string) runResult {
 	err = cmd.Wait()
 	close(done)
 	<-sampled
-	r := runResult{stdout: out.String(), stderr: errOut.String(), took: time.Since(start).Round(time.Millisecond), samples: samples}
+	r := runResult{stdout: out.String(), stderr: errOut.String(), took: time.Since(start).Round(time.Millisecond), samples: samples, inTMPDIR: inTMPDIR}
 	var exit *exec.ExitError
 	switch {
 	case errors.As(err, &exit):
 		r.code = exit.ExitCode()
 	case err != nil:
 		t.Fatal(err)
+	}
+	if len(r.inTMPDIR) > 0 {
+		t.Errorf("custcat wrote to TMPDIR while it ran: %s", strings.Join(r.inTMPDIR, ", "))
 	}
 	return r
 }

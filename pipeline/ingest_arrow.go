@@ -8,12 +8,16 @@ import (
 	"hash/maphash"
 	"math"
 	"strconv"
+	"strings"
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/duckdb/duckdb-go/v2"
+
+	custsql "custcat/sql"
 )
 
 // batchRows is about how many parsed lines travel to DuckDB in one INSERT:
@@ -21,11 +25,11 @@ import (
 const batchRows = 1 << 19
 
 // lineSchema is the Arrow form of a parsed sales line: the columns of
-// sales_lines (the amount as a double, cast to its decimal on the way in).
+// sales_lines but its file and ledger, which are the same for every line
+// of a batch and bound to the INSERT (the amount as a double, cast to its
+// decimal on the way in).
 var lineSchema = arrow.NewSchema([]arrow.Field{
-	{Name: "file_id", Type: arrow.PrimitiveTypes.Int64},
 	{Name: "line_no", Type: arrow.PrimitiveTypes.Int32},
-	{Name: "ledger", Type: arrow.BinaryTypes.String},
 	{Name: "doc_key", Type: arrow.BinaryTypes.String},
 	{Name: "doc_no", Type: arrow.BinaryTypes.String, Nullable: true},
 	{Name: "doc_date", Type: arrow.FixedWidthTypes.Date32},
@@ -41,9 +45,8 @@ var lineSchema = arrow.NewSchema([]arrow.Field{
 	{Name: "line_secs", Type: arrow.PrimitiveTypes.Int32, Nullable: true},
 }, nil)
 
-// hashSchema is the Arrow form of line_hashes.
+// hashSchema is the Arrow form of line_hashes, but its file.
 var hashSchema = arrow.NewSchema([]arrow.Field{
-	{Name: "file_id", Type: arrow.PrimitiveTypes.Int64},
 	{Name: "line_no", Type: arrow.PrimitiveTypes.Int32},
 	{Name: "h", Type: arrow.PrimitiveTypes.Int64},
 }, nil)
@@ -58,8 +61,10 @@ type SalesLine struct {
 	ItemCode     string
 	ItemName     string
 	Category     string
-	Quantity     *float64
-	UnitPrice    *float64
+	Quantity     float64 // where HasQuantity
+	UnitPrice    float64 // where HasUnitPrice
+	HasQuantity  bool
+	HasUnitPrice bool
 	Amount       float64
 	Secs         int32 // the time of day in seconds, NoTime where the export has none
 }
@@ -68,102 +73,181 @@ type SalesLine struct {
 var lineSeed = maphash.MakeSeed()
 
 // lineBuilder collects parsed lines of one file into Arrow columns; each
-// worker of the delimited reader has its own.
+// worker of the delimited reader has its own. The columns are plain
+// slices, handed to Arrow whole by batch.
 type lineBuilder struct {
 	fileID int64
-	ledger string
-	b      *array.RecordBuilder
-	f      []array.Builder
-	hb     *array.RecordBuilder // the hashes of the lines of numbered documents
-	hf     []array.Builder
 	rows   int
-	h      maphash.Hash
-	key    []byte
+	lineNo []int32
+	docNo  textColumn
+	date   []int32
+	code   textColumn
+	name   textColumn
+	item   textColumn
+	iname  textColumn
+	cat    textColumn
+	qty    numberColumn
+	price  numberColumn
+	amount []float64
+	secs   []int32
+	noSecs bitmap // lines without a time of day
+	// The lines of numbered documents, with their hashes.
+	hashLine []int32
+	hashes   []int64
+	h        maphash.Hash
+	key      []byte
 }
 
-func newLineBuilder(fileID int64, ledger string) *lineBuilder {
-	lb := &lineBuilder{fileID: fileID, ledger: ledger, b: array.NewRecordBuilder(memory.DefaultAllocator, lineSchema)}
-	lb.f = lb.b.Fields()
-	lb.hb = array.NewRecordBuilder(memory.DefaultAllocator, hashSchema)
-	lb.hf = lb.hb.Fields()
+// textColumn is a column of text in Arrow's layout: the bytes of the
+// values one after another, where each starts, and which are NULL (an
+// empty text).
+type textColumn struct {
+	data  []byte
+	offs  []int32 // len(offs) is the number of values + 1
+	nulls bitmap
+}
+
+func (c *textColumn) add(s string) {
+	if len(c.offs) == 0 {
+		c.offs = append(c.offs, 0)
+	}
+	if s == "" {
+		c.nulls.set(len(c.offs) - 1)
+	}
+	c.data = append(c.data, s...)
+	c.offs = append(c.offs, int32(len(c.data)))
+}
+
+// value is the i-th value; "" for NULL.
+func (c *textColumn) value(i int) string {
+	return unsafe.String(unsafe.SliceData(c.data[c.offs[i]:]), int(c.offs[i+1]-c.offs[i]))
+}
+
+func (c *textColumn) reserve(n, size int) {
+	c.data = make([]byte, 0, size)
+	c.offs = make([]int32, 1, n+1)
+	c.nulls = bitmap{}
+}
+
+// array hands the column to Arrow, n values; the column starts anew.
+func (c *textColumn) array(n int) arrow.Array {
+	if len(c.offs) == 0 {
+		c.offs = append(c.offs, 0)
+	}
+	valid, nulls := c.nulls.validity(n)
+	data := array.NewData(arrow.BinaryTypes.String, n, []*memory.Buffer{valid,
+		memory.NewBufferBytes(arrow.Int32Traits.CastToBytes(c.offs)), memory.NewBufferBytes(c.data)}, nil, nulls, 0)
+	defer data.Release()
+	*c = textColumn{}
+	return array.NewStringData(data)
+}
+
+// numberColumn is a column of doubles, some NULL.
+type numberColumn struct {
+	v     []float64
+	nulls bitmap
+}
+
+func (c *numberColumn) add(v float64, ok bool) {
+	if !ok {
+		c.nulls.set(len(c.v))
+	}
+	c.v = append(c.v, v)
+}
+
+func (c *numberColumn) array(n int) arrow.Array {
+	valid, nulls := c.nulls.validity(n)
+	data := array.NewData(arrow.PrimitiveTypes.Float64, n, []*memory.Buffer{valid,
+		memory.NewBufferBytes(arrow.Float64Traits.CastToBytes(c.v))}, nil, nulls, 0)
+	defer data.Release()
+	*c = numberColumn{}
+	return array.NewFloat64Data(data)
+}
+
+// bitmap marks the NULL rows of a column; it stays empty while there are none.
+type bitmap struct {
+	bits []byte // set: NULL
+	n    int
+}
+
+func (b *bitmap) set(i int) {
+	for len(b.bits) <= i/8 {
+		b.bits = append(b.bits, 0)
+	}
+	b.bits[i/8] |= 1 << (i % 8)
+	b.n++
+}
+
+// validity is the bitmap as Arrow's validity buffer of n rows (nil
+// without NULLs) and the number of NULLs.
+func (b *bitmap) validity(n int) (*memory.Buffer, int) {
+	if b.n == 0 {
+		return nil, 0
+	}
+	v := make([]byte, (n+7)/8)
+	for i := range v {
+		var nulls byte
+		if i < len(b.bits) {
+			nulls = b.bits[i]
+		}
+		v[i] = ^nulls
+	}
+	return memory.NewBufferBytes(v), b.n
+}
+
+func (b *bitmap) has(i int) bool { return i/8 < len(b.bits) && b.bits[i/8]&(1<<(i%8)) != 0 }
+
+func newLineBuilder(fileID int64) *lineBuilder {
+	lb := &lineBuilder{fileID: fileID}
 	lb.h.SetSeed(lineSeed)
 	return lb
 }
 
-func appendText(b array.Builder, s string) {
-	sb := b.(*array.StringBuilder)
-	if s == "" {
-		sb.AppendNull()
-	} else {
-		sb.Append(s)
-	}
-}
-
-func appendNumber(b array.Builder, v *float64) {
-	fb := b.(*array.Float64Builder)
-	if v == nil {
-		fb.AppendNull()
-	} else {
-		fb.Append(*v)
-	}
-}
-
 func (lb *lineBuilder) add(l *SalesLine) {
-	f := lb.f
-	f[0].(*array.Int64Builder).Append(lb.fileID)
-	f[1].(*array.Int32Builder).Append(int32(l.Line))
-	f[2].(*array.StringBuilder).Append(lb.ledger)
-	if l.DocNo == "" {
-		// Each line is its own document: its key names file and line.
-		lb.key = strconv.AppendInt(append(strconv.AppendInt(append(lb.key[:0], '#'), lb.fileID, 10), ':'), int64(l.Line), 10)
-		f[3].(*array.StringBuilder).BinaryBuilder.Append(lb.key)
-		f[4].(*array.StringBuilder).AppendNull()
-	} else {
-		f[3].(*array.StringBuilder).Append(l.DocNo)
-		f[4].(*array.StringBuilder).Append(l.DocNo)
-	}
-	f[5].(*array.Date32Builder).Append(arrow.Date32(l.Date))
-	key := l.CustomerCode
-	if key == "" {
-		key = l.CustomerName
-	}
-	f[6].(*array.StringBuilder).Append(key)
-	appendText(f[7], l.CustomerCode)
-	appendText(f[8], l.CustomerName)
-	appendText(f[9], l.ItemCode)
-	appendText(f[10], l.ItemName)
-	appendText(f[11], l.Category)
-	appendNumber(f[12], l.Quantity)
-	appendNumber(f[13], l.UnitPrice)
-	f[14].(*array.Float64Builder).Append(l.Amount)
+	lb.lineNo = append(lb.lineNo, int32(l.Line))
+	lb.docNo.add(l.DocNo)
+	lb.date = append(lb.date, l.Date)
+	lb.code.add(l.CustomerCode)
+	lb.name.add(l.CustomerName)
+	lb.item.add(l.ItemCode)
+	lb.iname.add(l.ItemName)
+	lb.cat.add(l.Category)
+	lb.qty.add(l.Quantity, l.HasQuantity)
+	lb.price.add(l.UnitPrice, l.HasUnitPrice)
+	lb.amount = append(lb.amount, l.Amount)
 	if l.Secs == NoTime {
-		f[15].(*array.Int32Builder).AppendNull()
-	} else {
-		f[15].(*array.Int32Builder).Append(l.Secs)
+		lb.noSecs.set(len(lb.secs))
 	}
+	lb.secs = append(lb.secs, l.Secs)
 	if l.DocNo != "" { // a document of one line repeats nothing
-		lb.hf[0].(*array.Int64Builder).Append(lb.fileID)
-		lb.hf[1].(*array.Int32Builder).Append(int32(l.Line))
-		lb.hf[2].(*array.Int64Builder).Append(int64(lb.hash(l, key)))
+		lb.hashLine = append(lb.hashLine, int32(l.Line))
+		lb.hashes = append(lb.hashes, int64(lb.hash(l)))
 	}
 	lb.rows++
+}
+
+// customerKey is the key of a line's customer: its code, else its name.
+func customerKey(l *SalesLine) string {
+	if l.CustomerCode != "" {
+		return l.CustomerCode
+	}
+	return l.CustomerName
 }
 
 // hash is the hash of what makes two lines of a document equal: equal
 // lines have equal hashes, so only lines whose hash repeats in their file
 // are compared in full (MarkDuplicates).
-func (lb *lineBuilder) hash(l *SalesLine, key string) uint64 {
+func (lb *lineBuilder) hash(l *SalesLine) uint64 {
 	h := &lb.h
 	h.Reset()
-	for _, s := range [...]string{l.DocNo, key, l.CustomerCode, l.CustomerName, l.ItemCode, l.ItemName, l.Category} {
+	for _, s := range [...]string{l.DocNo, customerKey(l), l.CustomerCode, l.CustomerName, l.ItemCode, l.ItemName, l.Category} {
 		h.WriteString(s)
 		h.WriteByte(0)
 	}
 	var num [8 * 4]byte
-	put := func(i int, v *float64, null bool) {
+	put := func(i int, x float64, null bool) {
 		bits := uint64(math.MaxUint64) // NULL
 		if !null {
-			x := *v
 			if x == 0 {
 				x = 0 // -0 equals 0
 			}
@@ -173,11 +257,10 @@ func (lb *lineBuilder) hash(l *SalesLine, key string) uint64 {
 			num[i*8+k] = byte(bits >> (8 * k))
 		}
 	}
-	put(0, l.Quantity, l.Quantity == nil)
-	put(1, l.UnitPrice, l.UnitPrice == nil)
-	put(2, &l.Amount, false)
-	date := float64(l.Date)*86400 + float64(l.Secs) // NoTime is a value of its own
-	put(3, &date, false)
+	put(0, l.Quantity, !l.HasQuantity)
+	put(1, l.UnitPrice, !l.HasUnitPrice)
+	put(2, l.Amount, false)
+	put(3, float64(l.Date)*86400+float64(l.Secs), false) // NoTime is a value of its own
 	h.Write(num[:])
 	return h.Sum64()
 }
@@ -197,32 +280,111 @@ func (b *lineBatch) Release() {
 
 // reserve makes room for about n lines of about size bytes of text.
 func (lb *lineBuilder) reserve(n, size int) {
-	lb.b.Reserve(n)
-	for _, i := range []int{3, 4, 6, 8, 10, 11} {
-		lb.f[i].(*array.StringBuilder).ReserveData(size / 8)
+	lb.lineNo = make([]int32, 0, n)
+	lb.date = make([]int32, 0, n)
+	lb.amount = make([]float64, 0, n)
+	lb.secs = make([]int32, 0, n)
+	lb.qty.v = make([]float64, 0, n)
+	lb.price.v = make([]float64, 0, n)
+	lb.hashLine = make([]int32, 0, n)
+	lb.hashes = make([]int64, 0, n)
+	for _, c := range []*textColumn{&lb.docNo, &lb.code, &lb.name, &lb.item, &lb.iname, &lb.cat} {
+		c.reserve(n, size/8)
 	}
-	lb.hb.Reserve(n)
 }
 
 // batch takes the lines collected so far; nil if there are none.
 func (lb *lineBuilder) batch() *lineBatch {
-	if lb.rows == 0 {
+	n := lb.rows
+	if n == 0 {
 		return nil
 	}
+	// doc_key: the document number; a line without one is a document of
+	// its own, named by file and line. customer_key: the code, else the
+	// name. Where every line has the first, the column is the same.
+	docNo, code := lb.docNo.array(n), lb.code.array(n)
+	docKey, key := docNo, code
+	docKey.Retain()
+	key.Retain()
+	if docNo.NullN() > 0 {
+		docKey.Release()
+		docKey = lb.docKeys(docNo.(*array.String))
+	}
+	name := lb.name.array(n)
+	if code.NullN() > 0 {
+		key.Release()
+		key = customerKeys(code.(*array.String), name.(*array.String))
+	}
+	valid, nulls := lb.noSecs.validity(n)
+	secsData := array.NewData(arrow.PrimitiveTypes.Int32, n, []*memory.Buffer{valid,
+		memory.NewBufferBytes(arrow.Int32Traits.CastToBytes(lb.secs))}, nil, nulls, 0)
+	cols := []arrow.Array{
+		array.NewInt32Data(array.NewData(arrow.PrimitiveTypes.Int32, n, []*memory.Buffer{nil, memory.NewBufferBytes(arrow.Int32Traits.CastToBytes(lb.lineNo))}, nil, 0, 0)),
+		docKey, docNo,
+		array.NewDate32Data(array.NewData(arrow.FixedWidthTypes.Date32, n, []*memory.Buffer{nil, memory.NewBufferBytes(arrow.Int32Traits.CastToBytes(lb.date))}, nil, 0, 0)),
+		key, code, name,
+		lb.item.array(n), lb.iname.array(n), lb.cat.array(n),
+		lb.qty.array(n), lb.price.array(n),
+		array.NewFloat64Data(array.NewData(arrow.PrimitiveTypes.Float64, n, []*memory.Buffer{nil, memory.NewBufferBytes(arrow.Float64Traits.CastToBytes(lb.amount))}, nil, 0, 0)),
+		array.NewInt32Data(secsData),
+	}
+	lines := array.NewRecordBatch(lineSchema, cols, int64(n))
+	for _, c := range cols {
+		c.Release()
+	}
+	secsData.Release()
+	m := len(lb.hashes)
+	hcols := []arrow.Array{
+		array.NewInt32Data(array.NewData(arrow.PrimitiveTypes.Int32, m, []*memory.Buffer{nil, memory.NewBufferBytes(arrow.Int32Traits.CastToBytes(lb.hashLine))}, nil, 0, 0)),
+		array.NewInt64Data(array.NewData(arrow.PrimitiveTypes.Int64, m, []*memory.Buffer{nil, memory.NewBufferBytes(arrow.Int64Traits.CastToBytes(lb.hashes))}, nil, 0, 0)),
+	}
+	hashes := array.NewRecordBatch(hashSchema, hcols, int64(m))
+	for _, c := range hcols {
+		c.Release()
+	}
 	lb.rows = 0
-	return &lineBatch{lb.b.NewRecordBatch(), lb.hb.NewRecordBatch()}
+	lb.lineNo, lb.date, lb.amount, lb.secs, lb.noSecs, lb.hashLine, lb.hashes = nil, nil, nil, nil, bitmap{}, nil, nil
+	return &lineBatch{lines, hashes}
 }
 
-func (lb *lineBuilder) release() {
-	lb.b.Release()
-	lb.hb.Release()
+// docKeys is the doc_key column of lines some of which have no document
+// number: "#<file>:<line>" for those.
+func (lb *lineBuilder) docKeys(docNo *array.String) arrow.Array {
+	var c textColumn
+	c.reserve(docNo.Len(), len(docNo.ValueBytes())+docNo.NullN()*12)
+	for i := range docNo.Len() {
+		if docNo.IsNull(i) {
+			lb.key = strconv.AppendInt(append(strconv.AppendInt(append(lb.key[:0], '#'), lb.fileID, 10), ':'), int64(lb.lineNo[i]), 10)
+			c.add(unsafe.String(unsafe.SliceData(lb.key), len(lb.key)))
+		} else {
+			c.add(docNo.Value(i))
+		}
+	}
+	return c.array(docNo.Len())
 }
+
+// customerKeys is the customer_key column where some lines have no code.
+func customerKeys(code, name *array.String) arrow.Array {
+	var c textColumn
+	c.reserve(code.Len(), len(code.ValueBytes())+len(name.ValueBytes()))
+	for i := range code.Len() {
+		if code.IsNull(i) {
+			c.add(name.Value(i))
+		} else {
+			c.add(code.Value(i))
+		}
+	}
+	return c.array(code.Len())
+}
+
+func (lb *lineBuilder) release() {}
 
 var viewSeq atomic.Int64
 
 // insertLines appends batches of parsed lines to sales_lines, and their
-// hashes to line_hashes, through DuckDB's Arrow scan.
-func insertLines(ctx context.Context, conn *sql.Conn, batches []*lineBatch) error {
+// hashes to line_hashes, through DuckDB's Arrow scan: lines of file fileID
+// of ledger.
+func insertLines(ctx context.Context, conn *sql.Conn, fileID int64, ledger string, batches []*lineBatch) error {
 	if len(batches) == 0 {
 		return nil
 	}
@@ -249,8 +411,8 @@ func insertLines(ctx context.Context, conn *sql.Conn, batches []*lineBatch) erro
 			schema *arrow.Schema
 			recs   []arrow.RecordBatch
 		}{
-			{"INSERT INTO sales_lines SELECT * REPLACE (CAST(amount AS DECIMAL(18,2)) AS amount) FROM %s", lineSchema, lines},
-			{"INSERT INTO line_hashes SELECT * FROM %s", hashSchema, hashes},
+			{custsql.Query("InsertLines"), lineSchema, lines},
+			{custsql.Query("InsertLineHashes"), hashSchema, hashes},
 		} {
 			reader, err := array.NewRecordReader(q.schema, q.recs)
 			if err != nil {
@@ -262,7 +424,8 @@ func insertLines(ctx context.Context, conn *sql.Conn, batches []*lineBatch) erro
 				reader.Release()
 				return err
 			}
-			_, err = ex.ExecContext(ctx, fmt.Sprintf(q.sql, view), nil)
+			_, err = ex.ExecContext(ctx, strings.ReplaceAll(q.sql, "arrow_lines", view), []driver.NamedValue{
+				{Ordinal: 1, Value: fileID}, {Ordinal: 2, Value: ledger}})
 			if err == nil {
 				_, err = ex.ExecContext(ctx, "DROP VIEW "+view, nil)
 			}
@@ -285,13 +448,14 @@ func insertLines(ctx context.Context, conn *sql.Conn, batches []*lineBatch) erro
 type lineWriter struct {
 	ctx     context.Context
 	conn    *sql.Conn
+	ledger  string
 	lb      *lineBuilder
 	pending []*lineBatch
 	rows    int
 }
 
 func newLineWriter(ctx context.Context, conn *sql.Conn, fileID int64, ledger string) *lineWriter {
-	return &lineWriter{ctx: ctx, conn: conn, lb: newLineBuilder(fileID, ledger)}
+	return &lineWriter{ctx: ctx, conn: conn, ledger: ledger, lb: newLineBuilder(fileID)}
 }
 
 func (w *lineWriter) Add(l *SalesLine) error {
@@ -316,7 +480,7 @@ func (w *lineWriter) take(b *lineBatch) error {
 }
 
 func (w *lineWriter) store() error {
-	err := insertLines(w.ctx, w.conn, w.pending)
+	err := insertLines(w.ctx, w.conn, w.lb.fileID, w.ledger, w.pending)
 	for _, b := range w.pending {
 		b.Release()
 	}

@@ -162,7 +162,7 @@ func (fl *fileLoader) readBlocks(ctx context.Context, r *csvReader, lines *lineW
 	base.haveLast, base.last = false, SalesLine{}
 	for range workers {
 		wg.Go(func() {
-			w := blockWorker{sc: r.sc, p: base, lb: newLineBuilder(fl.res.FileID, fl.res.Ledger)}
+			w := blockWorker{sc: r.sc, p: base, lb: newLineBuilder(fl.res.FileID)}
 			w.sc.cells = nil
 			defer w.lb.release()
 			for j := range jobs {

@@ -10,6 +10,19 @@
 CREATE OR REPLACE TEMP TABLE stage_keep (file_id BIGINT);
 CREATE OR REPLACE TEMP TABLE line_hashes (file_id BIGINT, line_no INTEGER, h BIGINT);
 
+-- name: InsertLines
+-- The lines a reader parsed, from the Arrow view arrow_lines (its name is
+-- replaced by the view's): $1 their file, $2 its ledger.
+INSERT INTO sales_lines (file_id, line_no, ledger, doc_key, doc_no, doc_date, customer_key, customer_code,
+                         customer_name, item_code, item_name, category, quantity, unit_price, amount, line_secs)
+SELECT $1, line_no, $2, doc_key, doc_no, doc_date, customer_key, customer_code,
+       customer_name, item_code, item_name, category, quantity, unit_price, CAST(amount AS DECIMAL(18,2)), line_secs
+FROM arrow_lines;
+
+-- name: InsertLineHashes
+-- The hashes of those lines that are of numbered documents (MarkDuplicates).
+INSERT INTO line_hashes SELECT $1, line_no, h FROM arrow_lines;
+
 -- name: KeepDuplicates
 -- The lines of file $1 are never duplicates of one another (duplicates: keep).
 INSERT INTO stage_keep VALUES ($1);
@@ -166,12 +179,18 @@ WITH lines AS (
 -- name: LatestCustomerLines
 -- The body of RefreshCustomers and RefreshLostCustomers, in place of their
 -- /*latest*/: each customer of the lines, with its latest code and name.
+-- The latest line is the one of the greatest (doc_date, file_id, line_no),
+-- as one number: days since 1900 above 96 bits, the file above 32, the
+-- line below (a struct key took twice as long: 1.0 s against 0.6 s for
+-- 10M lines).
 SELECT customer_key,
-       arg_max(customer_code, (doc_date, file_id, line_no)) FILTER (WHERE customer_code IS NOT NULL),
-       arg_max(customer_name, (doc_date, file_id, line_no)) FILTER (WHERE customer_name IS NOT NULL),
+       arg_max(customer_code, line_order) FILTER (WHERE customer_code IS NOT NULL),
+       arg_max(customer_name, line_order) FILTER (WHERE customer_name IS NOT NULL),
        true,
        max(doc_date)
-FROM lines
+FROM (SELECT customer_key, customer_code, customer_name, doc_date,
+             ((doc_date - DATE '1900-01-01')::HUGEINT << 96) | (file_id::HUGEINT << 32) | line_no::HUGEINT AS line_order
+      FROM lines)
 GROUP BY customer_key
 ON CONFLICT (customer_key) DO UPDATE SET
     customer_code = CASE WHEN customers.last_sale IS NULL OR excluded.last_sale >= customers.last_sale

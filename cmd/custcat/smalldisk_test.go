@@ -152,6 +152,10 @@ func TestSmallDisk(t *testing.T) {
 				t.Errorf("%s: the message does not say %q", c.name, w)
 			}
 		}
+		// What the run read is no load: its summary says it rolled back.
+		if strings.Contains(r.stdout, "b.csv") && !strings.Contains(r.stdout, "FAILED, rolled back: nothing below is in the database") {
+			t.Errorf("%s: the summary of the failed run does not say it rolled back:\n%s", c.name, r.stdout)
+		}
 		for _, not := range []string{"PRAGMA", "SET ", "DuckDB needed more memory"} {
 			if strings.Contains(r.lastError(), not) {
 				t.Errorf("%s: the message says %q", c.name, not)

@@ -440,8 +440,77 @@ type lineWriter struct {
 	ledger  string
 	lb      *lineBuilder
 	repeats *repeatFilter
+	names   codeNames
 	pending []*lineBatch
 	rows    int
+}
+
+// codeNames follows the names each customer code of a file carries: the
+// codes seen with two are the only ones SaveCodeNames reads the lines of.
+type codeNames struct {
+	first map[string]string // code: the first name seen with it
+	two   map[string]bool
+	all   bool // too many codes to follow: SaveCodeNames reads every line
+}
+
+// maxCodesFollowed bounds the memory codeNames takes (some 100 MB); tests
+// lower it.
+var maxCodesFollowed = 1 << 20
+
+var (
+	codeColumn = lineSchema.FieldIndices("customer_code")[0]
+	nameColumn = lineSchema.FieldIndices("customer_name")[0]
+)
+
+func (c *codeNames) see(lines arrow.RecordBatch) {
+	if c.all {
+		return
+	}
+	if c.first == nil {
+		c.first, c.two = map[string]string{}, map[string]bool{}
+	}
+	codes, names := lines.Column(codeColumn).(*array.String), lines.Column(nameColumn).(*array.String)
+	for i := range codes.Len() {
+		if codes.IsNull(i) || names.IsNull(i) {
+			continue
+		}
+		code, name := codes.Value(i), names.Value(i)
+		first, ok := c.first[code]
+		switch {
+		case !ok && len(c.first) >= maxCodesFollowed:
+			c.all, c.first, c.two = true, nil, nil
+			return
+		case !ok:
+			c.first[strings.Clone(code)] = strings.Clone(name)
+		case first != name && !c.two[code]:
+			c.two[strings.Clone(code)] = true
+		}
+	}
+}
+
+// save writes the codes seen with two names of file fileID to
+// code_candidates.
+func (c *codeNames) save(ctx context.Context, conn *sql.Conn, fileID int64) error {
+	var codes []any
+	if c.all {
+		codes = append(codes, nil)
+	}
+	for code := range c.two {
+		codes = append(codes, code)
+	}
+	for len(codes) > 0 {
+		n := min(len(codes), 256)
+		q := "INSERT INTO code_candidates VALUES " + strings.TrimSuffix(strings.Repeat("(?, ?), ", n), ", ")
+		args := make([]any, 0, 2*n)
+		for _, code := range codes[:n] {
+			args = append(args, fileID, code)
+		}
+		if _, err := conn.ExecContext(ctx, q, args...); err != nil {
+			return fmt.Errorf("store codes with two names: %w", err)
+		}
+		codes = codes[n:]
+	}
+	return nil
 }
 
 // newLineWriter makes the writer of the lines of file fileID of ledger,
@@ -464,6 +533,7 @@ func (w *lineWriter) take(b *lineBatch) error {
 		return nil
 	}
 	b.seal(w.repeats)
+	w.names.see(b.lines)
 	w.pending = append(w.pending, b)
 	w.rows += int(b.lines.NumRows())
 	if w.rows >= batchRows {
@@ -485,9 +555,13 @@ func (w *lineWriter) store() error {
 func (w *lineWriter) Flush() error {
 	if b := w.lb.batch(); b != nil {
 		b.seal(w.repeats)
+		w.names.see(b.lines)
 		w.pending = append(w.pending, b)
 	}
-	return w.store()
+	if err := w.store(); err != nil {
+		return err
+	}
+	return w.names.save(w.ctx, w.conn, w.lb.fileID)
 }
 
 func (w *lineWriter) Release() {

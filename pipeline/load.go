@@ -203,6 +203,23 @@ func Load(ctx context.Context, c *sql.Conn, cfg *Config, runID int64, inbox []In
 	return res, nil
 }
 
+// SaveCodeNames records, after Load on c, the customer codes that carry
+// two names within one file of run runID (code_names). Where the reader
+// saw no code with two names, there is none, and no line is read.
+func SaveCodeNames(ctx context.Context, c *sql.Conn, runID int64) error {
+	var some bool
+	if err := c.QueryRowContext(ctx, custsql.Query("HasCodeCandidates")).Scan(&some); err != nil {
+		return fmt.Errorf("codes with two names: %w", err)
+	}
+	if !some {
+		return nil
+	}
+	if _, err := c.ExecContext(ctx, custsql.Query("SaveCodeNames"), runID); err != nil {
+		return fmt.Errorf("codes with two names: %w", err)
+	}
+	return nil
+}
+
 // dropChanged takes out of the run what it read of a file that changed
 // while it was read: its lines and their hashes, rejects, master rows.
 func dropChanged(ctx context.Context, c *sql.Conn, fileID int64) error {

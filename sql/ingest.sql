@@ -8,6 +8,9 @@
 
 -- name: CreateLineHashes
 CREATE OR REPLACE TEMP TABLE stage_keep (file_id BIGINT);
+-- The customer codes the reader saw with two names in a file (codeNames),
+-- for SaveCodeNames; a NULL code: the file had too many codes to follow.
+CREATE OR REPLACE TEMP TABLE code_candidates (file_id BIGINT, customer_code VARCHAR);
 -- maybe: the reader's filter may have seen the hash before in the file
 -- (repeatFilter): only such hashes can repeat.
 CREATE OR REPLACE TEMP TABLE line_hashes (file_id BIGINT, line_no INTEGER, h BIGINT, maybe BOOLEAN);

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	"encoding/binary"
 	"fmt"
 	"hash/maphash"
 	"math"
@@ -92,7 +93,7 @@ type lineBuilder struct {
 	// The lines of numbered documents, with their hashes.
 	hashLine []int32
 	hashes   []int64
-	h        maphash.Hash
+	key      []byte // what hash hashes, built anew for each line
 }
 
 // textColumn is a column of text in Arrow's layout: the bytes of the
@@ -188,9 +189,7 @@ func (b *bitmap) validity(n int) (*memory.Buffer, int) {
 }
 
 func newLineBuilder(fileID int64) *lineBuilder {
-	lb := &lineBuilder{fileID: fileID}
-	lb.h.SetSeed(lineSeed)
-	return lb
+	return &lineBuilder{fileID: fileID}
 }
 
 func (lb *lineBuilder) add(l *SalesLine) {
@@ -228,14 +227,11 @@ func customerKey(l *SalesLine) string {
 // lines have equal hashes, so only lines whose hash repeats in their file
 // are compared in full (MarkDuplicates).
 func (lb *lineBuilder) hash(l *SalesLine) uint64 {
-	h := &lb.h
-	h.Reset()
+	b := lb.key[:0]
 	for _, s := range [...]string{l.DocNo, customerKey(l), l.CustomerCode, l.CustomerName, l.ItemCode, l.ItemName, l.Category} {
-		h.WriteString(s)
-		h.WriteByte(0)
+		b = append(append(b, s...), 0)
 	}
-	var num [8 * 4]byte
-	put := func(i int, x float64, null bool) {
+	put := func(x float64, null bool) {
 		bits := uint64(math.MaxUint64) // NULL
 		if !null {
 			if x == 0 {
@@ -243,16 +239,14 @@ func (lb *lineBuilder) hash(l *SalesLine) uint64 {
 			}
 			bits = math.Float64bits(x)
 		}
-		for k := range 8 {
-			num[i*8+k] = byte(bits >> (8 * k))
-		}
+		b = binary.LittleEndian.AppendUint64(b, bits)
 	}
-	put(0, l.Quantity, !l.HasQuantity)
-	put(1, l.UnitPrice, !l.HasUnitPrice)
-	put(2, l.Amount, false)
-	put(3, float64(l.Date)*86400+float64(l.Secs), false) // NoTime is a value of its own
-	h.Write(num[:])
-	return h.Sum64()
+	put(l.Quantity, !l.HasQuantity)
+	put(l.UnitPrice, !l.HasUnitPrice)
+	put(l.Amount, false)
+	put(float64(l.Date)*86400+float64(l.Secs), false) // NoTime is a value of its own
+	lb.key = b
+	return maphash.Bytes(lineSeed, b)
 }
 
 // lineBatch is a batch of parsed lines and their hashes; the hashes are

@@ -82,8 +82,8 @@ func Predict(ctx context.Context, cfg *pipeline.Config, now time.Time, asOf stri
 		if err != nil {
 			return err
 		}
-		if _, err := c.ExecContext(ctx, custsql.Query("SaveCodeNames"), 0); err != nil {
-			return fmt.Errorf("codes with two names: %w", err)
+		if err := pipeline.SaveCodeNames(ctx, c, 0); err != nil {
+			return err
 		}
 		for _, f := range load.Files {
 			p := FilePrediction{FileResult: f}
@@ -185,8 +185,8 @@ func codeNameWarnings(ctx context.Context, c *sql.Conn, runID int64) ([]string, 
 // fileNotes are the warnings of the files a run read: where the amount was
 // computed or money left unmapped, and codes with two names in one file.
 func fileNotes(ctx context.Context, c *sql.Conn, cfg *pipeline.Config, res *RunResult) ([]string, error) {
-	if _, err := c.ExecContext(ctx, custsql.Query("SaveCodeNames"), res.RunID); err != nil {
-		return nil, fmt.Errorf("codes with two names: %w", err)
+	if err := pipeline.SaveCodeNames(ctx, c, res.RunID); err != nil {
+		return nil, err
 	}
 	var out []string
 	for _, f := range res.Load.Files {

@@ -162,7 +162,7 @@ func (fl *fileLoader) readBlocks(ctx context.Context, r *csvReader, lines *lineW
 	base.haveLast, base.last = false, SalesLine{}
 	for range workers {
 		wg.Go(func() {
-			w := blockWorker{sc: r.sc, p: base, lb: newLineBuilder(fl.res.FileID, fl.res.Ledger)}
+			w := blockWorker{sc: r.sc, p: base, lb: newLineBuilder(fl.res.FileID)}
 			w.sc.cells = nil
 			defer w.lb.release()
 			for j := range jobs {
@@ -316,6 +316,7 @@ type blockWorker struct {
 func (w *blockWorker) run(b textBlock, final bool) blockResult {
 	res := blockResult{block: b, final: final, startMark: w.p.mark}
 	w.lb.reserve(b.lines, len(b.text))
+	w.sc.clean = w.sc.cleanText(b.text)
 	p := w.p
 	leading := p.cols.at(fDocNo) >= 0
 	text, line := b.text, b.first

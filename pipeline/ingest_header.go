@@ -586,11 +586,13 @@ func isSummaryRow(cells []string, sch *exportSchema, cols columnMap) bool {
 	if !maySumUp(cells) {
 		return false
 	}
-	fieldAt := map[int]string{}
-	for fi, f := range sch.fields {
-		if c := cols.at(fi); c >= 0 {
-			fieldAt[c] = f
+	fieldAt := func(c int) string { // the field read from column c, if any
+		for fi, f := range sch.fields {
+			if cols.at(fi) == c {
+				return f
+			}
 		}
+		return ""
 	}
 	cell := func(field string) string {
 		if c := cols.at(sch.fieldIndex(field)); c >= 0 && c < len(cells) {
@@ -599,7 +601,7 @@ func isSummaryRow(cells []string, sch *exportSchema, cols columnMap) bool {
 		return ""
 	}
 	for i, c := range cells[:min(4, len(cells))] {
-		if f := fieldAt[i]; (f == "" || f == "date" || f == "doc_no") && isTotalWord(c) {
+		if f := fieldAt(i); (f == "" || f == "date" || f == "doc_no") && isTotalWord(c) {
 			return true
 		}
 	}
@@ -621,6 +623,9 @@ func isSummaryRow(cells []string, sch *exportSchema, cols columnMap) bool {
 // isTotalWord says whether a cell is a total word alone, in any case and
 // width, with spaces, a colon or a parenthesis such as (含税) around it.
 func isTotalWord(c string) bool {
+	if !mayHoldTotalWord(c) {
+		return false
+	}
 	h := normHeader(c)
 	return slices.Contains(summaryWords, h)
 }
@@ -628,6 +633,9 @@ func isTotalWord(c string) bool {
 // startsWithTotalWord says whether a cell begins with a total word that
 // the rest does not continue ("totalwine" is no total).
 func startsWithTotalWord(c string) bool {
+	if !mayHoldTotalWord(c) {
+		return false
+	}
 	h := normHeader(c)
 	for _, w := range summaryWords {
 		if h == w || (strings.HasPrefix(h, w) && !isLetterAfter(h, w)) {
@@ -635,6 +643,12 @@ func startsWithTotalWord(c string) bool {
 		}
 	}
 	return false
+}
+
+// mayHoldTotalWord is the cheap test before normHeader: every summary
+// word holds 计 or a t, which normHeader keeps (narrowed and lowered).
+func mayHoldTotalWord(c string) bool {
+	return strings.ContainsAny(c, "计tTｔＴ")
 }
 
 // summaryInitials are the first letters of the summary words as
@@ -659,6 +673,18 @@ func maySumUp(cells []string) bool {
 	for i, c := range cells {
 		if i >= 4 {
 			break
+		}
+		if c == "" {
+			continue
+		}
+		// Most cells start with a digit, a letter or a Chinese character
+		// that no total word starts with: the loop below would stop there.
+		if b := c[0]; b < utf8.RuneSelf {
+			if l := b | 0x20; b >= '0' && b <= '9' || l >= 'a' && l <= 'z' && !slices.Contains(summaryInitials, rune(l)) {
+				continue
+			}
+		} else if r, _ := utf8.DecodeRuneInString(c); r >= 0x4e00 && r <= 0x9fff && !slices.Contains(summaryInitials, r) {
+			continue
 		}
 		for _, r := range c {
 			if r >= utf8.RuneSelf {

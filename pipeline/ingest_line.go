@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -145,7 +146,26 @@ func (p *lineParser) cell(cells []string, f int) string {
 	if i < 0 || i >= len(cells) {
 		return ""
 	}
-	return strings.TrimSpace(cells[i])
+	return trimSpace(cells[i])
+}
+
+// trimSpace is strings.TrimSpace, sooner where neither end is a space (its
+// own test of a cell that starts with a Chinese character is slow).
+func trimSpace(s string) string {
+	if s == "" {
+		return s
+	}
+	first, last := rune(s[0]), rune(s[len(s)-1])
+	if first >= utf8.RuneSelf {
+		first, _ = utf8.DecodeRuneInString(s)
+	}
+	if last >= utf8.RuneSelf {
+		last, _ = utf8.DecodeLastRuneInString(s)
+	}
+	if !unicode.IsSpace(first) && !unicode.IsSpace(last) {
+		return s
+	}
+	return strings.TrimSpace(s)
 }
 
 // parse reads one record; a non-empty reason rejects it.
@@ -206,20 +226,20 @@ func (p *lineParser) parse(rec record) (SalesLine, string) {
 		return SalesLine{}, "no customer"
 	}
 	var err error
-	if l.Quantity, err = p.number(cells, fQuantity); err != nil {
+	if l.Quantity, l.HasQuantity, err = p.number(cells, fQuantity); err != nil {
 		return SalesLine{}, err.Error()
 	}
-	if l.UnitPrice, err = p.number(cells, fUnitPrice); err != nil {
+	if l.UnitPrice, l.HasUnitPrice, err = p.number(cells, fUnitPrice); err != nil {
 		return SalesLine{}, err.Error()
 	}
-	amount, err := p.number(cells, fAmount)
+	amount, hasAmount, err := p.number(cells, fAmount)
 	switch {
 	case err != nil:
 		return SalesLine{}, err.Error()
-	case amount != nil:
-		l.Amount = roundCents(*amount)
-	case l.Quantity != nil && l.UnitPrice != nil:
-		v := *l.Quantity * *l.UnitPrice
+	case hasAmount:
+		l.Amount = roundCents(amount)
+	case l.HasQuantity && l.HasUnitPrice:
+		v := l.Quantity * l.UnitPrice
 		if _, err := checkRange(v); err != nil {
 			return SalesLine{}, "amount: quantity x unit price out of range"
 		}
@@ -253,16 +273,18 @@ func (p *lineParser) checkWidth(cells []string) string {
 	return ""
 }
 
-func (p *lineParser) number(cells []string, f int) (*float64, error) {
+// number reads the number cell of field f: its value, and false where the
+// cell is empty.
+func (p *lineParser) number(cells []string, f int) (float64, bool, error) {
 	s := p.cell(cells, f)
 	if s == "" {
-		return nil, nil
+		return 0, false, nil
 	}
 	v, err := p.parseNumber(s)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %s: %q", Fields[f], err, clip(s))
+		return 0, false, fmt.Errorf("%s: %s: %q", Fields[f], err, clip(s))
 	}
-	return &v, nil
+	return v, true, nil
 }
 
 // parseNumber reads a number cell with the file's decimal mark; under

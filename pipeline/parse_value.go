@@ -468,7 +468,7 @@ func ParseNumber(s string, mark DecimalMark) (float64, DecimalMark, error) {
 	}
 	point := strings.IndexByte(s, '.') >= 0
 	if plain(s) && (mark == MarkPoint || !point || mark == MarkUnknown && !threeDecimals(s, '.')) {
-		v, err := strconv.ParseFloat(s, 64)
+		v, err := parseFloat(s)
 		if err == nil {
 			shown := MarkUnknown
 			if point {
@@ -693,6 +693,7 @@ func groupError(c byte) error {
 	return ErrBadNumber
 }
 
+// pow10 are the powers of ten a double holds exactly.
 var pow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
 	1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22}
 
@@ -722,6 +723,42 @@ func threeDecimals[T string | []byte](s T, c byte) bool {
 
 // plain says s holds only what a decimal number may: digits, one sign,
 // a point and an exponent. It keeps out Inf, NaN, hex and underscores.
+// parseFloat is strconv.ParseFloat(s, 64), sooner for the numbers of
+// exports: a sign, up to 15 digits and a decimal point are a whole number
+// below 2^53 divided by an exact power of ten, one correctly rounded
+// division, the double ParseFloat returns.
+func parseFloat(s string) (float64, error) {
+	t, neg := s, false
+	if t != "" && (t[0] == '-' || t[0] == '+') {
+		neg, t = t[0] == '-', t[1:]
+	}
+	var m uint64
+	digits, decimals, point := 0, 0, false
+	for i := 0; i < len(t); i++ {
+		c := t[i]
+		switch {
+		case c >= '0' && c <= '9':
+			m = m*10 + uint64(c-'0')
+			digits++
+			if point {
+				decimals++
+			}
+		case c == '.' && !point:
+			point = true
+		default:
+			return strconv.ParseFloat(s, 64)
+		}
+	}
+	if digits == 0 || digits > 15 {
+		return strconv.ParseFloat(s, 64)
+	}
+	v := float64(m) / pow10[decimals]
+	if neg {
+		v = -v
+	}
+	return v, nil
+}
+
 func plain(s string) bool {
 	for i := 0; i < len(s); i++ {
 		c := s[i]

@@ -2,6 +2,10 @@ package pipeline
 
 import (
 	"errors"
+	"math"
+	"math/rand/v2"
+	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -280,4 +284,57 @@ func FuzzParseDateTime(f *testing.F) {
 			t.Fatalf("ParseDateTime(%q) time %d", s, secs)
 		}
 	})
+}
+
+// parseFloat must give the very double strconv.ParseFloat gives, and an
+// error where it does.
+func TestParseFloatIsStrconv(t *testing.T) {
+	cases := []string{"0", "-0", "+0", "0.1", "0.2", "0.3", "1234.56", "-1234.56", "303.60", "999999999999999",
+		"9999999999999999", "123456789012345.6", "0.000000000000001", "1.", ".5", ".", "-", "+", "", "1e5", "1.2.3",
+		"00000000000000000001", "4503599627370497", "9007199254740993", "12.345", "-.5", "5-"}
+	r := rand.New(rand.NewPCG(7, 15))
+	for range 200000 {
+		b := make([]byte, 0, 20)
+		if r.IntN(4) == 0 {
+			b = append(b, "-+"[r.IntN(2)])
+		}
+		n := 1 + r.IntN(17)
+		dot := r.IntN(n + 2)
+		for i := range n {
+			if i == dot {
+				b = append(b, '.')
+			}
+			b = append(b, byte('0'+r.IntN(10)))
+		}
+		cases = append(cases, string(b))
+	}
+	for _, s := range cases {
+		want, wantErr := strconv.ParseFloat(s, 64)
+		got, err := parseFloat(s)
+		if (err != nil) != (wantErr != nil) || err == nil && math.Float64bits(got) != math.Float64bits(want) {
+			t.Fatalf("parseFloat(%q) = %v, %v; strconv says %v, %v", s, got, err, want, wantErr)
+		}
+	}
+}
+
+func FuzzParseFloat(f *testing.F) {
+	for _, s := range []string{"303.60", "-0", "1.", ".5", "123456789012345.6", "1e5"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		want, wantErr := strconv.ParseFloat(s, 64)
+		got, err := parseFloat(s)
+		if (err != nil) != (wantErr != nil) || err == nil && math.Float64bits(got) != math.Float64bits(want) {
+			t.Fatalf("parseFloat(%q) = %v, %v; strconv says %v, %v", s, got, err, want, wantErr)
+		}
+	})
+}
+
+func TestTrimSpaceIsStrings(t *testing.T) {
+	for _, s := range []string{"", " ", "a", " a", "a ", "\u3000客户\u3000", "客户", "客户 ", "\t合肥\n", "\u00a0x", "x\u00a0",
+		"\xff", "a\xff", "\xe5", "\u2003", "  \u2003  "} {
+		if got, want := trimSpace(s), strings.TrimSpace(s); got != want {
+			t.Errorf("trimSpace(%q) = %q, want %q", s, got, want)
+		}
+	}
 }

@@ -1,10 +1,12 @@
 package pipeline
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -25,6 +27,10 @@ var ErrLocked = errors.New("database is in use by another custcat process")
 // ErrDamaged means a block of the database file does not hold what DuckDB
 // wrote there: its checksum does not match.
 var ErrDamaged = errors.New("the database file is damaged")
+
+// ErrDiskFull means a write found no room on its disk: the database file
+// growing, DuckDB spilling to its temp folder, or an output.
+var ErrDiskFull = errors.New("the disk is full")
 
 // Store is the DuckDB database of custcat.
 type Store struct {
@@ -246,13 +252,19 @@ func (e *MemoryError) Unwrap() error { return e.err }
 // StoreHint returns err, or, where DuckDB's error has a cause an operator
 // can act on, an error that says what to do: a MemoryError when DuckDB ran
 // out of memory, an ErrDamaged error when a block of the file does not
-// match its checksum.
+// match its checksum, an ErrDiskFull error when a disk is full.
 func StoreHint(err error, cfg StoreConfig) error {
 	if err == nil || errors.Is(err, ErrDamaged) {
 		return err
 	}
 	if strings.Contains(err.Error(), "Corrupt database file") {
 		return fmt.Errorf("%w: %v; custcat did not change it: restore the database file (store.path) from a backup, or move it aside and copy the exports from archive/ back into the inbox, so that a run loads them into a new database", ErrDamaged, err)
+	}
+	if errors.Is(err, ErrDiskFull) {
+		return err
+	}
+	if full := diskFull(err, cfg); full != nil {
+		return full
 	}
 	var de *duckdb.Error
 	msg := err.Error()
@@ -279,4 +291,68 @@ func StoreHint(err error, cfg StoreConfig) error {
 	}
 	return &MemoryError{err: err, msg: fmt.Sprintf("%s; DuckDB needed more memory than store.memory_limit (%s) allows: raise store.memory_limit in the config (512MB, the default, loads 10M lines)%s, then run again",
 		strings.TrimSpace(msg), limit, threads)}
+}
+
+// diskFullError is a write that found its disk full, told with the folder
+// and what to do; errors.Is(err, ErrDiskFull) holds.
+type diskFullError struct {
+	msg string
+	err error
+}
+
+func (e *diskFullError) Error() string        { return e.msg }
+func (e *diskFullError) Unwrap() error        { return e.err }
+func (e *diskFullError) Is(target error) bool { return target == ErrDiskFull }
+
+// fullPath is the file or folder DuckDB names in an IO error.
+var fullPath = regexp.MustCompile(`(?:file|directory) "([^"]+)"`)
+
+// diskFull returns the error that says which disk is full and what to do,
+// or nil when err is not a full disk. By default DuckDB spills what does
+// not fit in memory_limit to a folder beside the database file (its path
+// with .tmp added) and caps that folder at 90 % of the space free on its
+// disk: reaching the cap is an "Out of Memory Error" that names
+// max_temp_directory_size, a setting a custcat user cannot change.
+func diskFull(err error, cfg StoreConfig) error {
+	msg := err.Error()
+	first, _, _ := strings.Cut(msg, "\n")
+	first = strings.TrimSuffix(strings.TrimSpace(first), ".")
+	temp := cfg.Path + ".tmp"
+	spill := func() string {
+		return fmt.Sprintf("DuckDB spills there, beside the database (store.path), what does not fit in store.memory_limit (%s); free space on that disk, or move store.path to a disk with more room, or raise store.memory_limit so that less is spilled, then run again",
+			cmp.Or(cfg.MemoryLimit, "DuckDB's default"))
+	}
+	if strings.Contains(msg, "max_temp_directory_size") {
+		return &diskFullError{err: err, msg: fmt.Sprintf("%s; the disk of DuckDB's temp folder %s is full: DuckDB reached its cap there, 90 %% of the space that was free on that disk; %s",
+			first, temp, spill())}
+	}
+	// Go's own writes (the outputs) say which folder and what to do
+	// where they fail; the hint here is for DuckDB's.
+	var pe *fs.PathError
+	lower := strings.ToLower(msg)
+	if errors.As(err, &pe) || !strings.Contains(lower, "no space left on device") &&
+		!strings.Contains(lower, "not enough space on the disk") { // Windows
+		return nil
+	}
+	where := ""
+	if m := fullPath.FindStringSubmatch(msg); m != nil {
+		where = m[1]
+	}
+	db := filepath.Base(cfg.Path)
+	tempFolder := filepath.Dir(where)
+	if filepath.Base(where) == db+".tmp" {
+		tempFolder = where
+	}
+	var hint string
+	switch {
+	case where == "":
+		hint = fmt.Sprintf("the disk of the database %s (store.path) is full, or that of DuckDB's temp folder %s beside it: free space on it, or move store.path to a disk with more room, then run again", cfg.Path, temp)
+	case filepath.Base(tempFolder) == db+".tmp":
+		hint = fmt.Sprintf("the disk of DuckDB's temp folder %s is full: %s", tempFolder, spill())
+	case filepath.Base(where) == db || strings.HasPrefix(filepath.Base(where), db+"."):
+		hint = fmt.Sprintf("the disk that holds the database %s (store.path) is full: free space on it, or move store.path to a disk with more room, then run again; a run needs room there for the lines it adds, and in %s.tmp beside it for what DuckDB spills beyond store.memory_limit", where, where)
+	default:
+		hint = fmt.Sprintf("the disk that holds %s is full: free space on it, or give that folder a disk with more room, then run again", filepath.Dir(where))
+	}
+	return &diskFullError{err: err, msg: first + "; " + hint}
 }

@@ -352,7 +352,7 @@ func (t *customerTable) pack(h *history, segNames map[string]string) (string, er
 	}
 	raw.WriteByte('}')
 	var z bytes.Buffer
-	w, err := gzip.NewWriterLevel(&z, gzip.BestCompression)
+	w, err := gzip.NewWriterLevel(&z, gzip.DefaultCompression)
 	if err != nil {
 		return "", err
 	}

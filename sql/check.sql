@@ -4,14 +4,28 @@
 -- Customer codes that carry two different names within one file of run $1:
 -- two customers under one code, or one renamed; a person decides. (A
 -- rename across files is the documented rule: the later name wins.) Only
--- the lines of the run's files are read.
+-- the lines of the codes the reader saw with two names are read
+-- (code_candidates; all the lines of a file with too many codes to
+-- follow): the lines dropped since as duplicates or replaced can only
+-- take a name away.
 INSERT INTO code_names
-SELECT l.file_id, l.customer_key, l.customer_code, min(l.customer_name), max(l.customer_name)
-FROM sales_lines l
+WITH followed AS (
+    SELECT file_id, customer_code, customer_name FROM sales_lines
+    SEMI JOIN code_candidates USING (file_id, customer_code)
+    UNION ALL
+    SELECT file_id, customer_code, customer_name FROM sales_lines
+    WHERE file_id IN (SELECT file_id FROM code_candidates WHERE customer_code IS NULL)
+)
+SELECT l.file_id, l.customer_code, l.customer_code, min(l.customer_name), max(l.customer_name)
+FROM followed l
 WHERE l.file_id IN (SELECT file_id FROM files WHERE run_id = $1)
   AND l.customer_code IS NOT NULL AND l.customer_name IS NOT NULL
-GROUP BY l.file_id, l.customer_key, l.customer_code
+GROUP BY l.file_id, l.customer_code
 HAVING min(l.customer_name) <> max(l.customer_name);
+
+-- name: HasCodeCandidates
+-- Whether the reader saw any code with two names (SaveCodeNames).
+SELECT EXISTS (SELECT 1 FROM code_candidates);
 
 -- name: CodeTwoNames
 -- The codes with two names in the files of run $1 (SaveCodeNames).

@@ -8,7 +8,26 @@
 
 -- name: CreateLineHashes
 CREATE OR REPLACE TEMP TABLE stage_keep (file_id BIGINT);
-CREATE OR REPLACE TEMP TABLE line_hashes (file_id BIGINT, line_no INTEGER, h BIGINT);
+-- The customer codes the reader saw with two names in a file (codeNames),
+-- for SaveCodeNames; a NULL code: the file had too many codes to follow.
+CREATE OR REPLACE TEMP TABLE code_candidates (file_id BIGINT, customer_code VARCHAR);
+-- maybe: the reader's filter may have seen the hash before in the file
+-- (repeatFilter): only such hashes can repeat.
+CREATE OR REPLACE TEMP TABLE line_hashes (file_id BIGINT, line_no INTEGER, h BIGINT, maybe BOOLEAN);
+
+-- name: InsertLines
+-- The lines a reader parsed, from the Arrow view arrow_lines (its name is
+-- replaced by the view's): $1 their file, $2 its ledger.
+-- (doc_key and customer_key follow from the other columns: 009_line_keys.sql.)
+INSERT INTO sales_lines (file_id, line_no, ledger, doc_no, doc_date, customer_code,
+                         customer_name, item_code, item_name, category, quantity, unit_price, amount, line_secs)
+SELECT $1, line_no, $2, doc_no, doc_date, customer_code,
+       customer_name, item_code, item_name, category, quantity, unit_price, CAST(amount AS DECIMAL(18,2)), line_secs
+FROM arrow_lines;
+
+-- name: InsertLineHashes
+-- The hashes of those lines that are of numbered documents (MarkDuplicates).
+INSERT INTO line_hashes SELECT $1, line_no, h, maybe FROM arrow_lines;
 
 -- name: KeepDuplicates
 -- The lines of file $1 are never duplicates of one another (duplicates: keep).
@@ -23,6 +42,11 @@ DELETE FROM line_hashes WHERE file_id = $1;
 -- name: FileLoaded
 -- The id of a file loaded before with the same content, if any.
 SELECT file_id FROM files WHERE sha256 = $1 AND status = 'loaded' LIMIT 1;
+
+-- name: SizeLoaded
+-- Whether a file of $1 bytes was loaded before: else no file loaded before
+-- has the same content.
+SELECT EXISTS (SELECT 1 FROM files WHERE size = $1 AND status = 'loaded');
 
 -- name: FailedBefore
 -- The run that recorded the same content failing for the same reason, if any.
@@ -49,7 +73,11 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16);
 -- $1 the first file id of the run.
 CREATE OR REPLACE TEMP TABLE stage_drop AS
 WITH repeated AS (
-    SELECT file_id, h FROM line_hashes GROUP BY file_id, h HAVING count(*) > 1
+    -- A hash that repeats was seen by the reader's filter at its second
+    -- line: only those hashes are counted.
+    SELECT file_id, h FROM line_hashes
+    SEMI JOIN (SELECT DISTINCT file_id, h FROM line_hashes WHERE maybe) USING (file_id, h)
+    GROUP BY file_id, h HAVING count(*) > 1
 ),
 candidates AS (
     SELECT s.*
@@ -166,12 +194,18 @@ WITH lines AS (
 -- name: LatestCustomerLines
 -- The body of RefreshCustomers and RefreshLostCustomers, in place of their
 -- /*latest*/: each customer of the lines, with its latest code and name.
+-- The latest line is the one of the greatest (doc_date, file_id, line_no),
+-- as one number: days since 1900 above 96 bits, the file above 32, the
+-- line below (a struct key took twice as long: 1.0 s against 0.6 s for
+-- 10M lines).
 SELECT customer_key,
-       arg_max(customer_code, (doc_date, file_id, line_no)) FILTER (WHERE customer_code IS NOT NULL),
-       arg_max(customer_name, (doc_date, file_id, line_no)) FILTER (WHERE customer_name IS NOT NULL),
+       arg_max(customer_code, line_order) FILTER (WHERE customer_code IS NOT NULL),
+       arg_max(customer_name, line_order) FILTER (WHERE customer_name IS NOT NULL),
        true,
        max(doc_date)
-FROM lines
+FROM (SELECT customer_key, customer_code, customer_name, doc_date,
+             ((doc_date - DATE '1900-01-01')::HUGEINT << 96) | (file_id::HUGEINT << 32) | line_no::HUGEINT AS line_order
+      FROM lines)
 GROUP BY customer_key
 ON CONFLICT (customer_key) DO UPDATE SET
     customer_code = CASE WHEN customers.last_sale IS NULL OR excluded.last_sale >= customers.last_sale

@@ -10,7 +10,7 @@ import (
 )
 
 // Bytes overwritten in a block of the database that a nightly run does
-// not read (document numbers of old lines) are found: by custcat check,
+// not read (item names of old lines) are found: by custcat check,
 // which reads every block, and by the run that compacts (every seventh),
 // which fails, changes nothing and says what to do. DuckDB checks a
 // block's checksum as it reads the block.
@@ -19,9 +19,9 @@ func TestDamagedBlockNoticed(t *testing.T) {
 		t.Skip("loads 100,000 lines and runs seven times")
 	}
 	var b strings.Builder
-	b.WriteString("日期,单据编号,客户编码,客户名称,价税合计\n")
+	b.WriteString("日期,单据编号,客户编码,客户名称,商品名称,价税合计\n")
 	for i := 0; i < 100000; i++ {
-		fmt.Fprintf(&b, "2024-%02d-%02d,XS%x%07d,C%d,客户%d,%d.00\n", 1+i%12, 1+i%28, uint64(i)*0x9e3779b97f4a7c15, i, i%3000, i%3000, 1+i%999)
+		fmt.Fprintf(&b, "2024-%02d-%02d,XS%07d,C%d,客户%d,商品%x,%d.00\n", 1+i%12, 1+i%28, i, i%3000, i%3000, uint64(i)*0x9e3779b97f4a7c15, 1+i%999)
 	}
 	dir := inboxCase(t, "store: {threads: 2}\n", map[string]string{"a.csv": b.String()})
 	cfg := filepath.Join(dir, "custcat.yaml")
@@ -29,14 +29,14 @@ func TestDamagedBlockNoticed(t *testing.T) {
 		t.Fatalf("exit %d\n%s%s", code, out, errOut)
 	}
 	dbPath := filepath.Join(dir, "var", "custcat.duckdb")
-	// A block that holds document numbers of sales_lines and nothing else.
+	// A block that holds item names of sales_lines and nothing else.
 	var block int64
 	db := openDB(t, dbPath)
 	if err := db.QueryRow(`
 		WITH s AS (SELECT column_name, block_id FROM pragma_storage_info('sales_lines') WHERE persistent AND block_id >= 0)
 		SELECT block_id FROM s GROUP BY block_id
-		HAVING bool_and(column_name = 'doc_no') ORDER BY block_id LIMIT 1`).Scan(&block); err != nil {
-		t.Fatalf("no block of document numbers alone: %v", err)
+		HAVING bool_and(column_name = 'item_name') ORDER BY block_id LIMIT 1`).Scan(&block); err != nil {
+		t.Fatalf("no block of item names alone: %v", err)
 	}
 	db.Close()
 	f, err := os.OpenFile(dbPath, os.O_RDWR, 0)

@@ -23,5 +23,8 @@ func main() {
 		<-again
 		os.Exit(130)
 	}()
-	os.Exit(Run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+	stopProfile := startProfile(os.Stderr)
+	code := Run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stopProfile()
+	os.Exit(code)
 }

@@ -38,11 +38,15 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		Log:      log,
 		Progress: newProgress(stderr),
 	})
-	if res != nil && res.Load != nil {
-		printSummary(stdout, res)
-	}
 	var rules *jobs.RulesError
 	var after *jobs.AfterCommitError
+	if res != nil && res.Load != nil {
+		// A run that failed before its commit changed nothing: its summary
+		// says so before the counts of what it read.
+		rolledBack := err != nil && !errors.Is(err, jobs.ErrHeld) && !errors.Is(err, jobs.ErrFilesFailed) &&
+			!errors.As(err, &after) && !errors.As(err, &rules) && !errors.Is(err, pipeline.ErrLocked) && !errors.Is(err, pipeline.ErrNoInbox)
+		printSummary(stdout, res, rolledBack)
+	}
 	// A bad config and a refused start (the database in use) are told to
 	// the person at the terminal; they changed nothing a phone must hear of.
 	if !errors.As(err, &rules) && !errors.Is(err, pipeline.ErrLocked) {
@@ -81,8 +85,11 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 // printSummary writes the run summary: files, line counts that add up,
 // customers per segment, and the findings of the customer data checks.
-func printSummary(w io.Writer, res *jobs.RunResult) {
+func printSummary(w io.Writer, res *jobs.RunResult, rolledBack bool) {
 	fmt.Fprintf(w, "custcat run %d, as of %s\n\n", res.RunID, res.AsOf)
+	if rolledBack {
+		fmt.Fprintf(w, "FAILED, rolled back: nothing below is in the database or the outputs; the counts are what the run read before it failed (the reason is on stderr)\n\n")
+	}
 	if len(res.Repaired) > 0 {
 		fmt.Fprintf(w, "warning: %s\n\n", pipeline.TornSummary(res.Repaired))
 	}

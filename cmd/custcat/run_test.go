@@ -41,6 +41,25 @@ func TestSameContentLoadsOnce(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "inbox", "a-again.csv")); !os.IsNotExist(err) {
 		t.Errorf("the skipped file is still in the inbox")
 	}
+
+	// A file of the same size with other lines loads; the same content
+	// twice in one run loads once.
+	other := strings.Replace(smallExport, "S2,C2,乙,50", "S3,C3,丙,70", 1)
+	if len(other) != len(smallExport) {
+		t.Fatal("the other export must have the same size")
+	}
+	db.Close()
+	os.WriteFile(filepath.Join(dir, "inbox", "b.csv"), []byte(other), 0o644)
+	os.WriteFile(filepath.Join(dir, "inbox", "b-copy.csv"), []byte(other), 0o644)
+	code, out, errOut = custcat(t, "run", "-c", cfg, "--as-of", "2024-12-31")
+	if code != 0 || strings.Count(out, "skipped: same content loaded before") != 1 {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+	db = openDB(t, filepath.Join(dir, "var", "custcat.duckdb"))
+	db.QueryRow(`SELECT count(*) FROM sales_lines`).Scan(&n)
+	if n != 3 { // S1 comes again and replaces its earlier line; S3 is new
+		t.Errorf("sales_lines holds %d lines, want 3", n)
+	}
 }
 
 func TestBadFileFailsOthersLoad(t *testing.T) {

@@ -168,8 +168,11 @@ func exists(p string) func() bool {
 // store on its own connection, for the rules query run without the sandbox.
 func scoreUnsandboxed(t *testing.T, ctx context.Context, c *sql.Conn) {
 	t.Helper()
-	for _, s := range []string{"Features", "QuantileCuts", "Scores"} {
-		args := map[string][]any{"Features": {"2024-12-31", 365}, "QuantileCuts": {"[0.2,0.4,0.6,0.8]"}, "Scores": {0.8, 0.95}}[s]
+	if err := computeFeatures(ctx, c, "2024-12-31", 365); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{"QuantileCuts", "Scores"} {
+		args := map[string][]any{"QuantileCuts": {"[0.2,0.4,0.6,0.8]"}, "Scores": {0.8, 0.95}}[s]
 		if _, err := c.ExecContext(ctx, custsql.Query(s), args...); err != nil {
 			t.Fatal(err)
 		}

@@ -289,7 +289,7 @@ func StoreHint(err error, cfg StoreConfig) error {
 	if cfg.Threads == 1 {
 		threads = ""
 	}
-	return &MemoryError{err: err, msg: fmt.Sprintf("%s; DuckDB needed more memory than store.memory_limit (%s) allows: raise store.memory_limit in the config (512MB, the default, loads 10M lines)%s, then run again",
+	return &MemoryError{err: err, msg: fmt.Sprintf("%s; DuckDB needed more memory than store.memory_limit (%s) allows: raise store.memory_limit in the config (512MB, the default, loads 100M lines of some 470,000 customers)%s, then run again",
 		strings.TrimSpace(msg), limit, threads)}
 }
 

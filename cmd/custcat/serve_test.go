@@ -235,7 +235,9 @@ func TestServeSignalMidRun(t *testing.T) {
 	}))
 	defer hook.Close()
 	dir, cfg := serveCase(t, "webhook: "+hook.URL+"\njobs: [{name: often, schedule: \"@every 1s\"}]\n")
-	drop(t, dir, "big.csv", bigExport(300_000))
+	// Long enough to load that the second writer and the next tick come
+	// while it runs: 300,000 lines took the reader under 2 s.
+	drop(t, dir, "big.csv", bigExport(2_000_000))
 	p := start(t, "serve", "-c", cfg)
 	at := 0
 	loadLine := p.waitLog(t, &at, "load", func(m map[string]any) bool { return m["files"] == 1.0 })
@@ -296,7 +298,7 @@ func TestServeSignalMidRun(t *testing.T) {
 		t.Errorf("the export left the inbox of a rolled-back run: %v", err)
 	}
 	// The database took no harm: a run loads the export now.
-	if code, out, errOut := custcat(t, "run", "-c", cfg, "--as-of", "2024-12-31"); code != exitOK || !strings.Contains(out, "300000 loaded") {
+	if code, out, errOut := custcat(t, "run", "-c", cfg, "--as-of", "2024-12-31"); code != exitOK || !strings.Contains(out, "2000000 loaded") {
 		t.Errorf("run after the stop: exit %d\n%s%s", code, out, errOut)
 	}
 }

@@ -43,9 +43,11 @@ var lineSchema = arrow.NewSchema([]arrow.Field{
 	{Name: "line_secs", Type: arrow.PrimitiveTypes.Int32, Nullable: true},
 }, nil)
 
-// repeatSchema is the Arrow form of maybe_repeats, but its file.
-var repeatSchema = arrow.NewSchema([]arrow.Field{
+// hashSchema is the Arrow form of line_hashes, but its file.
+var hashSchema = arrow.NewSchema([]arrow.Field{
 	{Name: "line_no", Type: arrow.PrimitiveTypes.Int32},
+	{Name: "h", Type: arrow.PrimitiveTypes.Int64},
+	{Name: "maybe", Type: arrow.FixedWidthTypes.Boolean},
 }, nil)
 
 // SalesLine is one parsed line of an export.
@@ -222,8 +224,8 @@ func customerKey(l *SalesLine) string {
 }
 
 // hash is the hash of what makes two lines of a document equal: equal
-// lines have equal hashes, so a line whose hash the file's repeatFilter
-// has not seen repeats no earlier line (MarkDuplicates).
+// lines have equal hashes, so only lines whose hash repeats in their file
+// are compared in full (MarkDuplicates).
 func (lb *lineBuilder) hash(l *SalesLine) uint64 {
 	b := lb.key[:0]
 	for _, s := range [...]string{l.DocNo, customerKey(l), l.CustomerCode, l.CustomerName, l.ItemCode, l.ItemName, l.Category} {
@@ -247,9 +249,8 @@ func (lb *lineBuilder) hash(l *SalesLine) uint64 {
 	return maphash.Bytes(lineSeed, b)
 }
 
-// lineBatch is a batch of parsed lines and their hashes; the lines that
-// may repeat an earlier one are an Arrow record once the file's
-// repeatFilter has seen the hashes (seal).
+// lineBatch is a batch of parsed lines and their hashes; the hashes are
+// an Arrow record once the file's repeatFilter has seen them (seal).
 type lineBatch struct {
 	lines    arrow.RecordBatch
 	hashLine []int32
@@ -268,27 +269,31 @@ func (b *lineBatch) Release() {
 }
 
 // seal passes the batch's hashes, in the file's order, through the file's
-// filter, and makes the lines it may have seen before the record of
-// maybe_repeats.
+// filter, and makes them the record of line_hashes.
 func (b *lineBatch) seal(f *repeatFilter) {
-	maybe := b.hashLine[:0] // the lines are read before they are overwritten
+	m := len(b.hashes)
+	maybe := make([]byte, (m+7)/8)
 	for i, h := range b.hashes {
 		if f.seen(uint64(h)) {
-			maybe = append(maybe, b.hashLine[i])
+			maybe[i/8] |= 1 << (i % 8)
 		}
 	}
-	col := array.NewInt32Data(array.NewData(arrow.PrimitiveTypes.Int32, len(maybe), []*memory.Buffer{nil, memory.NewBufferBytes(arrow.Int32Traits.CastToBytes(maybe))}, nil, 0, 0))
-	b.sealed = array.NewRecordBatch(repeatSchema, []arrow.Array{col}, int64(len(maybe)))
-	col.Release()
+	cols := []arrow.Array{
+		array.NewInt32Data(array.NewData(arrow.PrimitiveTypes.Int32, m, []*memory.Buffer{nil, memory.NewBufferBytes(arrow.Int32Traits.CastToBytes(b.hashLine))}, nil, 0, 0)),
+		array.NewInt64Data(array.NewData(arrow.PrimitiveTypes.Int64, m, []*memory.Buffer{nil, memory.NewBufferBytes(arrow.Int64Traits.CastToBytes(b.hashes))}, nil, 0, 0)),
+		array.NewBooleanData(array.NewData(arrow.FixedWidthTypes.Boolean, m, []*memory.Buffer{nil, memory.NewBufferBytes(maybe)}, nil, 0, 0)),
+	}
+	b.sealed = array.NewRecordBatch(hashSchema, cols, int64(m))
+	for _, c := range cols {
+		c.Release()
+	}
 	b.hashLine, b.hashes = nil, nil
 }
 
 // repeatFilter is a Bloom filter of the line hashes of one file, each
 // hash's bits in one word: a hash it has not seen before is no repeat; one
-// it may have seen is compared by MarkDuplicates, with the lines of its
-// document. (Counting every hash of 10M lines in SQL took 0.7 s, and kept
-// 200 MB of hashes in DuckDB's memory; the filter takes 16 MB at 10M lines
-// and 0.4 s.)
+// it may have seen is compared by MarkDuplicates. (Counting every hash of
+// 10M lines in SQL took 0.7 s; the filter, 16 MB at 10M lines, 0.2 s.)
 type repeatFilter struct {
 	words []uint64
 }
@@ -360,16 +365,16 @@ func (lb *lineBuilder) release() {}
 var viewSeq atomic.Int64
 
 // insertLines appends batches of parsed lines to sales_lines, and their
-// lines that may repeat to maybe_repeats, through DuckDB's Arrow scan: lines of file fileID
+// hashes to line_hashes, through DuckDB's Arrow scan: lines of file fileID
 // of ledger.
 func insertLines(ctx context.Context, conn *sql.Conn, fileID int64, ledger string, batches []*lineBatch) error {
 	if len(batches) == 0 {
 		return nil
 	}
 	lines := make([]arrow.RecordBatch, len(batches))
-	repeats := make([]arrow.RecordBatch, len(batches))
+	hashes := make([]arrow.RecordBatch, len(batches))
 	for i, b := range batches {
-		lines[i], repeats[i] = b.lines, b.sealed
+		lines[i], hashes[i] = b.lines, b.sealed
 	}
 	seq := viewSeq.Add(1)
 	err := conn.Raw(func(dc any) error {
@@ -390,7 +395,7 @@ func insertLines(ctx context.Context, conn *sql.Conn, fileID int64, ledger strin
 			recs   []arrow.RecordBatch
 		}{
 			{custsql.Query("InsertLines"), lineSchema, lines},
-			{custsql.Query("InsertMaybeRepeats"), repeatSchema, repeats},
+			{custsql.Query("InsertLineHashes"), hashSchema, hashes},
 		} {
 			reader, err := array.NewRecordReader(q.schema, q.recs)
 			if err != nil {

@@ -57,8 +57,8 @@ type Progress interface {
 // of the same documents.
 func Load(ctx context.Context, c *sql.Conn, cfg *Config, runID int64, inbox []InboxFile, now time.Time, progress Progress) (*LoadResult, error) {
 	res := &LoadResult{}
-	if _, err := c.ExecContext(ctx, custsql.Query("CreateLoadTables")); err != nil {
-		return nil, fmt.Errorf("create load tables: %w", err)
+	if _, err := c.ExecContext(ctx, custsql.Query("CreateLineHashes")); err != nil {
+		return nil, fmt.Errorf("create line hashes: %w", err)
 	}
 	seen := map[string]bool{}     // the contents loaded by the run
 	seenSize := map[int64]bool{}  // and their sizes
@@ -169,7 +169,7 @@ func Load(ctx context.Context, c *sql.Conn, cfg *Config, runID int64, inbox []In
 			if fr.Status == "failed" {
 				_, dropErr := c.ExecContext(ctx, custsql.Query("DropFileLines"), fr.FileID)
 				if dropErr == nil {
-					_, dropErr = c.ExecContext(ctx, custsql.Query("DropFileRepeats"), fr.FileID)
+					_, dropErr = c.ExecContext(ctx, custsql.Query("DropFileHashes"), fr.FileID)
 				}
 				if dropErr != nil {
 					// The store failed under the file (out of memory, say),

@@ -1,20 +1,19 @@
 -- Loading: the reader appends the lines of each file straight to
--- sales_lines, and the lines that may repeat an earlier line of their file
--- to the temp table maybe_repeats, one file after another; a file that fails has
+-- sales_lines, and the hash of each line of a numbered document to the
+-- temp table line_hashes, one file after another; a file that fails has
 -- its lines taken out again (DropFileLines). Once all files are read, the
 -- statements below drop the repeated lines, and what later files replace.
 -- The run's new lines are those of its files: file ids only grow, so they
 -- are those with file_id >= $1, the first id the run took.
 
--- name: CreateLoadTables
+-- name: CreateLineHashes
 CREATE OR REPLACE TEMP TABLE stage_keep (file_id BIGINT);
 -- The customer codes the reader saw with two names in a file (codeNames),
 -- for SaveCodeNames; a NULL code: the file had too many codes to follow.
 CREATE OR REPLACE TEMP TABLE code_candidates (file_id BIGINT, customer_code VARCHAR);
--- The lines of numbered documents whose hash the reader's filter may have
--- seen before in their file (repeatFilter): a line that repeats an earlier
--- one is among them.
-CREATE OR REPLACE TEMP TABLE maybe_repeats (file_id BIGINT, line_no INTEGER);
+-- maybe: the reader's filter may have seen the hash before in the file
+-- (repeatFilter): only such hashes can repeat.
+CREATE OR REPLACE TEMP TABLE line_hashes (file_id BIGINT, line_no INTEGER, h BIGINT, maybe BOOLEAN);
 
 -- name: InsertLines
 -- The lines a reader parsed, from the Arrow view arrow_lines (its name is
@@ -26,9 +25,9 @@ SELECT $1, line_no, $2, doc_no, doc_date, customer_code,
        customer_name, item_code, item_name, category, quantity, unit_price, CAST(amount AS DECIMAL(18,2)), line_secs
 FROM arrow_lines;
 
--- name: InsertMaybeRepeats
--- The lines of file $1 that may repeat an earlier one (MarkDuplicates).
-INSERT INTO maybe_repeats SELECT $1, line_no FROM arrow_lines;
+-- name: InsertLineHashes
+-- The hashes of those lines that are of numbered documents (MarkDuplicates).
+INSERT INTO line_hashes SELECT $1, line_no, h, maybe FROM arrow_lines;
 
 -- name: KeepDuplicates
 -- The lines of file $1 are never duplicates of one another (duplicates: keep).
@@ -37,8 +36,8 @@ INSERT INTO stage_keep VALUES ($1);
 -- name: DropFileLines
 DELETE FROM sales_lines WHERE file_id = $1;
 
--- name: DropFileRepeats
-DELETE FROM maybe_repeats WHERE file_id = $1;
+-- name: DropFileHashes
+DELETE FROM line_hashes WHERE file_id = $1;
 
 -- name: FileLoaded
 -- The id of a file loaded before with the same content, if any.
@@ -69,21 +68,21 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16);
 
 -- name: MarkDuplicates
 -- The new lines that are an exact repeat of an earlier line of their
--- document in the same file. Equal lines have equal hashes, and the later
--- of two lines with one hash finds it in the reader's filter: it is in
--- maybe_repeats, and the earlier is of the same document. So only the
--- lines of documents with a line in maybe_repeats are compared column by
--- column. $1 the first file id of the run.
+-- document in the same file. Equal lines have equal hashes, so only lines
+-- whose hash repeats within their file are compared column by column.
+-- $1 the first file id of the run.
 CREATE OR REPLACE TEMP TABLE stage_drop AS
-WITH docs AS (
-    SELECT DISTINCT s.file_id, s.doc_key
-    FROM sales_lines s SEMI JOIN maybe_repeats m USING (file_id, line_no)
-    WHERE s.file_id >= $1
+WITH repeated AS (
+    -- A hash that repeats was seen by the reader's filter at its second
+    -- line: only those hashes are counted.
+    SELECT file_id, h FROM line_hashes
+    SEMI JOIN (SELECT DISTINCT file_id, h FROM line_hashes WHERE maybe) USING (file_id, h)
+    GROUP BY file_id, h HAVING count(*) > 1
 ),
 candidates AS (
     SELECT s.*
     FROM sales_lines s
-    SEMI JOIN docs USING (file_id, doc_key)
+    SEMI JOIN (SELECT file_id, line_no FROM line_hashes SEMI JOIN repeated USING (file_id, h)) c USING (file_id, line_no)
     WHERE s.file_id >= $1
     -- The files of sources with duplicates: keep have no line id: equal lines are real lines.
       AND s.file_id NOT IN (SELECT file_id FROM stage_keep)
@@ -99,7 +98,7 @@ WHERE dup > 1;
 -- name: DropDuplicates
 DELETE FROM sales_lines s USING stage_drop d
 WHERE d.why = 'duplicate' AND s.file_id = d.file_id AND s.line_no = d.line_no;
-DROP TABLE maybe_repeats;
+DROP TABLE line_hashes;
 
 -- name: MarkSuperseded
 -- The new lines of a document that a later file of the run holds too.

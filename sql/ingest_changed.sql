@@ -2,7 +2,7 @@
 -- the run took from it goes, and the next run reads it whole.
 
 -- name: DropChangedFile
-DELETE FROM maybe_repeats WHERE file_id = $1;
+DELETE FROM line_hashes WHERE file_id = $1;
 
 -- name: DropChangedFileKeep
 DELETE FROM stage_keep WHERE file_id = $1;

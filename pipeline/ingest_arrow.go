@@ -360,8 +360,6 @@ func (lb *lineBuilder) batch() *lineBatch {
 	return b
 }
 
-func (lb *lineBuilder) release() {}
-
 var viewSeq atomic.Int64
 
 // insertLines appends batches of parsed lines to sales_lines, and their
@@ -563,5 +561,4 @@ func (w *lineWriter) Release() {
 		b.Release()
 	}
 	w.pending = nil
-	w.lb.release()
 }

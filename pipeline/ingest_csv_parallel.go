@@ -164,7 +164,6 @@ func (fl *fileLoader) readBlocks(ctx context.Context, r *csvReader, lines *lineW
 		wg.Go(func() {
 			w := blockWorker{sc: r.sc, p: base, lb: newLineBuilder(fl.res.FileID)}
 			w.sc.cells = nil
-			defer w.lb.release()
 			for j := range jobs {
 				var res blockResult
 				if j.text != nil {

@@ -77,21 +77,6 @@ func (p *lineParser) learnMark(rows []record) {
 	}
 }
 
-// fastNumbers says whether the fast path's SQL reads the numbers of the
-// file as this parser does: plain decimals with a point. Where the mark
-// is not known yet, the SQL settles whole numbers only (FastWholeNumbers);
-// with decimal commas the fast path does not take the file (fastTakes).
-func (p *lineParser) fastNumbers() bool {
-	p.settings()
-	return p.mark == MarkPoint
-}
-
-// fastTakes says whether the fast path may read the file at all.
-func (p *lineParser) fastTakes() bool {
-	p.settings()
-	return p.mark != MarkComma
-}
-
 // findHeader picks the header among the first rows: the row that names the
 // most fields, the earliest on a tie.
 func (p *lineParser) findHeader(rows []record) error {

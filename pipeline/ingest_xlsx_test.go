@@ -43,10 +43,13 @@ func loadInbox(t testing.TB, dir, config string) (*LoadResult, *Store) {
 	return res, store
 }
 
-// queryRows returns the rows of a query as text, one line per row.
-func queryRows(t testing.TB, db *sql.DB, q string) []string {
+// queryRows returns the rows of a query as text, one line per row, on a
+// database or on one connection (whose temp tables it sees).
+func queryRows(t testing.TB, db interface {
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+}, q string) []string {
 	t.Helper()
-	rows, err := db.Query(q)
+	rows, err := db.QueryContext(context.Background(), q)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -45,35 +45,8 @@ func featureRows(t *testing.T, ctx context.Context, c *sql.Conn, window, parts i
 	if err := fillFeatures(ctx, c, "2024-12-31", window, parts); err != nil {
 		t.Fatalf("features in %d parts: %v", parts, err)
 	}
-	rows, err := c.QueryContext(ctx, "SELECT CAST(columns(*) AS VARCHAR) FROM features ORDER BY customer_key")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	cols, _ := rows.Columns()
-	var out []string
-	for rows.Next() {
-		vals := make([]sql.NullString, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		if err := rows.Scan(ptrs...); err != nil {
-			t.Fatal(err)
-		}
-		cells := make([]string, len(vals))
-		for i, v := range vals {
-			cells[i] = cols[i] + "=" + v.String
-			if !v.Valid {
-				cells[i] = cols[i] + "=NULL"
-			}
-		}
-		out = append(out, strings.Join(cells, " "))
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return out
+	// Every column, a NULL told from an empty text.
+	return queryRows(t, c, "SELECT coalesce(CAST(columns(*) AS VARCHAR), 'NULL') FROM features ORDER BY customer_key")
 }
 
 // The features of customers split into parts (as a run does when the lines

@@ -98,24 +98,19 @@ type fileHash struct {
 	err  error
 }
 
-func hashOf(path string) fileHash {
-	sum, size, err := hashFile(path)
-	return fileHash{sum, size, err}
-}
-
-// hashFile returns the sha256 of a file's content.
-func hashFile(path string) (string, int64, error) {
+// hashFile reads a file whole for its sha256.
+func hashFile(path string) fileHash {
 	f, err := os.Open(path)
 	if err != nil {
-		return "", 0, err
+		return fileHash{err: err}
 	}
 	defer f.Close()
 	h := sha256.New()
 	n, err := io.Copy(h, f)
 	if err != nil {
-		return "", 0, err
+		return fileHash{err: err}
 	}
-	return hex.EncodeToString(h.Sum(nil)), n, nil
+	return fileHash{sum: hex.EncodeToString(h.Sum(nil)), size: n}
 }
 
 // loadFile parses one export into rejects and, by the kind of its source,

@@ -84,7 +84,7 @@ func Load(ctx context.Context, c *sql.Conn, cfg *Config, runID int64, inbox []In
 		}
 		var hashed <-chan fileHash
 		if sized || seenSize[in.Size] {
-			h := hashOf(in.Path)
+			h := hashFile(in.Path)
 			if h.err != nil {
 				return nil, fmt.Errorf("hash %s: %w", in.Name, h.err)
 			}
@@ -101,7 +101,7 @@ func Load(ctx context.Context, c *sql.Conn, cfg *Config, runID int64, inbox []In
 			}
 		} else {
 			ch := make(chan fileHash, 1)
-			go func() { ch <- hashOf(in.Path) }()
+			go func() { ch <- hashFile(in.Path) }()
 			hashed = ch
 		}
 		// The hash of a file hashed while it loads, once it is needed.

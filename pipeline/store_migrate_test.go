@@ -80,3 +80,96 @@ func TestMigrationLineKeys(t *testing.T) {
 		t.Errorf("a stored key that differs: %v", err)
 	}
 }
+
+// After 010_line_compression.sql every text column of sales_lines keeps
+// its lines and is stored with the method it names, in the rows it had
+// and in rows stored after the database is opened again. The lines are
+// such that DuckDB left to choose would choose otherwise: one document
+// number on every line, every name and item of its own.
+func TestMigrationLineCompression(t *testing.T) {
+	const lines = `INSERT INTO sales_lines (file_id, line_no, ledger, doc_no, doc_date, customer_code, customer_name,
+		item_code, item_name, category, quantity, unit_price, amount, line_secs)
+		SELECT 1, i, 'default', 'XS', DATE '2024-01-01' + CAST(i % 300 AS INTEGER), 'C' || i, '客户' || i,
+		       'I' || i, '商品' || md5(i::VARCHAR), '类' || i, i % 7, 2.5, (i % 1000) / 4, NULL
+		FROM range(1, 5001) r(i)`
+	ctx := context.Background()
+	path := oldStore(t, "010_line_compression.sql", lines)
+	const digest = `SELECT count(*), sum(hash(file_id, line_no, ledger, doc_key, doc_no, doc_date, customer_key, customer_code,
+		customer_name, item_code, item_name, category, quantity, unit_price, amount, line_secs))::VARCHAR FROM sales_lines`
+	var n0 int
+	var h0 string
+	old, err := sql.Open("duckdb", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := old.QueryRow(digest).Scan(&n0, &h0); err != nil {
+		t.Fatal(err)
+	}
+
+	named := map[string]string{"ledger": "Dictionary", "doc_no": "FSST", "customer_code": "Dictionary", "customer_name": "Dictionary",
+		"item_code": "Dictionary", "item_name": "Dictionary", "category": "Dictionary"}
+	// stored tells, for each text column stored otherwise than named, how.
+	stored := func(db *sql.DB) []string {
+		t.Helper()
+		if _, err := db.Exec(`CHECKPOINT`); err != nil {
+			t.Fatal(err)
+		}
+		rows, err := db.Query(`SELECT column_name, string_agg(DISTINCT compression, ',' ORDER BY compression)
+			FROM pragma_storage_info('sales_lines') WHERE segment_type = 'VARCHAR' GROUP BY column_name`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var other []string
+		seen := 0
+		for rows.Next() {
+			var col, got string
+			if err := rows.Scan(&col, &got); err != nil {
+				t.Fatal(err)
+			}
+			if got != named[col] {
+				other = append(other, col+" with "+got+", not "+named[col])
+			}
+			seen++
+		}
+		if seen != len(named) {
+			t.Fatalf("%d text columns stored, want %d", seen, len(named))
+		}
+		return other
+	}
+	if len(stored(old)) == 0 {
+		t.Fatal("DuckDB left to choose stores the lines as named: they cannot show the migration")
+	}
+	old.Close()
+	check := func(when string, db *sql.DB) {
+		t.Helper()
+		if other := stored(db); len(other) > 0 {
+			t.Errorf("%s: %s", when, strings.Join(other, "; "))
+		}
+	}
+
+	store, err := OpenStore(ctx, StoreConfig{}, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n1 int
+	var h1 string
+	if err := store.DB.QueryRow(digest).Scan(&n1, &h1); err != nil {
+		t.Fatal(err)
+	}
+	if n1 != n0 || h1 != h0 {
+		t.Errorf("after the migration %d lines of digest %s, before %d of %s", n1, h1, n0, h0)
+	}
+	check("migrated", store.DB)
+	store.Close()
+
+	store, err = OpenStore(ctx, StoreConfig{}, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	if _, err := store.DB.Exec(strings.ReplaceAll(lines, "SELECT 1, i,", "SELECT 2, i,")); err != nil {
+		t.Fatal(err)
+	}
+	check("stored after a reopen", store.DB)
+}

@@ -14,6 +14,8 @@ import (
 	"strings"
 
 	"github.com/duckdb/duckdb-go/v2"
+
+	custsql "custcat/sql"
 )
 
 // headerSearchRows is how far below the top a header row may stand.
@@ -113,6 +115,19 @@ func hashFile(path string) fileHash {
 	return fileHash{sum: hex.EncodeToString(h.Sum(nil)), size: n}
 }
 
+// ledgerID is the number sales_lines stores for ledger, given to it the
+// first time it is seen.
+func ledgerID(ctx context.Context, conn *sql.Conn, ledger string) (int32, error) {
+	if _, err := conn.ExecContext(ctx, custsql.Query("AddLedger"), ledger); err != nil {
+		return 0, fmt.Errorf("ledger %q: %w", ledger, err)
+	}
+	var id int32
+	if err := conn.QueryRowContext(ctx, custsql.Query("LedgerID"), ledger).Scan(&id); err != nil {
+		return 0, fmt.Errorf("ledger %q: %w", ledger, err)
+	}
+	return id, nil
+}
+
 // loadFile parses one export into rejects and, by the kind of its source,
 // sales_lines (sales) or master_customers (the customer master). A file
 // whose share of bad lines passes maxRatio keeps its rejects but loads
@@ -126,7 +141,11 @@ func loadFile(ctx context.Context, conn *sql.Conn, res *FileResult, src Source, 
 	if src.Kind == KindCustomers {
 		sink = newMasterSink(conn, res)
 	} else {
-		lines = newLineWriter(ctx, conn, res.FileID, res.Ledger, estimateLines(res.Path, res.Size))
+		ledger, err := ledgerID(ctx, conn, res.Ledger)
+		if err != nil {
+			return err
+		}
+		lines = newLineWriter(ctx, conn, res.FileID, ledger, estimateLines(res.Path, res.Size))
 		sink = salesSink{lines}
 	}
 	defer sink.close()

@@ -364,8 +364,8 @@ var viewSeq atomic.Int64
 
 // insertLines appends batches of parsed lines to sales_lines, and their
 // hashes to line_hashes, through DuckDB's Arrow scan: lines of file fileID
-// of ledger.
-func insertLines(ctx context.Context, conn *sql.Conn, fileID int64, ledger string, batches []*lineBatch) error {
+// of the ledger of that ledger_id.
+func insertLines(ctx context.Context, conn *sql.Conn, fileID int64, ledger int32, batches []*lineBatch) error {
 	if len(batches) == 0 {
 		return nil
 	}
@@ -429,7 +429,7 @@ func insertLines(ctx context.Context, conn *sql.Conn, fileID int64, ledger strin
 type lineWriter struct {
 	ctx     context.Context
 	conn    *sql.Conn
-	ledger  string
+	ledger  int32 // its ledger_id
 	lb      *lineBuilder
 	repeats *repeatFilter
 	names   codeNames
@@ -505,9 +505,9 @@ func (c *codeNames) save(ctx context.Context, conn *sql.Conn, fileID int64) erro
 	return nil
 }
 
-// newLineWriter makes the writer of the lines of file fileID of ledger,
-// which holds about lines lines.
-func newLineWriter(ctx context.Context, conn *sql.Conn, fileID int64, ledger string, lines int64) *lineWriter {
+// newLineWriter makes the writer of the lines of file fileID of the ledger
+// of that ledger_id, which holds about lines lines.
+func newLineWriter(ctx context.Context, conn *sql.Conn, fileID int64, ledger int32, lines int64) *lineWriter {
 	return &lineWriter{ctx: ctx, conn: conn, ledger: ledger, lb: newLineBuilder(fileID), repeats: newRepeatFilter(lines)}
 }
 

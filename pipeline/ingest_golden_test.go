@@ -258,7 +258,8 @@ func runIngest(t *testing.T, c ingestCase) string {
 	section("files", `SELECT f.name, f.status, f.lines_read, f.lines_loaded, f.lines_rejected, f.lines_duplicate, f.lines_summary FROM files f ORDER BY file_id`)
 	section("rejects", `SELECT f.name, r.line_no, r.reason, r.raw FROM rejects r JOIN files f USING (file_id) ORDER BY f.file_id, r.line_no`)
 	section("customers", `SELECT * FROM customers ORDER BY customer_key`)
-	section("sales_lines", `SELECT f.name, s.* EXCLUDE (file_id) FROM sales_lines s JOIN files f USING (file_id) ORDER BY s.file_id, s.line_no`)
+	section("sales_lines", `SELECT f.name, s.line_no, l.ledger, s.* EXCLUDE (file_id, line_no, ledger_id)
+		FROM sales_lines s JOIN files f USING (file_id) JOIN ledgers l USING (ledger_id) ORDER BY s.file_id, s.line_no`)
 	return out.String()
 }
 

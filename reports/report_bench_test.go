@@ -32,9 +32,9 @@ func bigStore(tb testing.TB, lines int) (*pipeline.Store, *pipeline.Config) {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { store.Close() })
-	insert := `INSERT INTO sales_lines (file_id, line_no, ledger, doc_no, doc_date, customer_code, customer_name,
+	insert := `INSERT INTO sales_lines (file_id, line_no, ledger_id, doc_no, doc_date, customer_code, customer_name,
                          item_code, item_name, category, quantity, unit_price, amount, line_secs)
-SELECT 1, CAST(i AS INTEGER), 'default', 'D' || i,
+SELECT 1, CAST(i AS INTEGER), 1, 'D' || i,
        DATE '2026-06-30' - CAST(hash(i + 1) % 540 AS INTEGER),
        'C' || c, '客户' || c,
        'I' || (i % 50), '商品' || (i % 50), '类别' || (hash(c * 7) % 12),

@@ -15,11 +15,20 @@ CREATE OR REPLACE TEMP TABLE code_candidates (file_id BIGINT, customer_code VARC
 -- (repeatFilter): only such hashes can repeat.
 CREATE OR REPLACE TEMP TABLE line_hashes (file_id BIGINT, line_no INTEGER, h BIGINT, maybe BOOLEAN);
 
+-- name: AddLedger
+-- Ledger $1 with the next ledger_id, unless it has one.
+INSERT INTO ledgers
+SELECT coalesce(max(ledger_id), 0) + 1, $1 FROM ledgers
+HAVING count(*) FILTER (WHERE ledger = $1) = 0;
+
+-- name: LedgerID
+SELECT ledger_id FROM ledgers WHERE ledger = $1;
+
 -- name: InsertLines
 -- The lines a reader parsed, from the Arrow view arrow_lines (its name is
--- replaced by the view's): $1 their file, $2 its ledger.
+-- replaced by the view's): $1 their file, $2 its ledger's ledger_id.
 -- (doc_key and customer_key follow from the other columns: 009_line_keys.sql.)
-INSERT INTO sales_lines (file_id, line_no, ledger, doc_no, doc_date, customer_code,
+INSERT INTO sales_lines (file_id, line_no, ledger_id, doc_no, doc_date, customer_code,
                          customer_name, item_code, item_name, category, quantity, unit_price, amount, line_secs)
 SELECT $1, line_no, $2, doc_no, doc_date, customer_code,
        customer_name, item_code, item_name, category, quantity, unit_price, CAST(amount AS DECIMAL(18,2)), line_secs
@@ -89,7 +98,7 @@ candidates AS (
 )
 SELECT file_id, line_no, 'duplicate' AS why, amount
 FROM (SELECT file_id, line_no, amount,
-             row_number() OVER (PARTITION BY file_id, ledger, doc_key, doc_date, line_secs, customer_key, customer_code,
+             row_number() OVER (PARTITION BY file_id, ledger_id, doc_key, doc_date, line_secs, customer_key, customer_code,
                                 customer_name, item_code, item_name, category, quantity, unit_price, amount
                                 ORDER BY line_no) AS dup
       FROM candidates)
@@ -105,16 +114,16 @@ DROP TABLE line_hashes;
 -- $1 the first file id of the run.
 INSERT INTO stage_drop
 WITH new AS (
-    SELECT file_id, line_no, ledger, doc_key FROM sales_lines WHERE file_id >= $1
+    SELECT file_id, line_no, ledger_id, doc_key FROM sales_lines WHERE file_id >= $1
 ),
 later AS (
-    SELECT ledger, doc_key, max(file_id) AS last_file
+    SELECT ledger_id, doc_key, max(file_id) AS last_file
     FROM new
-    GROUP BY ledger, doc_key
+    GROUP BY ledger_id, doc_key
     HAVING min(file_id) < max(file_id)
 )
 SELECT s.file_id, s.line_no, 'superseded', NULL
-FROM new s JOIN later l USING (ledger, doc_key)
+FROM new s JOIN later l USING (ledger_id, doc_key)
 WHERE s.file_id < l.last_file;
 
 -- name: DropSuperseded
@@ -139,7 +148,7 @@ SELECT EXISTS (SELECT 1 FROM sales_lines WHERE file_id < $1)
 -- name: NewDocuments
 -- The documents of the run's lines. $1 the first file id of the run.
 CREATE OR REPLACE TEMP TABLE new_docs AS
-SELECT DISTINCT ledger, doc_key FROM sales_lines WHERE file_id >= $1 AND doc_no IS NOT NULL;
+SELECT DISTINCT ledger_id, doc_key FROM sales_lines WHERE file_id >= $1 AND doc_no IS NOT NULL;
 
 -- name: LostCustomers
 -- The customers of the lines ReplaceDocuments drops: their latest line may
@@ -147,7 +156,7 @@ SELECT DISTINCT ledger, doc_key FROM sales_lines WHERE file_id >= $1 AND doc_no 
 -- the first file id of the run.
 CREATE OR REPLACE TEMP TABLE lost_customers AS
 SELECT DISTINCT s.customer_key
-FROM sales_lines s JOIN new_docs n ON s.ledger = n.ledger AND s.doc_key = n.doc_key
+FROM sales_lines s JOIN new_docs n ON s.ledger_id = n.ledger_id AND s.doc_key = n.doc_key
 WHERE s.file_id < $1;
 
 -- name: ClearLastSale
@@ -160,7 +169,7 @@ UPDATE customers SET last_sale = NULL WHERE customer_key IN (SELECT customer_key
 -- table took 3.6 s against 0.4 s for 30,000 new lines and 10M old ones.)
 DELETE FROM sales_lines s
 USING new_docs n
-WHERE s.file_id < $1 AND s.ledger = n.ledger AND s.doc_key = n.doc_key;
+WHERE s.file_id < $1 AND s.ledger_id = n.ledger_id AND s.doc_key = n.doc_key;
 
 -- name: RefreshCustomers
 -- Customers of the new lines, with the code and name of their latest line

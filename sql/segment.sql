@@ -38,17 +38,17 @@ CREATE OR REPLACE TEMP TABLE features (
 -- which DuckDB holds in memory whole (at 100M lines it ran out of 512MB).
 INSERT INTO features BY NAME
 WITH lines AS NOT MATERIALIZED (
-    SELECT customer_key, ledger, doc_key, doc_date, amount, category,
+    SELECT customer_key, ledger_id, doc_key, doc_date, amount, category,
            ($2 = 0 OR doc_date > $1::DATE - $2::INTEGER) AS in_window
     FROM sales_lines
     WHERE doc_date <= $1::DATE
       AND ($3 = 1 OR hash(customer_key) % $3::UBIGINT = $4::UBIGINT)
 ),
 docs AS (
-    SELECT customer_key, ledger, doc_key, max(doc_date) AS doc_date,
+    SELECT customer_key, ledger_id, doc_key, max(doc_date) AS doc_date,
            sum(amount) AS net, bool_or(in_window) AS in_window
     FROM lines
-    GROUP BY customer_key, ledger, doc_key
+    GROUP BY customer_key, ledger_id, doc_key
 ),
 doc_months AS (
     -- The documents with a positive net amount per customer and month, in

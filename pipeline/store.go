@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -89,7 +90,25 @@ func OpenStore(ctx context.Context, cfg StoreConfig, path string) (*Store, error
 		db.Close()
 		return nil, err
 	}
+	var limit string
+	if err := db.QueryRowContext(ctx, `SELECT current_setting('memory_limit')`).Scan(&limit); err == nil && os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(goMemoryLimit(limit))
+	}
 	return s, nil
+}
+
+// goMemoryLimit is the soft limit of custcat's own memory beside DuckDB's
+// memory_limit: half of it, and at least 400 MiB. Without one the Go heap
+// grows to twice what is live before it is collected: at 100M lines the
+// outputs (470,000 customers) took the peak from 1.36 to 1.54 GB. The
+// environment's GOMEMLIMIT, where set, stands instead.
+func goMemoryLimit(duckdbLimit string) int64 {
+	const least = 400 << 20
+	bytes, ok := parseDuckDBBytes(duckdbLimit)
+	if !ok || bytes/2 < least {
+		return least
+	}
+	return int64(bytes / 2)
 }
 
 // OpenReadOnly opens an existing database for reading, without migrating

@@ -70,3 +70,22 @@ func TestStoreHintDiskFull(t *testing.T) {
 		t.Errorf("an output's error changed: %v", got)
 	}
 }
+
+// custcat's own memory is limited to half of DuckDB's memory_limit, and
+// to no less than 400 MiB.
+func TestGoMemoryLimit(t *testing.T) {
+	for _, c := range []struct {
+		duckdb string
+		want   int64
+	}{
+		{"488.2 MiB", 400 << 20}, // the default, 512MB
+		{"4.0 GiB", 2 << 30},
+		{"1.0 GB", 500e6},
+		{"", 400 << 20},
+		{"lots", 400 << 20},
+	} {
+		if got := goMemoryLimit(c.duckdb); got != c.want {
+			t.Errorf("goMemoryLimit(%q) = %d, want %d", c.duckdb, got, c.want)
+		}
+	}
+}

@@ -39,30 +39,36 @@ const heldDir = "held"
 // ERP code, or the number of scored customers would change too much. A
 // first run (no file in place) is judged by the first two only. It reads
 // the snapshot of the run, inside its transaction.
-func guardReasons(ctx context.Context, c *sql.Conn, cfg *pipeline.Config, res *RunResult, asOfGiven bool) ([]string, error) {
+func guardReasons(ctx context.Context, c *sql.Conn, cfg *pipeline.Config, res *RunResult, asOfGiven bool) ([]heldReason, error) {
 	if cfg.Guard.Off {
 		return nil, nil
 	}
-	var reasons []string
+	var reasons []heldReason
 	var scored int64
 	if err := c.QueryRowContext(ctx, custsql.Query("GuardScored"), res.AsOf).Scan(&scored); err != nil {
 		return nil, fmt.Errorf("guard: %w", err)
 	}
 	if scored == 0 {
-		msg := fmt.Sprintf("no customer could be scored as of %s (none has an order in the window of %d days)", res.AsOf, cfg.WindowDays)
+		r := heldReason{
+			en: fmt.Sprintf("no customer could be scored as of %s (none has an order in the window of %d days)", res.AsOf, cfg.WindowDays),
+			zh: fmt.Sprintf("截至 %s 没有可评分的客户（%d 天的窗口内没有客户下过订单）", res.AsOf, cfg.WindowDays),
+		}
 		var from, to sql.NullString
 		if err := c.QueryRowContext(ctx, custsql.Query("GuardDataRange")).Scan(&from, &to); err != nil {
 			return nil, fmt.Errorf("guard: %w", err)
 		}
 		switch {
 		case !to.Valid:
-			msg += "; no sales lines are loaded"
+			r.en += "; no sales lines are loaded"
+			r.zh += "；尚未载入任何销售明细"
 		case !asOfGiven:
-			msg += fmt.Sprintf("; the data runs from %s to %s: to score it, run with --as-of %s", from.String, to.String, to.String)
+			r.en += fmt.Sprintf("; the data runs from %s to %s: to score it, run with --as-of %s", from.String, to.String, to.String)
+			r.zh += fmt.Sprintf("；数据范围为 %s 至 %s：要为其评分，请加 --as-of %s 运行", from.String, to.String, to.String)
 		default:
-			msg += fmt.Sprintf("; the data runs from %s to %s", from.String, to.String)
+			r.en += fmt.Sprintf("; the data runs from %s to %s", from.String, to.String)
+			r.zh += fmt.Sprintf("；数据范围为 %s 至 %s", from.String, to.String)
 		}
-		reasons = append(reasons, msg)
+		reasons = append(reasons, r)
 	}
 	sales, failed := 0, 0
 	for _, f := range res.Load.Files {
@@ -82,7 +88,10 @@ func guardReasons(ctx context.Context, c *sql.Conn, cfg *pipeline.Config, res *R
 		}
 	}
 	if failed > 0 && sales == 0 && !anySkipped(res) {
-		reasons = append(reasons, fmt.Sprintf("every sales file of the run failed (%d)", failed))
+		reasons = append(reasons, heldReason{
+			en: fmt.Sprintf("every sales file of the run failed (%d)", failed),
+			zh: fmt.Sprintf("本次运行的销售文件全部载入失败（%d 个）", failed),
+		})
 	}
 	var placed bool
 	var placedScored sql.NullInt64
@@ -97,17 +106,36 @@ func guardReasons(ctx context.Context, c *sql.Conn, cfg *pipeline.Config, res *R
 		return nil, fmt.Errorf("guard: %w", err)
 	}
 	if held > 0 && float64(moved)/float64(held) > cfg.Guard.MaxMoved {
-		reasons = append(reasons, fmt.Sprintf("%d of the %d customers in the file in place (%s) would change ERP category, more than guard.max_moved %s",
-			moved, held, percent(float64(moved)/float64(held)), percent(cfg.Guard.MaxMoved)))
+		share, most := percent(float64(moved)/float64(held)), percent(cfg.Guard.MaxMoved)
+		reasons = append(reasons, heldReason{
+			en: fmt.Sprintf("%d of the %d customers in the file in place (%s) would change ERP category, more than guard.max_moved %s", moved, held, share, most),
+			zh: fmt.Sprintf("现用文件的 %d 位客户中有 %d 位（%s）的 ERP 类别将改变，超过 guard.max_moved %s", held, moved, share, most),
+		})
 	}
 	if placedScored.Valid && placedScored.Int64 > 0 {
 		change := math.Abs(float64(scored-placedScored.Int64)) / float64(placedScored.Int64)
 		if change > cfg.Guard.MaxScoredChange {
-			reasons = append(reasons, fmt.Sprintf("the scored customers would change from %d to %d (%s), more than guard.max_scored_change %s",
-				placedScored.Int64, scored, percent(change), percent(cfg.Guard.MaxScoredChange)))
+			share, most := percent(change), percent(cfg.Guard.MaxScoredChange)
+			reasons = append(reasons, heldReason{
+				en: fmt.Sprintf("the scored customers would change from %d to %d (%s), more than guard.max_scored_change %s", placedScored.Int64, scored, share, most),
+				zh: fmt.Sprintf("可评分的客户将从 %d 位变为 %d 位（%s），超过 guard.max_scored_change %s", placedScored.Int64, scored, share, most),
+			})
 		}
 	}
 	return reasons, nil
+}
+
+// heldReason is one reason of the guard, in English (the run's record,
+// its error, the notices: what monitoring greps for) and in Chinese (the
+// report's banner, where the report is in Chinese).
+type heldReason struct{ en, zh string }
+
+// reasonTexts are the reasons in English and in Chinese.
+func reasonTexts(rs []heldReason) (en, zh []string) {
+	for _, r := range rs {
+		en, zh = append(en, r.en), append(zh, r.zh)
+	}
+	return en, zh
 }
 
 // anySkipped says whether the run met a sales file loaded before: the

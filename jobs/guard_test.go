@@ -114,8 +114,9 @@ func TestGuardHoldsThenAccept(t *testing.T) {
 		t.Errorf("held manifest: %+v", m)
 	}
 	html, _ := os.ReadFile(filepath.Join(out, "report.html"))
-	if !strings.Contains(string(html), "categories.csv 未替换，ERP 仍使用之前的文件") || !strings.Contains(string(html), want) {
-		t.Error("the report has no banner saying what was held and why")
+	if !strings.Contains(string(html), "categories.csv 未替换，ERP 仍使用之前的文件") ||
+		!strings.Contains(string(html), "原因：现用文件的 10 位客户中有 8 位（80 %）的 ERP 类别将改变，超过 guard.max_moved 20 %") {
+		t.Error("the report has no banner saying in Chinese what was held and why")
 	}
 	if status, why := lastStatus(t, cfg); status != "held" || !strings.Contains(why, want) {
 		t.Errorf("history: %s %q", status, why)

@@ -111,9 +111,11 @@ func Predict(ctx context.Context, cfg *pipeline.Config, now time.Time, asOf stri
 		if err := pipeline.Segment(ctx, c, cfg, asOf, 0); err != nil {
 			return fmt.Errorf("segment: %w", err)
 		}
-		if out.Held, err = guardReasons(ctx, c, cfg, &RunResult{AsOf: asOf, Load: load}, asOfGiven); err != nil {
+		held, err := guardReasons(ctx, c, cfg, &RunResult{AsOf: asOf, Load: load}, asOfGiven)
+		if err != nil {
 			return err
 		}
+		out.Held, _ = reasonTexts(held)
 		return errPredictOnly
 	})
 	if err != nil && !errors.Is(err, errPredictOnly) {

@@ -74,6 +74,7 @@ type RunResult struct {
 	Notes     []pipeline.Note   // warnings of the snapshot: collapsed cut points, manual lines not applied
 	Repaired  []pipeline.Torn   // rows removed at the start: a run killed inside its commit left them
 	Held      []string          // why the guard held the category file back (guard.go); empty: placed
+	heldZh    []string          // the same in Chinese, for the report
 	FileNotes []string          // warnings of the input files: a computed amount, money not mapped, a code with two names
 	// TopReasons are, per path of a file that failed on its rejects, its
 	// most frequent reasons with their counts, for its .reason.txt.
@@ -201,9 +202,11 @@ func Run(ctx context.Context, cfg *pipeline.Config, opt RunOptions) (*RunResult,
 		if res.Quality, err = pipeline.CheckQuality(ctx, c, asOf, res.RunID); err != nil {
 			return fmt.Errorf("quality: %w", err)
 		}
-		if res.Held, err = guardReasons(ctx, c, cfg, res, opt.AsOf != ""); err != nil {
+		held, err := guardReasons(ctx, c, cfg, res, opt.AsOf != "")
+		if err != nil {
 			return err
 		}
+		res.Held, res.heldZh = reasonTexts(held)
 		log.Info("write outputs")
 		step("writing outputs")
 		pending, err = writeOutputs(ctx, c, cfg, res)
@@ -477,7 +480,7 @@ func writeOutputs(ctx context.Context, c *sql.Conn, cfg *pipeline.Config, res *R
 			res.RunID, cats.Manifest.File, strings.Join(res.Held, "; "), heldDir)
 		if cfg.Language != "en" {
 			banner = fmt.Sprintf("第 %d 次运行已暂停：%s 未替换，ERP 仍使用之前的文件。原因：%s。暂停的文件在 %s/ 中，确认无误后运行 custcat accept 放入。",
-				res.RunID, cats.Manifest.File, strings.Join(res.Held, "; "), heldDir)
+				res.RunID, cats.Manifest.File, strings.Join(res.heldZh, "；"), heldDir)
 		}
 	}
 	res.Categories = cats.Manifest

@@ -21,12 +21,18 @@ func loadInbox(t testing.TB, dir, config string) (*LoadResult, *Store) {
 	if len(problems) > 0 {
 		t.Fatalf("config: %v", problems)
 	}
-	ctx := context.Background()
-	store, err := OpenStore(ctx, StoreConfig{MemoryLimit: "1GB"}, filepath.Join(t.TempDir(), "custcat.duckdb"))
+	store, err := OpenStore(context.Background(), StoreConfig{MemoryLimit: "1GB"}, filepath.Join(t.TempDir(), "custcat.duckdb"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
+	return loadInto(t, store, &cfg, 1, dir), store
+}
+
+// loadInto runs the real ingest of run runID on the files of dir into store.
+func loadInto(t testing.TB, store *Store, cfg *Config, runID int64, dir string) *LoadResult {
+	t.Helper()
+	ctx := context.Background()
 	now := time.Date(2024, 11, 1, 8, 0, 0, 0, time.UTC)
 	inbox, _, err := ScanInbox(dir, now, 0)
 	if err != nil {
@@ -34,13 +40,13 @@ func loadInbox(t testing.TB, dir, config string) (*LoadResult, *Store) {
 	}
 	var res *LoadResult
 	err = store.Unit(ctx, func(ctx context.Context, c *sql.Conn) error {
-		res, err = Load(ctx, c, &cfg, 1, inbox, now, nil)
+		res, err = Load(ctx, c, cfg, runID, inbox, now, nil)
 		return err
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return res, store
+	return res
 }
 
 // queryRows returns the rows of a query as text, one line per row, on a

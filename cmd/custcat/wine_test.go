@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -174,39 +176,64 @@ func TestWindowsUnderWine(t *testing.T) {
 	})
 
 	t.Run("lock", func(t *testing.T) {
-		// The holder: a run of the crash test's 80,000 lines, which holds
-		// the database from its log line "load" for some seconds.
+		// The holder: a run whose source downloads its export from this
+		// test, which answers only when the other two commands are done.
+		// A run opens the database before it fetches, so the holder holds
+		// it for as long as the download waits, however fast its machine.
+		asked := make(chan struct{})
+		release := make(chan struct{})
+		var once sync.Once
+		srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+			once.Do(func() { close(asked) })
+			select {
+			case <-release:
+			case <-r.Context().Done():
+			}
+			rw.WriteHeader(http.StatusNotModified)
+		}))
+		defer srv.Close()
+		defer func() {
+			select {
+			case <-release:
+			default:
+				close(release)
+			}
+		}()
 		dir := fresh("lock")
 		windowsConfig(t, dir)
-		for _, f := range crashInbox(t) {
-			os.WriteFile(filepath.Join(dir, "inbox", f.name), []byte(f.text), 0o644)
+		cfg := filepath.Join(dir, "custcat.yaml")
+		b, err := os.ReadFile(cfg)
+		if err != nil {
+			t.Fatal(err)
 		}
-		loading := make(chan struct{})
-		var once sync.Once
-		holder := w.start(dir, func(l string) {
-			if strings.Contains(l, "msg=load") {
-				once.Do(func() { close(loading) })
-			}
-		}, "custcat.exe", "run", "-c", "custcat.yaml", "--as-of", "2024-12-31", "-v")
+		held := "sources:\r\n  - {name: held, ledger: held, files: \"held_*.csv\", url: \"" + srv.URL + "/held_1.csv\"}\r\n"
+		if !bytes.Contains(b, []byte("sources:\r\n")) {
+			t.Fatal("the Windows config has no sources:")
+		}
+		os.WriteFile(cfg, bytes.Replace(b, []byte("sources:\r\n"), []byte(held), 1), 0o644)
+		holder := w.start(dir, func(string) {}, "custcat.exe", "run", "-c", "custcat.yaml", "--as-of", "2024-12-31")
 		select {
-		case <-loading:
+		case <-asked:
 		case <-holder.done:
-			t.Fatalf("the holding run ended before it loaded: %v", holder.err)
+			t.Fatalf("the holding run ended before it fetched: %v", holder.err)
+		case <-time.After(2 * time.Minute):
+			t.Fatal("the holding run did not fetch its source within 2 minutes")
 		}
-		began := time.Now()
 		code, out, errOut := w.run(dir, "custcat.exe", "run", "-c", "custcat.yaml", "--as-of", "2024-12-31")
 		rCode, _, rErr := w.run(dir, "custcat.exe", "runs", "-c", "custcat.yaml")
-		stillHeld := !holder.exited()
-		t.Logf("the second run: exit %d after %v; runs: exit %d; the holder still running: %v", code, time.Since(began).Round(time.Millisecond), rCode, stillHeld)
-		if stillHeld && (rCode != exitLocked || !strings.Contains(rErr, "database is in use by another custcat process")) {
-			t.Errorf("runs while the database is held: exit %d, want %d and the lock message\n%s", rCode, exitLocked, rErr)
+		if holder.exited() {
+			t.Fatalf("the holding run ended while its download waited: %v", holder.err)
 		}
-		if err := holder.wait(); err != nil && !strings.Contains(err.Error(), "exit status 1") { // bad.csv fails
+		close(release)
+		if err := holder.wait(); err != nil {
 			t.Errorf("the holding run: %v", err)
 		}
 		if code != exitLocked || !strings.Contains(errOut, "database is in use by another custcat process") ||
 			!strings.Contains(errOut, "wait for it to finish, or stop it, then run again") {
 			t.Errorf("run while the database is held: exit %d, want %d and the lock message\n%s%s", code, exitLocked, out, errOut)
+		}
+		if rCode != exitLocked || !strings.Contains(rErr, "database is in use by another custcat process") {
+			t.Errorf("runs while the database is held: exit %d, want %d and the lock message\n%s", rCode, exitLocked, rErr)
 		}
 	})
 

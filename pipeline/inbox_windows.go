@@ -20,29 +20,47 @@ const moveBusyFor = 3 * time.Second
 // (the ERP writing it, a viewer) cannot move: after a short wait the error
 // says so, and the file stays where it is, whole.
 func renameFile(from, to string) error {
+	busy, err := RetryMove(from, to, windows.MOVEFILE_COPY_ALLOWED|windows.MOVEFILE_WRITE_THROUGH, moveBusyFor, sharingViolation)
+	switch {
+	case busy:
+		return fmt.Errorf("%s is open in another program (the ERP still writing it, a viewer): it stays in the inbox, and the next run moves it: %w", from, err)
+	case err != nil:
+		return &os.LinkError{Op: "move", Old: from, New: to, Err: err}
+	}
+	return nil
+}
+
+// RetryMove calls MoveFileEx with flags until it succeeds, fails for a
+// reason busy does not accept, or busyFor has passed, waiting a little
+// longer each time: a virus scanner or the search indexer that holds a
+// file lets go within a second. It returns the last error, and whether
+// another program still held the file then.
+func RetryMove(from, to string, flags uint32, busyFor time.Duration, busy func(error) bool) (held bool, err error) {
 	src, err := windows.UTF16PtrFromString(from)
 	if err != nil {
-		return err
+		return false, err
 	}
 	dst, err := windows.UTF16PtrFromString(to)
 	if err != nil {
-		return err
+		return false, err
 	}
-	deadline := time.Now().Add(moveBusyFor)
+	deadline := time.Now().Add(busyFor)
 	for wait := 50 * time.Millisecond; ; wait = min(2*wait, 500*time.Millisecond) {
-		err = windows.MoveFileEx(src, dst, windows.MOVEFILE_COPY_ALLOWED|windows.MOVEFILE_WRITE_THROUGH)
-		if err == nil {
-			return nil
-		}
-		busy := errors.Is(err, windows.ERROR_SHARING_VIOLATION) || errors.Is(err, windows.ERROR_LOCK_VIOLATION)
-		if !busy {
-			return &os.LinkError{Op: "move", Old: from, New: to, Err: err}
+		err = windows.MoveFileEx(src, dst, flags)
+		if err == nil || !busy(err) {
+			return false, err
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("%s is open in another program (the ERP still writing it, a viewer): it stays in the inbox, and the next run moves it: %w", from, err)
+			return true, err
 		}
 		time.Sleep(wait)
 	}
+}
+
+// sharingViolation reports whether err means that another program holds
+// the file open without sharing it.
+func sharingViolation(err error) bool {
+	return errors.Is(err, windows.ERROR_SHARING_VIOLATION) || errors.Is(err, windows.ERROR_LOCK_VIOLATION)
 }
 
 // hiddenFile reports whether Windows hides the file: Explorer's Thumbs.db
@@ -58,7 +76,7 @@ func hiddenFile(info fs.FileInfo) bool {
 func lockedFile(path string) bool {
 	f, err := os.Open(path)
 	if err != nil {
-		return errors.Is(err, windows.ERROR_SHARING_VIOLATION) || errors.Is(err, windows.ERROR_LOCK_VIOLATION)
+		return sharingViolation(err)
 	}
 	f.Close()
 	return false

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/windows"
+
+	"custcat/pipeline"
 )
 
 // replaceBusyFor is how long replaceFile keeps trying while the file in
@@ -20,28 +22,14 @@ const replaceBusyFor = 3 * time.Second
 // that way) cannot be replaced: replaceFile waits a little, then says who
 // has to act. The old file stays whole either way.
 func replaceFile(from, to string) error {
-	src, err := windows.UTF16PtrFromString(from)
-	if err != nil {
-		return err
+	busy, err := pipeline.RetryMove(from, to, windows.MOVEFILE_REPLACE_EXISTING|windows.MOVEFILE_WRITE_THROUGH, replaceBusyFor, fileBusy)
+	switch {
+	case busy:
+		return fmt.Errorf("%s is open in another program (Excel, a viewer) or read-only: close it or clear its read-only flag, then run again: %w", to, err)
+	case err != nil:
+		return &os.LinkError{Op: "rename", Old: from, New: to, Err: err}
 	}
-	dst, err := windows.UTF16PtrFromString(to)
-	if err != nil {
-		return err
-	}
-	deadline := time.Now().Add(replaceBusyFor)
-	for wait := 50 * time.Millisecond; ; wait = min(2*wait, 500*time.Millisecond) {
-		err = windows.MoveFileEx(src, dst, windows.MOVEFILE_REPLACE_EXISTING|windows.MOVEFILE_WRITE_THROUGH)
-		if err == nil {
-			return nil
-		}
-		if !fileBusy(err) {
-			return &os.LinkError{Op: "rename", Old: from, New: to, Err: err}
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("%s is open in another program (Excel, a viewer) or read-only: close it or clear its read-only flag, then run again: %w", to, err)
-		}
-		time.Sleep(wait)
-	}
+	return nil
 }
 
 // fileBusy reports whether err means that another handle holds the file.

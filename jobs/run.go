@@ -87,6 +87,10 @@ type RunResult struct {
 	// Shown is the run whose inputs the outputs show (see ReportRunID):
 	// the run that computed the snapshot they hold.
 	Shown int64
+	// Pruned are the copies of older runs' outputs the run removed
+	// (keep_runs), as paths inside out; PruneErr says what it could not.
+	Pruned   []string
+	PruneErr error
 }
 
 // Run is one unit of work: load the inbox, segment as of the date, write
@@ -299,6 +303,16 @@ func afterCommit(ctx context.Context, log *slog.Logger, store *pipeline.Store, c
 		return &AfterCommitError{Step: "move inbox files", Err: err,
 			Hint: fmt.Sprintf("make archive (%s) and failed (%s) folders custcat can write to and run again: the rerun skips the files already loaded and moves them; a file renamed or removed while the run read it is loaded all the same",
 				cfg.Path(cfg.Archive), cfg.Path(cfg.Failed))}
+	}
+	if cfg.KeepRuns > 0 {
+		// Housekeeping: what it cannot remove now, the next run tries again.
+		res.Pruned, res.PruneErr = pruneRuns(cfg.Path(cfg.Out), cfg.KeepRuns, runCopy{res.AsOf, res.Shown})
+		if len(res.Pruned) > 0 {
+			log.Info("remove old run outputs", slog.Int("removed", len(res.Pruned)), slog.Int("keep_runs", cfg.KeepRuns))
+		}
+		if res.PruneErr != nil {
+			log.Warn("remove old run outputs", slog.Any("err", res.PruneErr))
+		}
 	}
 	return nil
 }

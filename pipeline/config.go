@@ -53,6 +53,10 @@ type Config struct {
 	Manual string `yaml:"manual"`
 	// Notify lists where the daemon's notices of runs go (config_notify.go).
 	Notify []NotifyTarget `yaml:"notify"`
+	// KeepRuns is how many of the latest runs keep the copies of their
+	// outputs under out/runs/ (and their dates' reports under
+	// out/reports/); older ones are removed after each run. 0 keeps all.
+	KeepRuns int `yaml:"keep_runs"`
 
 	dir string // the folder of the config file
 }
@@ -779,6 +783,9 @@ func (c Config) validate() []string {
 	}
 	if g := c.Guard; g.MaxScoredChange < 0 {
 		add("guard.max_scored_change is %v; write a share such as 0.5 (half of the scored customers), or guard: off", g.MaxScoredChange)
+	}
+	if c.KeepRuns < 0 {
+		add("keep_runs is %d; write how many of the latest runs keep their outputs under out/runs/ (such as 90), or 0 to keep all", c.KeepRuns)
 	}
 	if c.DowngradeAfterRuns < 1 {
 		add("downgrade_after_runs is %d; write 1 (a downgrade takes effect at once) or more runs", c.DowngradeAfterRuns)

@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net/url"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -52,6 +54,8 @@ func checkCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	for _, s := range scheds {
 		fmt.Fprintf(stdout, "job %s (%s): next run at %s\n", s.Job.Name, s.Job.Spec(), s.Cron.Next(time.Now()).In(s.Loc).Format("2006-01-02 15:04:05 -0700"))
 	}
+	checkNotices(cfg, stdout)
+	checkRunCopies(cfg, stdout)
 	dbSound := checkDatabase(ctx, cfg, stdout)
 	code = checkInbox(ctx, cfg, *asOf, stdout, stderr)
 	if !dbSound && code == exitOK {
@@ -218,4 +222,57 @@ func checkManual(cfg *pipeline.Config, stdout, stderr io.Writer) int {
 		return exitConfig
 	}
 	return -1
+}
+
+// checkNotices lists where the notices of runs go: each target's kind,
+// host and which runs it is sent. The rest of a robot's URL carries its
+// key, and is not printed.
+func checkNotices(cfg *pipeline.Config, stdout io.Writer) {
+	host := func(raw string) string {
+		if u, err := url.Parse(raw); err == nil && u.Host != "" {
+			return u.Host
+		}
+		return "?"
+	}
+	var targets []string
+	for _, n := range cfg.NotifyTargets() {
+		where := host(n.URL)
+		if n.Kind == "email" {
+			where = strings.Join(n.To, ", ") + " through " + n.SMTP.Host
+		}
+		when := "failed, partial and held runs"
+		if n.OnSuccess {
+			when = "every run"
+		}
+		targets = append(targets, fmt.Sprintf("%s to %s (%s)", n.Kind, where, when))
+	}
+	if len(targets) == 0 {
+		fmt.Fprintln(stdout, "notices: none (notify: in the config); a failed or held run is told only by its exit code, the run history and the log")
+		return
+	}
+	fmt.Fprintf(stdout, "notices: %s\n", strings.Join(targets, "; "))
+}
+
+// checkRunCopies says how much the copies of the runs' outputs in
+// out/runs/ take, and whether keep_runs bounds them.
+func checkRunCopies(cfg *pipeline.Config, stdout io.Writer) {
+	dir := filepath.Join(cfg.Path(cfg.Out), "runs")
+	folders, size := 0, int64(0)
+	filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return nil
+		}
+		if d.IsDir() && filepath.Dir(filepath.Dir(path)) == dir {
+			folders++
+		}
+		if info, err := d.Info(); err == nil && d.Type().IsRegular() {
+			size += info.Size()
+		}
+		return nil
+	})
+	keep := "nothing removes them (keep_runs: N keeps the latest N runs' only)"
+	if cfg.KeepRuns > 0 {
+		keep = fmt.Sprintf("keep_runs keeps those of the latest %d runs", cfg.KeepRuns)
+	}
+	fmt.Fprintf(stdout, "run copies %s: %d folder(s), %.1f MB; %s\n", dir, folders, float64(size)/1e6, keep)
 }

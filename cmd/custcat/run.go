@@ -183,6 +183,12 @@ func printSegments(w io.Writer, res *jobs.RunResult) {
 			fmt.Fprintf(w, "  %s\n", o)
 		}
 	}
+	if len(res.Pruned) > 0 {
+		fmt.Fprintf(w, "older output copies removed from runs/ and reports/ (keep_runs): %d\n", len(res.Pruned))
+	}
+	if res.PruneErr != nil {
+		fmt.Fprintf(w, "warning: older output copies not all removed (keep_runs), the next run tries again: %v\n", res.PruneErr)
+	}
 }
 
 // printable keeps a file name or an input line on one line of the

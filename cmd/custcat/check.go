@@ -270,7 +270,7 @@ func checkRunCopies(cfg *pipeline.Config, stdout io.Writer) {
 		}
 		return nil
 	})
-	keep := "nothing removes them (keep_runs: N keeps the latest N runs' only)"
+	keep := "nothing removes them; keep_runs: N would keep the latest N runs' copies"
 	if cfg.KeepRuns > 0 {
 		keep = fmt.Sprintf("keep_runs keeps those of the latest %d runs", cfg.KeepRuns)
 	}

@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -356,7 +357,7 @@ func (c *Config) withDefaults(segmentsGiven bool) {
 	o.Encoding = strings.ToLower(o.Encoding)
 	// The format: xlsx for the presets of an ERP's .xlsx template and with a template.
 	switch o.Format = strings.ToLower(o.Format); {
-	case o.Format == "" && (contains(XLSXPresets, o.Preset) || o.Template != ""):
+	case o.Format == "" && (slices.Contains(XLSXPresets, o.Preset) || o.Template != ""):
 		o.Format = "xlsx"
 	case o.Format == "":
 		o.Format = "csv"

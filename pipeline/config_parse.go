@@ -7,7 +7,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/goccy/go-yaml"
@@ -171,7 +171,7 @@ func unknownKeyIn(v *ast.MappingValueNode, t reflect.Type, at string) []string {
 	switch t.Kind() {
 	case reflect.Map:
 		// Which fields a source has depends on its kind: validate checks that.
-		if t.Elem() == reflect.TypeOf(ColumnRef{}) && !contains(Fields, key) && !contains(CustomerFields, key) {
+		if t.Elem() == reflect.TypeOf(ColumnRef{}) && !slices.Contains(Fields, key) && !slices.Contains(CustomerFields, key) {
 			return []string{fmt.Sprintf("line %d: unknown column field %q at %s; write one of %s (sales) or %s (customers)",
 				line, key, path, strings.Join(Fields, ", "), strings.Join(CustomerFields, ", "))}
 		}
@@ -200,25 +200,6 @@ func unknownKeyIn(v *ast.MappingValueNode, t reflect.Type, at string) []string {
 		msg += "; known keys here: " + strings.Join(known, ", ")
 	}
 	return []string{msg}
-}
-
-// sortedKeys returns the keys of m in order, so that problems come out the same each time.
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // nearest returns the known key closest to key by edit distance, if close.

@@ -64,7 +64,7 @@ func (o CategoryOutput) validateTemplate() []string {
 	var p []string
 	add := func(format string, args ...any) { p = append(p, fmt.Sprintf(format, args...)) }
 	const at = "outputs.categories"
-	xlsxPreset := contains(XLSXPresets, o.Preset)
+	xlsxPreset := slices.Contains(XLSXPresets, o.Preset)
 	switch {
 	case o.Format != "csv" && o.Format != "xlsx":
 		add("%s.format %q is unknown; write csv or xlsx", at, o.Format)
@@ -92,7 +92,7 @@ func (o CategoryOutput) validateTemplate() []string {
 		if strings.TrimSpace(name) == "" {
 			add("%s.template_columns has an empty column name", at)
 		}
-		if !src.Const && !contains(CategoryFields, src.Field) && src.Field != RowNumber {
+		if !src.Const && !slices.Contains(CategoryFields, src.Field) && src.Field != RowNumber {
 			add("%s.template_columns.%s: field %q is unknown; write one of %s, %s, or {value: \"text\"}", at, name, src.Field, strings.Join(CategoryFields, ", "), RowNumber)
 		}
 	}

@@ -2,10 +2,12 @@ package pipeline
 
 import (
 	"fmt"
+	"maps"
 	"net"
 	"net/url"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -63,15 +65,15 @@ func (c Config) validate() []string {
 		default:
 			add("%s.kind %q is unknown; write sales (sales lines) or customers (the customer master export)", at, s.Kind)
 		}
-		for _, f := range sortedKeys(s.Columns) {
-			if !contains(fields, f) {
+		for _, f := range slices.Sorted(maps.Keys(s.Columns)) {
+			if !slices.Contains(fields, f) {
 				add("%s.columns.%s is not a field of a %s source; write one of %s", at, f, s.Kind, strings.Join(fields, ", "))
 			}
 		}
 		if _, err := filepath.Match(s.Files, "x"); err != nil {
 			add("%s.files %q is not a valid pattern; write a glob such as *.csv", at, s.Files)
 		}
-		if !contains(encodings, s.Encoding) {
+		if !slices.Contains(encodings, s.Encoding) {
 			add("%s.encoding %q is unknown; write one of %s", at, s.Encoding, strings.Join(encodings, ", "))
 		}
 		if _, ok := delimiters[s.Delimiter]; !ok {
@@ -97,13 +99,13 @@ func (c Config) validate() []string {
 		if r := s.MaxRejectRatio; r != nil && (*r < 0 || *r > 1) {
 			add("%s.max_reject_ratio is %v; write a share between 0 and 1", at, *r)
 		}
-		if !contains(decimalMarks, s.Decimal) {
+		if !slices.Contains(decimalMarks, s.Decimal) {
 			add("%s.decimal %q is unknown; write auto (decided per file), point (1,234.50) or comma (1.234,50)", at, s.Decimal)
 		}
-		if s.DateFormat != "" && !contains(DateFormats, s.DateFormat) {
+		if s.DateFormat != "" && !slices.Contains(DateFormats, s.DateFormat) {
 			add("%s.date_format %q is unknown; write one of %s", at, s.DateFormat, strings.Join(DateFormats, ", "))
 		}
-		if !contains(duplicateModes, s.Duplicates) {
+		if !slices.Contains(duplicateModes, s.Duplicates) {
 			add("%s.duplicates %q is unknown; write drop (a line repeated within a document is counted once) or keep (the export has no line id, so equal lines are real lines)", at, s.Duplicates)
 		}
 	}
@@ -270,7 +272,7 @@ func (o CategoryOutput) validate() []string {
 	var p []string
 	add := func(format string, args ...any) { p = append(p, fmt.Sprintf(format, args...)) }
 	const at = "outputs.categories"
-	if !contains(categoryPresets, o.Preset) {
+	if !slices.Contains(categoryPresets, o.Preset) {
 		add("%s.preset %q is unknown; write one of %s", at, o.Preset, strings.Join(categoryPresets, ", "))
 	}
 	switch {
@@ -280,11 +282,11 @@ func (o CategoryOutput) validate() []string {
 		add("%s.columns is set but preset is %s; write preset: custom to use your own columns", at, o.Preset)
 	}
 	for i, col := range o.Columns {
-		if !contains(CategoryFields, col.Field) {
+		if !slices.Contains(CategoryFields, col.Field) {
 			add("%s.columns[%d].field %q is unknown; write one of %s", at, i, col.Field, strings.Join(CategoryFields, ", "))
 		}
 	}
-	if !contains(categoryEncodings, o.Encoding) {
+	if !slices.Contains(categoryEncodings, o.Encoding) {
 		add("%s.encoding %q is unknown; write one of %s", at, o.Encoding, strings.Join(categoryEncodings, ", "))
 	}
 	if o.LineEnd != "crlf" && o.LineEnd != "lf" {

@@ -10,6 +10,7 @@ import (
 	"html/template"
 	"io/fs"
 	"math"
+	"slices"
 	"strconv"
 
 	"golang.org/x/text/language"
@@ -324,7 +325,7 @@ func moveMatrix(d *reportData, p *page, t func(string) string) ([]string, []move
 	}
 	from := append([]string(nil), codes...)
 	for _, m := range d.Moves {
-		if _, ok := col[m.From]; !ok && m.From != "" && !contains(from, m.From) {
+		if _, ok := col[m.From]; !ok && m.From != "" && !slices.Contains(from, m.From) {
 			from = append(from, m.From) // a segment that no longer exists
 		}
 	}
@@ -405,15 +406,6 @@ func (p *page) fromLabel(code string, t func(string) string) string {
 		return l
 	}
 	return code
-}
-
-func contains(xs []string, s string) bool {
-	for _, x := range xs {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func percent(n, of int64) string {

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"html/template"
 	"regexp"
-	"sort"
 	"strings"
 )
 
@@ -198,15 +197,6 @@ func copysign(v, sign float64) float64 {
 		return -v
 	}
 	return v
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // formatText says how a file was read in the report's language: "csv gbk

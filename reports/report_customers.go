@@ -7,7 +7,9 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -110,7 +112,7 @@ func loadCustomers(ctx context.Context, q Querier, asOf string, segments []segme
 	for _, s := range segments {
 		t.segs.id(s.Code)
 	}
-	for _, c := range sortedKeys(names) {
+	for _, c := range slices.Sorted(maps.Keys(names)) {
 		t.segs.id(c)
 	}
 	seg := func(code string) int64 {
@@ -342,7 +344,7 @@ func (t *customerTable) pack(h *history, segNames map[string]string) (string, er
 		"segCodes": t.segs.list, "segNames": names, "dates": t.dates.list, "tags": t.tags.list, "tagSets": sets,
 		"ruleBase": bases, "cats": t.cats.list, "abcs": t.abc.list, "hist": h,
 	}
-	for _, k := range sortedKeys(extra) {
+	for _, k := range slices.Sorted(maps.Keys(extra)) {
 		js, err := json.Marshal(extra[k])
 		if err != nil {
 			return "", err

@@ -2,7 +2,9 @@ package reports
 
 import (
 	"encoding/json"
+	"maps"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 
@@ -400,7 +402,7 @@ func historyChart(d *reportData, p *page, label, color func(string) string, rank
 	var dates []string
 	by := map[string]map[string]int64{}
 	for _, r := range d.History {
-		if !contains(dates, r.Label) {
+		if !slices.Contains(dates, r.Label) {
 			dates = append(dates, r.Label)
 		}
 		if by[r.Segment] == nil {
@@ -441,7 +443,7 @@ func stackedChart(rows []countRow, p *page, label, color func(string) string, ra
 	var labels []string
 	by := map[string]map[string]int64{}
 	for _, r := range rows {
-		if !contains(labels, r.Label) {
+		if !slices.Contains(labels, r.Label) {
 			labels = append(labels, r.Label)
 		}
 		if by[r.Segment] == nil {
@@ -451,7 +453,7 @@ func stackedChart(rows []countRow, p *page, label, color func(string) string, ra
 	}
 	codes := make([]string, 0, len(by))
 	for _, r := range rows { // first seen, then in rule order
-		if !contains(codes, r.Segment) {
+		if !slices.Contains(codes, r.Segment) {
 			codes = append(codes, r.Segment)
 		}
 	}
@@ -484,7 +486,7 @@ func stackedChart(rows []countRow, p *page, label, color func(string) string, ra
 // sortedCodes orders segment codes by the rules, the codes the rules no
 // longer have after them by code.
 func sortedCodes[V any](m map[string]V, rank func(string) int) []string {
-	codes := sortedKeys(m)
+	codes := slices.Sorted(maps.Keys(m))
 	sort.SliceStable(codes, func(a, b int) bool {
 		ra, rb := rank(codes[a]), rank(codes[b])
 		if ra >= 1e5 {

@@ -1,6 +1,8 @@
 package reports
 
 import (
+	"maps"
+	"slices"
 	"strings"
 	"unicode"
 
@@ -242,7 +244,7 @@ func segmentName(lang, code, name string) string {
 func HasText(lang, key string) bool { _, ok := texts[lang][key]; return ok }
 
 // TextKeys are the keys of lang's words, sorted.
-func TextKeys(lang string) []string { return sortedKeys(texts[lang]) }
+func TextKeys(lang string) []string { return slices.Sorted(maps.Keys(texts[lang])) }
 
 // pinyinBounds are where each initial of pinyin starts among the first
 // level of GB2312 (0xB0A1 to 0xD7F9), whose 3,755 common characters are in

@@ -21,7 +21,8 @@ import (
 // The table goes into the page as columnar JSON (one array per column,
 // repeated texts as indices into a dictionary), gzip-compressed and
 // written in base85; the page unpacks it with the browser's own
-// DecompressionStream. 100,000 customers take about 1 MB so.
+// DecompressionStream. The 46,880 customers of the 10M-line benchmark take
+// 6.0 MB of JSON, 1.2 MB gzipped, 1.5 MB in the page.
 
 // customerTable is the columnar form of the customers, as the page reads it.
 type customerTable struct {
@@ -354,7 +355,10 @@ func (t *customerTable) pack(h *history, segNames map[string]string) (string, er
 	}
 	raw.WriteByte('}')
 	var z bytes.Buffer
-	w, err := gzip.NewWriterLevel(&z, gzip.DefaultCompression)
+	// Level 4, not the default 6: on the 6.0 MB of the benchmark's
+	// customers it takes 61 ms instead of 229 ms, every run, for 7 % more
+	// bytes (1,212,029 against 1,129,709).
+	w, err := gzip.NewWriterLevel(&z, 4)
 	if err != nil {
 		return "", err
 	}

@@ -48,7 +48,7 @@ func BenchmarkXlsx1M(b *testing.B) {
 	}
 	b.StopTimer()
 	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
-	b.ReportMetric(float64(max(before, vmHWM(b)))/1024, "MB-peak-rss")
+	b.ReportMetric(float64(max(before, vmHWM(b)))/1024, "MiB-peak-rss") // VmHWM is in KiB
 }
 
 // writeBenchBook writes n sales lines with excelize's streaming writer:

@@ -299,7 +299,7 @@ func printMeasures(all []measure) {
 	for _, m := range all {
 		byName[m.name] = m
 	}
-	fmt.Printf("\n| run | lines | wall s | CPU s | peak RSS MB | lines/s | ratios (wall, CPU) | |\n|---|---:|---:|---:|---:|---:|---|---|\n")
+	fmt.Printf("\n| run | lines | wall s | CPU s | peak RSS MiB | peak RSS MB | lines/s | ratios (wall, CPU) | |\n|---|---:|---:|---:|---:|---:|---:|---|---|\n")
 	for _, m := range all {
 		var ratios []string
 		for _, name := range m.vs {
@@ -311,8 +311,9 @@ func printMeasures(all []measure) {
 		if m.err != nil {
 			note = "failed: " + m.err.Error()
 		}
-		fmt.Printf("| %s | %d | %.2f | %.2f | %d | %.0f | %s | %s |\n", m.name, m.lines, m.wall.Seconds(), m.cpu.Seconds(),
-			m.maxRSS/1024, float64(m.lines)/m.wall.Seconds(), strings.Join(ratios, "; "), note)
+		// rusage gives KiB: the peak in MiB, and in MB (10^6 bytes) beside it.
+		fmt.Printf("| %s | %d | %.2f | %.2f | %d | %d | %.0f | %s | %s |\n", m.name, m.lines, m.wall.Seconds(), m.cpu.Seconds(),
+			m.maxRSS/1024, m.maxRSS*1024/1e6, float64(m.lines)/m.wall.Seconds(), strings.Join(ratios, "; "), note)
 	}
 	if a, c := byName["custcat 1m"], byName["custcat 10m"]; a.wall > 0 && c.wall > 0 {
 		fmt.Printf("\ngrowth: the 10m run takes %.2f x the 1m run (CPU %.2f x)\n", c.wall.Seconds()/a.wall.Seconds(), c.cpu.Seconds()/a.cpu.Seconds())

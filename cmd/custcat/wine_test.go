@@ -381,19 +381,45 @@ func newWine(t *testing.T) *wine {
 	}
 	w := &wine{t: t, bin: bin, prefix: filepath.Join(t.TempDir(), "prefix")}
 	began := time.Now()
-	// wineserver outlives the programs; the one that a program starts
-	// holds its stdout and stderr open (hence WaitDelay in command).
+	// One wineserver for the whole test, persistent, started before any
+	// program, with wine's own system processes (services.exe,
+	// winedevice.exe, ...) started by wineboot beside it. Their output
+	// goes to a log of their own: started by the first custcat.exe
+	// instead, they wrote into its stderr (once, a page fault in
+	// winedevice's ntoskrnl.exe), and a server that exits between two
+	// programs can drop the next one ("recvmsg: Connection reset by peer").
 	server := filepath.Join(filepath.Dir(w.bin), "wineserver")
 	if _, err := os.Stat(server); err != nil {
 		server = "wineserver"
+	}
+	if err := os.MkdirAll(w.prefix, 0o755); err != nil { // wineserver needs it
+		t.Fatal(err)
+	}
+	logPath := filepath.Join(t.TempDir(), "wine.log")
+	log, err := os.Create(logPath)
+	if err != nil {
+		t.Fatal(err)
 	}
 	t.Cleanup(func() {
 		kill := exec.Command(server, "-k")
 		kill.Env = w.env()
 		_ = kill.Run()
+		log.Close()
+		if b, _ := os.ReadFile(logPath); t.Failed() && len(b) > 0 {
+			t.Logf("wine's own processes wrote:\n%s", b)
+		}
 	})
-	if code, out, errOut := w.run("", "wineboot", "-i"); code != 0 {
-		t.Fatalf("wineboot: exit %d\n%s%s", code, out, errOut)
+	// The prefix is made first, by a server of its own that ends with it:
+	// services started while it was being made do not see what is
+	// installed later.
+	for _, args := range [][]string{{w.bin, "wineboot", "-i"}, {server, "-w"}, {server, "-p"}, {w.bin, "wineboot"}} {
+		cmd := exec.Command(args[0], args[1:]...)
+		cmd.Env = w.env()
+		cmd.Stdout, cmd.Stderr = log, log
+		if err := cmd.Run(); err != nil {
+			b, _ := os.ReadFile(logPath)
+			t.Fatalf("%s: %v\n%s", strings.Join(args, " "), err, b)
+		}
 	}
 	src := filepath.Join(t.TempDir(), "prng.c")
 	def := filepath.Join(filepath.Dir(src), "prng.def")
@@ -415,8 +441,8 @@ func (w *wine) command(dir, exe string, args ...string) *exec.Cmd {
 	cmd := exec.Command(w.bin, append([]string{exe}, args...)...)
 	cmd.Dir = dir
 	cmd.Env = w.env()
-	// A wineserver started by this program keeps our pipes open: the
-	// output is what the program wrote before it exited.
+	// Should a wine process outlive the program and keep our pipes open,
+	// the output is what the program wrote before it exited.
 	cmd.WaitDelay = time.Second
 	return cmd
 }

@@ -203,9 +203,62 @@ func TestGuardEveryFileFailed(t *testing.T) {
 		t.Errorf("categories.csv written: %v", err)
 	}
 	m := readGuardManifest(t, filepath.Join(out, "held", "manifest.json"))
-	if m.Status != "held" {
-		t.Errorf("held manifest status %q", m.Status)
+	if m.Status != "held" || m.RunID != 1 || m.HeldRun != 1 {
+		t.Errorf("held manifest: status %q, run %d, held run %d; want held by run 1", m.Status, m.RunID, m.HeldRun)
 	}
+	// The outputs are run 1's, there being no snapshot of another run to
+	// show; the next run finds nothing to repair.
+	if got := runCopies(t, out, "2026-03-31"); len(got) != 1 || got[0] != "1" {
+		t.Errorf("copies of the outputs under runs/2026-03-31/: %v, want [1]", got)
+	}
+	addInbox(t, cfg, map[string]string{"good.csv": guardSales()})
+	res, err := Run(context.Background(), cfg, RunOptions{AsOf: "2026-03-31"})
+	if err != nil && !errors.Is(err, ErrFilesFailed) {
+		t.Fatalf("the run after: %v", err)
+	}
+	if len(res.Repaired) > 0 {
+		t.Errorf("the run after a held run repaired: %s", pipeline.TornSummary(res.Repaired))
+	}
+	if got := runCopies(t, out, "2026-03-31"); len(got) != 2 || got[1] != "2" {
+		t.Errorf("copies of the outputs under runs/2026-03-31/: %v, want [1 2]", got)
+	}
+}
+
+// A first run over an empty inbox is held and names itself in its outputs;
+// the next one repairs nothing.
+func TestGuardEmptyFirstRun(t *testing.T) {
+	cfg := guardStore(t, "", nil)
+	addInbox(t, cfg, nil)
+	out := cfg.Path(cfg.Out)
+	for run := int64(1); run <= 2; run++ {
+		res, err := Run(context.Background(), cfg, RunOptions{AsOf: "2026-03-31"})
+		if !errors.Is(err, ErrHeld) || !strings.Contains(err.Error(), "no sales lines are loaded") {
+			t.Fatalf("run %d: err = %v, want held: no sales lines", run, err)
+		}
+		if res.RunID != run || res.Shown != run || len(res.Repaired) > 0 {
+			t.Errorf("run %d: id %d, outputs of run %d, repaired %v", run, res.RunID, res.Shown, res.Repaired)
+		}
+		if m := readGuardManifest(t, filepath.Join(out, "held", "manifest.json")); m.RunID != run {
+			t.Errorf("run %d: the held manifest names run %d", run, m.RunID)
+		}
+	}
+	if got := runCopies(t, out, "2026-03-31"); len(got) != 2 || got[0] != "1" || got[1] != "2" {
+		t.Errorf("copies of the outputs under runs/2026-03-31/: %v, want [1 2]", got)
+	}
+}
+
+// runCopies are the names of the folders under out/runs/asOf/, sorted.
+func runCopies(t *testing.T, out, asOf string) []string {
+	t.Helper()
+	entries, err := os.ReadDir(filepath.Join(out, "runs", asOf))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	return names
 }
 
 // No --as-of over data that ended long ago: held, with the data's range

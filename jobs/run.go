@@ -454,6 +454,13 @@ func writeOutputs(ctx context.Context, c *sql.Conn, cfg *pipeline.Config, res *R
 	if err := c.QueryRowContext(ctx, custsql.Query("ReportRunID"), res.AsOf).Scan(&shown); err != nil {
 		return fail(fmt.Errorf("run of the outputs: %w", err))
 	}
+	if shown == 0 {
+		// No customer at all as of the date: no snapshot row names a run,
+		// and the outputs are this run's. (Run 0 is no run: its copy went
+		// to runs/<date>/0/, and the next run took its category file's
+		// record for the leftover of a killed commit.)
+		shown = res.RunID
+	}
 	res.Shown = shown
 	catOpt := cfg.Outputs.Categories
 	catOpt.Template = cfg.Path(catOpt.Template)

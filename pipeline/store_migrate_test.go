@@ -179,3 +179,34 @@ func TestMigrationLineStorage(t *testing.T) {
 	}
 	check("stored after a reopen", store.DB)
 }
+
+// 011_no_run_zero.sql removes the category file rows an empty run recorded
+// under run 0, so that the check at open does not take them for the
+// leftovers of a killed commit; the rows of real runs stay.
+func TestMigrationNoRunZero(t *testing.T) {
+	ctx := context.Background()
+	path := oldStore(t, "011_no_run_zero.sql",
+		`INSERT INTO runs (run_id, job, trigger, as_of, window_days, started_at, status) VALUES
+			(1, 'manual', 'manual', DATE '2024-12-31', 365, TIMESTAMP '2024-12-31 02:00:00', 'held'),
+			(2, 'manual', 'manual', DATE '2024-12-31', 365, TIMESTAMP '2025-01-01 02:00:00', 'ok')`,
+		`INSERT INTO category_exports VALUES (0, DATE '2024-12-31', 'generic', 'full', 'utf-8-bom', 0, 'e3b0'),
+			(2, DATE '2024-12-31', 'generic', 'full', 'utf-8-bom', 5, 'a1b2')`,
+		`INSERT INTO category_placed VALUES (0, DATE '2024-12-31', 0), (2, DATE '2024-12-31', 5)`)
+	store, err := OpenStore(ctx, StoreConfig{}, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	if torn := store.Torn(); len(torn) > 0 {
+		t.Errorf("the check at open found %v", torn)
+	}
+	for _, table := range []string{"category_exports", "category_placed"} {
+		var runs string
+		if err := store.DB.QueryRow(`SELECT string_agg(run_id::VARCHAR, ',' ORDER BY run_id) FROM ` + table).Scan(&runs); err != nil {
+			t.Fatal(err)
+		}
+		if runs != "2" {
+			t.Errorf("%s after the migration: runs %s, want 2", table, runs)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -32,6 +33,9 @@ func (e *ConfigError) Error() string {
 // is reported at once in a *ConfigError.
 func LoadConfig(path string) (Config, error) {
 	raw, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return Config{}, fmt.Errorf("config %s does not exist: give the config with -c FILE, or write one there (an empty file takes every default: the exports in inbox/ beside it, the outputs in out/; the README's \"The config file\" lists the keys)", path)
+	}
 	if err != nil {
 		return Config{}, fmt.Errorf("read config: %w", err)
 	}

@@ -169,6 +169,16 @@ func TestBadConfigNamesTheKey(t *testing.T) {
 	}
 }
 
+// A config that is not there is a config error that says how to give one.
+func TestMissingConfigSaysWhatToDo(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "custcat.yaml")
+	code, _, errOut := custcat(t, "run", "-c", path)
+	if code != exitConfig || !strings.Contains(errOut, "config "+path+" does not exist: give the config with -c FILE, or write one there") ||
+		!strings.Contains(errOut, "an empty file takes every default") {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+}
+
 // A bad --as-of is a usage error, told before anything runs.
 func TestRunBadAsOf(t *testing.T) {
 	dir := inboxCase(t, "", map[string]string{"a.csv": smallExport})

@@ -225,6 +225,20 @@ func fileNotes(ctx context.Context, c *sql.Conn, cfg *pipeline.Config, res *RunR
 			}
 		}
 	}
+	for _, s := range res.Load.Superseded {
+		out = append(out, fmt.Sprintf("%s: %s in %s replaced by %s, read in the same run, which holds the same documents: "+
+			"a later file replaces a document whole. If the two files are parts of one export, a document cut between them keeps only its lines in %s: "+
+			"export the period as one file, or cut it between documents",
+			s.Earlier, plural(s.Lines, "line"), plural(s.Documents, "document"), s.Later, s.Later))
+	}
 	names, err := codeNameWarnings(ctx, c, res.RunID)
 	return append(out, names...), err
+}
+
+// plural writes n and the noun, with an s unless n is 1.
+func plural(n int64, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

@@ -245,6 +245,12 @@ func (d *daemon) runJob(ctx context.Context, s Schedule) {
 		log.Error("file failed", slog.String("file", f.Name), slog.String("reason", f.Reason),
 			slog.String("moved_to", d.cfg.Failed+"/"), slog.String("fix", "fix it, then run custcat retry "+f.Name+", or remove it"))
 	}
+	if res != nil {
+		// What the summary of custcat run warns of the input files.
+		for _, n := range res.FileNotes {
+			log.Warn("input file", slog.String("note", n))
+		}
+	}
 	switch {
 	case err == nil:
 		log.Info("done", slog.Int64("lines_loaded", rec.LinesLoaded),

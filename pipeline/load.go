@@ -16,6 +16,18 @@ import (
 type LoadResult struct {
 	Files    []FileResult
 	Replaced int64 // lines loaded before whose documents came again
+	// Superseded are the files of the run whose lines of a document a
+	// later file of the same run replaced, by pair of files.
+	Superseded []Superseded
+}
+
+// Superseded is a file of a run whose documents a later file of the same
+// run holds too: the earlier file's lines of them are replaced. That is
+// the rule for a document exported again, and also what happens to a
+// document cut between two parts of one export, so the run says so.
+type Superseded struct {
+	Earlier, Later   string // the files' names
+	Lines, Documents int64  // the earlier file's lines replaced, and their documents
 }
 
 // Totals adds up the line counts of the files that were read.
@@ -290,6 +302,11 @@ func merge(ctx context.Context, c *sql.Conn, res *LoadResult, runID, first int64
 	if err := rows.Err(); err != nil {
 		return err
 	}
+	if superseding && res.Replaced > 0 {
+		if res.Superseded, err = supersededFiles(ctx, c, res, first); err != nil {
+			return err
+		}
+	}
 	for i := range res.Files {
 		f := &res.Files[i]
 		if f.Status == "skipped" || f.Status == "waiting" {
@@ -356,4 +373,29 @@ func merge(ctx context.Context, c *sql.Conn, res *LoadResult, runID, first int64
 		}
 	}
 	return nil
+}
+
+// supersededFiles names, per pair of files of the run, the lines of the
+// earlier one that MarkSuperseded marked for a document of the later.
+func supersededFiles(ctx context.Context, c *sql.Conn, res *LoadResult, first int64) ([]Superseded, error) {
+	names := map[int64]string{}
+	for _, f := range res.Files {
+		names[f.FileID] = f.Name
+	}
+	rows, err := c.QueryContext(ctx, custsql.Query("SupersededFiles"), first)
+	if err != nil {
+		return nil, fmt.Errorf("superseded files: %w", err)
+	}
+	defer rows.Close()
+	var out []Superseded
+	for rows.Next() {
+		var earlier, later int64
+		var s Superseded
+		if err := rows.Scan(&earlier, &later, &s.Lines, &s.Documents); err != nil {
+			return nil, err
+		}
+		s.Earlier, s.Later = names[earlier], names[later]
+		out = append(out, s)
+	}
+	return out, rows.Err()
 }

@@ -126,6 +126,26 @@ SELECT s.file_id, s.line_no, 'superseded', NULL
 FROM new s JOIN later l USING (ledger_id, doc_key)
 WHERE s.file_id < l.last_file;
 
+-- name: SupersededFiles
+-- Per earlier and later file of the run: the lines of the earlier that
+-- MarkSuperseded marked, and their documents. $1 the first file id of the run.
+WITH dropped AS (
+    SELECT s.file_id, s.ledger_id, s.doc_key
+    FROM sales_lines s JOIN stage_drop d ON s.file_id = d.file_id AND s.line_no = d.line_no
+    WHERE d.why = 'superseded'
+),
+later AS (
+    SELECT ledger_id, doc_key, max(file_id) AS last_file
+    FROM sales_lines
+    WHERE file_id >= $1
+      AND (ledger_id, doc_key) IN (SELECT (ledger_id, doc_key) FROM dropped)
+    GROUP BY ledger_id, doc_key
+)
+SELECT d.file_id, l.last_file, count(*), count(DISTINCT (d.ledger_id, d.doc_key))
+FROM dropped d JOIN later l USING (ledger_id, doc_key)
+GROUP BY d.file_id, l.last_file
+ORDER BY d.file_id, l.last_file;
+
 -- name: DropSuperseded
 DELETE FROM sales_lines s USING stage_drop d
 WHERE d.why = 'superseded' AND s.file_id = d.file_id AND s.line_no = d.line_no;

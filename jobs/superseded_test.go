@@ -1,0 +1,119 @@
+package jobs
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"custcat/pipeline"
+)
+
+// Two files of one run that hold the same document: the later replaces
+// it whole, as a document exported again, and the run says which files,
+// since a document cut between two parts of one export loses a part so.
+// Under serve the same warning goes to the log.
+func TestDocumentInTwoFilesOfOneRun(t *testing.T) {
+	const head = "单据日期,单据编号,客户编码,客户名称,商品编码,价税合计\n"
+	files := map[string]string{
+		"part1.csv": head + "2026-03-01,XS1,C1,甲,I1,70\n2026-03-02,XS2,C1,甲,I1,100\n2026-03-02,XS2,C1,甲,I2,30\n",
+		"part2.csv": head + "2026-03-02,XS2,C1,甲,I3,50\n2026-03-03,XS3,C2,乙,I1,200\n",
+	}
+	want := pipeline.Superseded{Earlier: "part1.csv", Later: "part2.csv", Lines: 2, Documents: 1}
+	note := "part1.csv: 2 lines in 1 document replaced by part2.csv, read in the same run, which holds the same documents: " +
+		"a later file replaces a document whole. If the two files are parts of one export, a document cut between them keeps only its lines in part2.csv"
+	order := func(t *testing.T, cfg *pipeline.Config) {
+		for i, name := range []string{"part1.csv", "part2.csv"} {
+			at := time.Now().Add(time.Duration(i-3) * time.Minute)
+			if err := os.Chtimes(filepath.Join(cfg.Path(cfg.Inbox), name), at, at); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+
+	t.Run("run", func(t *testing.T) {
+		cfg := outputsStore(t, "", files)
+		order(t, cfg)
+		res, err := Run(context.Background(), cfg, RunOptions{AsOf: "2026-03-31"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Load.Superseded) != 1 || res.Load.Superseded[0] != want || res.Load.Replaced != 2 {
+			t.Errorf("superseded %+v, replaced %d; want [%+v], 2", res.Load.Superseded, res.Load.Replaced, want)
+		}
+		if !slices.ContainsFunc(res.FileNotes, func(n string) bool { return strings.HasPrefix(n, note) }) {
+			t.Errorf("the notes of the files lack %q:\n%s", note, strings.Join(res.FileNotes, "\n"))
+		}
+		// Documents exported again on a later night are the rule at work:
+		// no pair of files of one run to name.
+		addInbox(t, cfg, map[string]string{"night2.csv": head + "2026-03-02,XS2,C1,甲,I3,55\n"})
+		res, err = Run(context.Background(), cfg, RunOptions{AsOf: "2026-03-31"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Load.Replaced != 1 || len(res.Load.Superseded) > 0 {
+			t.Errorf("the next night: replaced %d, superseded %+v; want 1 and none", res.Load.Replaced, res.Load.Superseded)
+		}
+	})
+
+	t.Run("serve", func(t *testing.T) {
+		cfg := outputsStore(t, "jobs: [{name: hourly, schedule: \"@hourly\"}]\nserve: {listen: \"off\", catch_up: true}\n", nil)
+		twoHoursAgo := func() time.Time { return time.Now().Add(-2 * time.Hour) }
+		if _, err := Run(context.Background(), cfg, RunOptions{Job: "hourly", Trigger: "schedule", Now: twoHoursAgo}); err != nil {
+			t.Fatal(err)
+		}
+		addInbox(t, cfg, files)
+		order(t, cfg)
+		ctx, cancel := context.WithCancel(context.Background())
+		logged := &notes{seen: make(chan [2]string, 100)}
+		done := make(chan error)
+		go func() { done <- Serve(ctx, cfg, ServeOptions{Log: slog.New(logged)}) }()
+		var got []string
+		timeout := time.After(30 * time.Second)
+	wait:
+		for {
+			select {
+			case m := <-logged.seen:
+				if m[0] == "input file" {
+					got = append(got, m[1])
+				}
+				if m[0] == "done" || m[0] == "run failed" || m[0] == "run partial: some files failed" {
+					break wait
+				}
+			case <-timeout:
+				t.Error("the catch-up run did not end within 30 s")
+				break wait
+			}
+		}
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		if !slices.ContainsFunc(got, func(n string) bool { return strings.HasPrefix(n, note) }) {
+			t.Errorf("the daemon's log has no input file note %q; it has %q", note, got)
+		}
+	})
+}
+
+// notes is a slog handler that passes on each record's message and its
+// note attribute.
+type notes struct{ seen chan [2]string }
+
+func (n *notes) Enabled(context.Context, slog.Level) bool { return true }
+func (n *notes) Handle(_ context.Context, r slog.Record) error {
+	var note string
+	r.Attrs(func(a slog.Attr) bool {
+		if a.Key == "note" {
+			note = a.Value.String()
+		}
+		return true
+	})
+	n.seen <- [2]string{r.Message, note}
+	return nil
+}
+func (n *notes) WithAttrs([]slog.Attr) slog.Handler { return n }
+func (n *notes) WithGroup(string) slog.Handler      { return n }

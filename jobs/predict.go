@@ -39,6 +39,10 @@ type Prediction struct {
 	Waiting []string
 	// CodeNames are codes with two names within one file (CodeNameWarnings).
 	CodeNames []string
+	// Replaced are the lines loaded before whose documents the inbox holds
+	// again; Superseded, the warnings of documents in two of its files.
+	Replaced   int64
+	Superseded []string
 	// AsOf is the date the run is predicted for; Held, why its guard would
 	// hold the category file back (empty: it would replace it).
 	AsOf string
@@ -106,6 +110,10 @@ func Predict(ctx context.Context, cfg *pipeline.Config, now time.Time, asOf stri
 		}
 		if out.CodeNames, err = codeNameWarnings(ctx, c, 0); err != nil {
 			return err
+		}
+		out.Replaced = load.Replaced
+		for _, s := range load.Superseded {
+			out.Superseded = append(out.Superseded, supersededNote(s))
 		}
 		// The guard, on the snapshot the run would make.
 		if err := pipeline.Segment(ctx, c, cfg, asOf, 0); err != nil {
@@ -226,13 +234,19 @@ func fileNotes(ctx context.Context, c *sql.Conn, cfg *pipeline.Config, res *RunR
 		}
 	}
 	for _, s := range res.Load.Superseded {
-		out = append(out, fmt.Sprintf("%s: %s in %s replaced by %s, read in the same run, which holds the same documents: "+
-			"a later file replaces a document whole. If the two files are parts of one export, a document cut between them keeps only its lines in %s: "+
-			"export the period as one file, or cut it between documents",
-			s.Earlier, plural(s.Lines, "line"), plural(s.Documents, "document"), s.Later, s.Later))
+		out = append(out, supersededNote(s))
 	}
 	names, err := codeNameWarnings(ctx, c, res.RunID)
 	return append(out, names...), err
+}
+
+// supersededNote warns of the documents of a file that a later file of
+// the same run holds too.
+func supersededNote(s pipeline.Superseded) string {
+	return fmt.Sprintf("%s: %s in %s replaced by %s, read in the same run, which holds the same documents: "+
+		"a later file replaces a document whole. If the two files are parts of one export, a document cut between them keeps only its lines in %s: "+
+		"export the period as one file, or cut it between documents",
+		s.Earlier, plural(s.Lines, "line"), plural(s.Documents, "document"), s.Later, s.Later)
 }
 
 // plural writes n and the noun, with an s unless n is 1.

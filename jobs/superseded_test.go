@@ -60,6 +60,18 @@ func TestDocumentInTwoFilesOfOneRun(t *testing.T) {
 		}
 	})
 
+	t.Run("check", func(t *testing.T) {
+		cfg := outputsStore(t, "", files)
+		order(t, cfg)
+		pred, err := Predict(context.Background(), cfg, time.Now(), "2026-03-31")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if pred.Replaced != 2 || len(pred.Superseded) != 1 || !strings.HasPrefix(pred.Superseded[0], note) {
+			t.Errorf("check predicts %d lines replaced and %q; want 2 and %q", pred.Replaced, pred.Superseded, note)
+		}
+	})
+
 	t.Run("serve", func(t *testing.T) {
 		cfg := outputsStore(t, "jobs: [{name: hourly, schedule: \"@hourly\"}]\nserve: {listen: \"off\", catch_up: true}\n", nil)
 		twoHoursAgo := func() time.Time { return time.Now().Add(-2 * time.Hour) }

@@ -145,7 +145,10 @@ func checkInbox(ctx context.Context, cfg *pipeline.Config, asOf string, stdout, 
 			fmt.Fprintf(stdout, "  %s\n", f.Encoding)
 		}
 	}
-	for _, w := range pred.CodeNames {
+	if pred.Replaced > 0 {
+		fmt.Fprintf(stdout, "\ndocuments exported again: %d earlier line(s) would be replaced\n", pred.Replaced)
+	}
+	for _, w := range append(pred.Superseded, pred.CodeNames...) {
 		fmt.Fprintf(stdout, "\nwarning: %s\n", w)
 	}
 	if len(pred.Held) > 0 {

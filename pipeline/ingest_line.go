@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -231,6 +232,15 @@ func (p *lineParser) parse(rec record) (SalesLine, string) {
 		l.Amount = roundCents(v)
 	default:
 		return SalesLine{}, "no amount (and no quantity and unit price)"
+	}
+	if hasAmount && l.HasQuantity && l.Quantity < 0 && l.Amount > 0 {
+		// A return (red document) whose amount is not negative would count
+		// as a sale: the line's two numbers disagree, and custcat does not
+		// guess which is right. (A positive quantity with a negative amount
+		// is a discount or a rebate, and loads.)
+		return SalesLine{}, fmt.Sprintf("return with a positive amount: quantity %s, amount %s: a line of negative quantity is a return, "+
+			"whose amount must be negative (红字); export returns with negative amounts, or correct the line in the ERP",
+			strconv.FormatFloat(l.Quantity, 'f', -1, 64), strconv.FormatFloat(l.Amount, 'f', 2, 64))
 	}
 	if l.DocNo != "" {
 		p.last, p.haveLast = l, true

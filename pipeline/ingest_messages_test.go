@@ -60,3 +60,30 @@ func TestNoColumnForAField(t *testing.T) {
 		}
 	}
 }
+
+// A line of negative quantity with a positive amount is a return that
+// would count as a sale: it is rejected, saying why and what to do. A
+// positive quantity with a negative amount (a discount) loads, and so does
+// a return whose amount is negative.
+func TestReturnWithPositiveAmount(t *testing.T) {
+	dir := t.TempDir()
+	lines := "单据日期,单据编号,客户编码,客户名称,数量,单价,价税合计\n" +
+		"2024-10-01,XS1,C1,甲公司,2,100,200\n" +
+		"2024-10-05,TH1,C1,甲公司,-1,100,100\n" +
+		"2024-10-05,TH2,C1,甲公司,-1,100,-100\n" +
+		"2024-10-06,XS2,C2,乙公司,1,-10,-10\n"
+	write(t, filepath.Join(dir, "sales.csv"), []byte(lines))
+	res, store := loadInbox(t, dir, "max_reject_ratio: 0.5\n")
+	if f := res.Files[0]; f.Status != "loaded" || f.Loaded != 3 || f.Rejected != 1 {
+		t.Fatalf("file %s: %d loaded, %d rejected; want loaded, 3 and 1", f.Status, f.Loaded, f.Rejected)
+	}
+	var line int
+	var reason string
+	if err := store.DB.QueryRow(`SELECT line_no, reason FROM rejects`).Scan(&line, &reason); err != nil {
+		t.Fatal(err)
+	}
+	want := "return with a positive amount: quantity -1, amount 100.00: a line of negative quantity is a return, whose amount must be negative (红字); export returns with negative amounts, or correct the line in the ERP"
+	if line != 3 || reason != want {
+		t.Errorf("rejected line %d: %q\nwant line 3: %q", line, reason, want)
+	}
+}

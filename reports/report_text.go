@@ -61,7 +61,7 @@ var texts = map[string]map[string]string{
 		"rej_date": "日期无法识别", "rej_amount": "金额无法识别", "rej_quantity": "数量无法识别", "rej_unit_price": "单价无法识别",
 		"rej_no customer code": "缺客户编码", "rej_no customer": "缺客户", "rej_no customer name": "缺客户名称",
 		"rej_wrong number of fields": "列数不对", "rej_no amount (and no quantity and unit price)": "缺金额 (也没有数量和单价)",
-		"rej_unterminated quote": "引号没有闭合", "rej_NUL byte in line": "行内有 NUL 字节",
+		"rej_unterminated quote": "引号没有闭合", "rej_return with a positive amount": "退货 (数量为负) 的金额为正", "rej_NUL byte in line": "行内有 NUL 字节",
 		"rej_byte order mark inside the line": "行内有 BOM", "rej_invalid UTF-8 text (is the file GBK? set encoding)": "不是有效的 UTF-8 文本 (文件是 GBK？请设置 encoding)",
 		"rej_invalid GBK text (is the file UTF-8? set encoding)":     "不是有效的 GBK 文本 (文件是 UTF-8？请设置 encoding)",
 		"rej_invalid GB18030 text (is the file UTF-8? set encoding)": "不是有效的 GB18030 文本 (文件是 UTF-8？请设置 encoding)",

@@ -244,7 +244,7 @@ func fileNotes(ctx context.Context, c *sql.Conn, cfg *pipeline.Config, res *RunR
 // the same run holds too.
 func supersededNote(s pipeline.Superseded) string {
 	return fmt.Sprintf("%s: %s in %s replaced by %s, read in the same run, which holds the same documents: "+
-		"a later file replaces a document whole. If the two files are parts of one export, a document cut between them keeps only its lines in %s: "+
+		"a later file replaces a document whole, as it should for a document edited and exported again. If the two files are instead parts of one export, a document cut between them keeps only its lines in %s: "+
 		"export the period as one file, or cut it between documents",
 		s.Earlier, plural(s.Lines, "line"), plural(s.Documents, "document"), s.Later, s.Later)
 }

@@ -25,7 +25,7 @@ func TestDocumentInTwoFilesOfOneRun(t *testing.T) {
 	}
 	want := pipeline.Superseded{Earlier: "part1.csv", Later: "part2.csv", Lines: 2, Documents: 1}
 	note := "part1.csv: 2 lines in 1 document replaced by part2.csv, read in the same run, which holds the same documents: " +
-		"a later file replaces a document whole. If the two files are parts of one export, a document cut between them keeps only its lines in part2.csv"
+		"a later file replaces a document whole, as it should for a document edited and exported again. If the two files are instead parts of one export, a document cut between them keeps only its lines in part2.csv"
 	order := func(t *testing.T, cfg *pipeline.Config) {
 		for i, name := range []string{"part1.csv", "part2.csv"} {
 			at := time.Now().Add(time.Duration(i-3) * time.Minute)

@@ -240,13 +240,17 @@ func fileNotes(ctx context.Context, c *sql.Conn, cfg *pipeline.Config, res *RunR
 	return append(out, names...), err
 }
 
-// supersededNote warns of the documents of a file that a later file of
-// the same run holds too.
+// supersededNote warns of the documents of earlier files that a later
+// file of the same run holds too.
 func supersededNote(s pipeline.Superseded) string {
+	earlier := strings.Join(s.Earlier, ", ")
+	if n := len(s.Earlier); n > 3 {
+		earlier = fmt.Sprintf("%s and %d more files", strings.Join(s.Earlier[:2], ", "), n-2)
+	}
 	return fmt.Sprintf("%s: %s in %s replaced by %s, read in the same run, which holds the same documents: "+
 		"a later file replaces a document whole, as it should for a document edited and exported again. If the two files are instead parts of one export, a document cut between them keeps only its lines in %s: "+
 		"export the period as one file, or cut it between documents",
-		s.Earlier, plural(s.Lines, "line"), plural(s.Documents, "document"), s.Later, s.Later)
+		earlier, plural(s.Lines, "line"), plural(s.Documents, "document"), s.Later, s.Later)
 }
 
 // plural writes n and the noun, with an s unless n is 1.

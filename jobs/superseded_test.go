@@ -2,9 +2,11 @@ package jobs
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -23,7 +25,7 @@ func TestDocumentInTwoFilesOfOneRun(t *testing.T) {
 		"part1.csv": head + "2026-03-01,XS1,C1,甲,I1,70\n2026-03-02,XS2,C1,甲,I1,100\n2026-03-02,XS2,C1,甲,I2,30\n",
 		"part2.csv": head + "2026-03-02,XS2,C1,甲,I3,50\n2026-03-03,XS3,C2,乙,I1,200\n",
 	}
-	want := pipeline.Superseded{Earlier: "part1.csv", Later: "part2.csv", Lines: 2, Documents: 1}
+	want := pipeline.Superseded{Earlier: []string{"part1.csv"}, Later: "part2.csv", Lines: 2, Documents: 1}
 	note := "part1.csv: 2 lines in 1 document replaced by part2.csv, read in the same run, which holds the same documents: " +
 		"a later file replaces a document whole, as it should for a document edited and exported again. If the two files are instead parts of one export, a document cut between them keeps only its lines in part2.csv"
 	order := func(t *testing.T, cfg *pipeline.Config) {
@@ -42,7 +44,7 @@ func TestDocumentInTwoFilesOfOneRun(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(res.Load.Superseded) != 1 || res.Load.Superseded[0] != want || res.Load.Replaced != 2 {
+		if len(res.Load.Superseded) != 1 || !reflect.DeepEqual(res.Load.Superseded[0], want) || res.Load.Replaced != 2 {
 			t.Errorf("superseded %+v, replaced %d; want [%+v], 2", res.Load.Superseded, res.Load.Replaced, want)
 		}
 		if !slices.ContainsFunc(res.FileNotes, func(n string) bool { return strings.HasPrefix(n, note) }) {
@@ -57,6 +59,37 @@ func TestDocumentInTwoFilesOfOneRun(t *testing.T) {
 		}
 		if res.Load.Replaced != 1 || len(res.Load.Superseded) > 0 {
 			t.Errorf("the next night: replaced %d, superseded %+v; want 1 and none", res.Load.Replaced, res.Load.Superseded)
+		}
+	})
+
+	t.Run("cumulative", func(t *testing.T) {
+		// Five nights of a month-to-date export read at once: each holds
+		// the documents of the nights before, and one warning names them.
+		cum := map[string]string{}
+		text := head
+		for n := 1; n <= 5; n++ {
+			text += fmt.Sprintf("2026-03-%02d,XS%d,C%d,客户%d,I1,%d\n", n, n, n, n, 100*n)
+			cum[fmt.Sprintf("mtd-%d.csv", n)] = text
+		}
+		cfg := outputsStore(t, "", cum)
+		for n := 1; n <= 5; n++ {
+			at := time.Now().Add(time.Duration(n-10) * time.Minute)
+			os.Chtimes(filepath.Join(cfg.Path(cfg.Inbox), fmt.Sprintf("mtd-%d.csv", n)), at, at)
+		}
+		res, err := Run(context.Background(), cfg, RunOptions{AsOf: "2026-03-31"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := pipeline.Superseded{Earlier: []string{"mtd-1.csv", "mtd-2.csv", "mtd-3.csv", "mtd-4.csv"}, Later: "mtd-5.csv", Lines: 10, Documents: 4}
+		if len(res.Load.Superseded) != 1 || !reflect.DeepEqual(res.Load.Superseded[0], want) {
+			t.Errorf("superseded %+v, want [%+v]", res.Load.Superseded, want)
+		}
+		note := "mtd-1.csv, mtd-2.csv and 2 more files: 10 lines in 4 documents replaced by mtd-5.csv, read in the same run"
+		if !slices.ContainsFunc(res.FileNotes, func(n string) bool { return strings.HasPrefix(n, note) }) {
+			t.Errorf("the notes of the files lack %q:\n%s", note, strings.Join(res.FileNotes, "\n"))
+		}
+		if res.Customers != 5 {
+			t.Errorf("%d customers, want 5", res.Customers)
 		}
 	})
 

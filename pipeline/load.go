@@ -17,17 +17,18 @@ type LoadResult struct {
 	Files    []FileResult
 	Replaced int64 // lines loaded before whose documents came again
 	// Superseded are the files of the run whose lines of a document a
-	// later file of the same run replaced, by pair of files.
+	// later file of the same run replaced, by the later file.
 	Superseded []Superseded
 }
 
-// Superseded is a file of a run whose documents a later file of the same
-// run holds too: the earlier file's lines of them are replaced. That is
-// the rule for a document exported again, and also what happens to a
-// document cut between two parts of one export, so the run says so.
+// Superseded is a file of a run that holds documents of earlier files of
+// the same run: their lines of them are replaced. That is the rule for a
+// document exported again, and also what happens to a document cut
+// between two parts of one export, so the run says so.
 type Superseded struct {
-	Earlier, Later   string // the files' names
-	Lines, Documents int64  // the earlier file's lines replaced, and their documents
+	Earlier          []string // the earlier files' names, in the order read
+	Later            string
+	Lines, Documents int64 // the earlier files' lines replaced, and their documents
 }
 
 // Totals adds up the line counts of the files that were read.
@@ -375,8 +376,8 @@ func merge(ctx context.Context, c *sql.Conn, res *LoadResult, runID, first int64
 	return nil
 }
 
-// supersededFiles names, per pair of files of the run, the lines of the
-// earlier one that MarkSuperseded marked for a document of the later.
+// supersededFiles names, per file of the run, the lines of earlier files
+// that MarkSuperseded marked for its documents.
 func supersededFiles(ctx context.Context, c *sql.Conn, res *LoadResult, first int64) ([]Superseded, error) {
 	names := map[int64]string{}
 	for _, f := range res.Files {
@@ -389,12 +390,16 @@ func supersededFiles(ctx context.Context, c *sql.Conn, res *LoadResult, first in
 	defer rows.Close()
 	var out []Superseded
 	for rows.Next() {
-		var earlier, later int64
+		var later int64
+		var earlier []any
 		var s Superseded
-		if err := rows.Scan(&earlier, &later, &s.Lines, &s.Documents); err != nil {
+		if err := rows.Scan(&later, &earlier, &s.Lines, &s.Documents); err != nil {
 			return nil, err
 		}
-		s.Earlier, s.Later = names[earlier], names[later]
+		for _, id := range earlier {
+			s.Earlier = append(s.Earlier, names[id.(int64)])
+		}
+		s.Later = names[later]
 		out = append(out, s)
 	}
 	return out, rows.Err()

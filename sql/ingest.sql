@@ -127,8 +127,9 @@ FROM new s JOIN later l USING (ledger_id, doc_key)
 WHERE s.file_id < l.last_file;
 
 -- name: SupersededFiles
--- Per earlier and later file of the run: the lines of the earlier that
--- MarkSuperseded marked, and their documents. $1 the first file id of the run.
+-- Per later file of the run: the earlier files whose lines MarkSuperseded
+-- marked for its documents, those lines and their documents. $1 the first
+-- file id of the run.
 WITH dropped AS (
     SELECT s.file_id, s.ledger_id, s.doc_key
     FROM sales_lines s JOIN stage_drop d ON s.file_id = d.file_id AND s.line_no = d.line_no
@@ -141,10 +142,10 @@ later AS (
       AND (ledger_id, doc_key) IN (SELECT (ledger_id, doc_key) FROM dropped)
     GROUP BY ledger_id, doc_key
 )
-SELECT d.file_id, l.last_file, count(*), count(DISTINCT (d.ledger_id, d.doc_key))
+SELECT l.last_file, list(DISTINCT d.file_id ORDER BY d.file_id), count(*), count(DISTINCT (d.ledger_id, d.doc_key))
 FROM dropped d JOIN later l USING (ledger_id, doc_key)
-GROUP BY d.file_id, l.last_file
-ORDER BY d.file_id, l.last_file;
+GROUP BY l.last_file
+ORDER BY l.last_file;
 
 -- name: DropSuperseded
 DELETE FROM sales_lines s USING stage_drop d

@@ -210,6 +210,13 @@ func (fl *fileLoader) handle(rec record) error {
 	if err != nil || reason == "" {
 		return err
 	}
+	if rec.Bad == "" && fl.p.repeatsHeader(rec.Cells) {
+		fl.res.Summary++
+		if len(fl.res.SummaryRows) < MaxSummaryRows {
+			fl.res.SummaryRows = append(fl.res.SummaryRows, Reject{Line: rec.Line, Reason: headerAgain, Raw: rec.Raw})
+		}
+		return nil
+	}
 	fl.res.Rejected++
 	return fl.rejects.Add(Reject{Line: rec.Line, Reason: reason, Raw: rec.Raw})
 }

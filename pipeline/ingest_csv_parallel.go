@@ -352,6 +352,13 @@ func (w *blockWorker) run(b textBlock, final bool) blockResult {
 			continue
 		}
 		l, reason := p.parse(rec)
+		if reason != "" && rec.Bad == "" && p.repeatsHeader(rec.Cells) {
+			res.summary++
+			if len(res.summaryRows) < MaxSummaryRows {
+				res.summaryRows = append(res.summaryRows, Reject{Line: rec.Line, Reason: headerAgain, Raw: strings.Clone(rec.Raw)})
+			}
+			continue
+		}
 		if reason != "" {
 			res.rejected++
 			res.rejects = append(res.rejects, Reject{Line: rec.Line, Reason: reason, Raw: rec.Raw})

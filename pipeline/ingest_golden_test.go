@@ -377,3 +377,76 @@ func TestSummaryRowsListedByEveryReader(t *testing.T) {
 		}
 	}
 }
+
+// The header row again inside a file (exports joined into one, or a
+// report that repeats its header per page) is counted as a summary row,
+// listed, and not rejected, whichever reader takes it; a continuation line
+// after it still belongs to the document above. A line that only looks
+// like the header, one cell off, is rejected.
+func TestHeaderRowAgain(t *testing.T) {
+	const head = "单据日期,单据编号,客户编码,客户名称,价税合计"
+	var b strings.Builder
+	b.WriteString(head + "\n")
+	lines, headers := 0, []int{}
+	for i := 1; i <= 300; i++ {
+		if i%50 == 0 {
+			b.WriteString(" " + head + " ,\n") // with spaces and a blank cell past it
+			headers = append(headers, i+1)
+			b.WriteString(",,,,7.00\n") // the document above goes on
+			lines++
+			i++
+			continue
+		}
+		fmt.Fprintf(&b, "2024-03-%02d,D%d,C%d,客户%d,%d.00\n", 1+i%28, i, i%7, i%7, 100+i)
+		lines++
+	}
+	b.WriteString("单据日期,单据编号,客户编码,客户名称,金额\n") // not the header: rejected
+	dir := t.TempDir()
+	path := filepath.Join(dir, "sales.csv")
+	os.WriteFile(path, []byte(b.String()), 0o644)
+	old := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	os.Chtimes(path, old, old)
+	cfg, _ := ParseConfig([]byte("max_reject_ratio: 0.5\n"))
+	for _, tune := range readerTunings {
+		setTuning(t, tune)
+		ctx := context.Background()
+		store, err := OpenStore(ctx, StoreConfig{MemoryLimit: "1GB"}, ":memory:")
+		if err != nil {
+			t.Fatal(err)
+		}
+		now := time.Date(2024, 11, 1, 8, 0, 0, 0, time.UTC)
+		inbox, _, err := ScanInbox(dir, now, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = store.Unit(ctx, func(ctx context.Context, conn *sql.Conn) error {
+			res, err := Load(ctx, conn, &cfg, 1, inbox, now, nil)
+			if err != nil {
+				return err
+			}
+			f := res.Files[0]
+			var got []int
+			for _, r := range f.SummaryRows {
+				if r.Reason != "the header row again" {
+					t.Errorf("%+v: summary row %d: %q", tune, r.Line, r.Reason)
+				}
+				got = append(got, r.Line)
+			}
+			if fmt.Sprint(got) != fmt.Sprint(headers) || f.Summary != int64(len(headers)) || f.Rejected != 1 || f.Loaded != int64(lines) {
+				t.Errorf("%+v: header rows %v (%d), rejected %d, loaded %d; want %v, 1, %d", tune, got, f.Summary, f.Rejected, f.Loaded, headers, lines)
+			}
+			var continued int
+			if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM sales_lines WHERE amount = 7 AND doc_no IS NOT NULL`).Scan(&continued); err != nil {
+				return err
+			}
+			if continued != len(headers) {
+				t.Errorf("%+v: %d continuation lines after a header row kept their document, want %d", tune, continued, len(headers))
+			}
+			return nil
+		})
+		store.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}

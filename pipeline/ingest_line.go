@@ -27,7 +27,8 @@ type lineParser struct {
 	headerLine int
 	width      int // the number of cells a data line has
 	header     headerMap
-	otherLine  int // the line of the other header row (云星空 引出); 0 if none
+	headerText []string // the header row's cells, trimmed (repeatsHeader)
+	otherLine  int      // the line of the other header row (云星空 引出); 0 if none
 
 	last     SalesLine
 	haveLast bool
@@ -109,6 +110,10 @@ func (p *lineParser) findHeader(rows []record) error {
 	p.header = h
 	p.cols, p.headerAt, p.headerLine = h.cols, at, rows[at].Line
 	p.width = len(rows[at].Cells)
+	p.headerText = make([]string, len(rows[at].Cells))
+	for i, c := range rows[at].Cells {
+		p.headerText[i] = strings.Clone(trimSpace(c))
+	}
 	p.learnMark(rows[at+1:])
 	return nil
 }
@@ -126,6 +131,29 @@ func (p *lineParser) emptyRow(cells []string) bool {
 }
 
 func (p *lineParser) reset() { p.haveLast = false }
+
+// headerAgain is the reason of a summary row that repeats the header.
+const headerAgain = "the header row again"
+
+// repeatsHeader says whether a row is the header row again, cell for cell
+// (blank cells past it allowed): exports joined into one file, or a report
+// that repeats its header on each page. It is no line of data; asked only
+// of rows that do not parse, it costs good lines nothing.
+func (p *lineParser) repeatsHeader(cells []string) bool {
+	if len(p.headerText) == 0 || len(cells) < len(p.headerText) {
+		return false
+	}
+	for i, c := range cells {
+		h := ""
+		if i < len(p.headerText) {
+			h = p.headerText[i]
+		}
+		if trimSpace(c) != h {
+			return false
+		}
+	}
+	return true
+}
 
 func (p *lineParser) cell(cells []string, f int) string {
 	i := p.cols[f]

@@ -127,16 +127,22 @@ func printFiles(w io.Writer, res *jobs.RunResult) {
 		}
 	}
 	var totals []string
+	what := "total rows"
 	for _, f := range res.Load.Files {
 		for _, r := range f.SummaryRows {
-			totals = append(totals, fmt.Sprintf("  %s line %d: %s", printable(f.Name), r.Line, printable(r.Raw)))
+			line := fmt.Sprintf("  %s line %d: %s", printable(f.Name), r.Line, printable(r.Raw))
+			if r.Reason != "total row" {
+				line += " (" + r.Reason + ")"
+				what = "total and header rows"
+			}
+			totals = append(totals, line)
 		}
 		if f.Summary > int64(len(f.SummaryRows)) {
 			totals = append(totals, fmt.Sprintf("  %s: %d more", printable(f.Name), f.Summary-int64(len(f.SummaryRows))))
 		}
 	}
 	if len(totals) > 0 {
-		fmt.Fprintf(w, "total rows skipped (counted as summary, not loaded):\n%s\n", strings.Join(totals, "\n"))
+		fmt.Fprintf(w, "%s skipped (counted as summary, not loaded):\n%s\n", what, strings.Join(totals, "\n"))
 	}
 	if len(res.Waiting) > 0 {
 		names := make([]string, len(res.Waiting))

@@ -160,7 +160,27 @@ func (p *lineParser) cell(cells []string, f int) string {
 	if i < 0 || i >= len(cells) {
 		return ""
 	}
-	return trimSpace(cells[i])
+	return excelText(trimSpace(cells[i]))
+}
+
+// excelText reads a cell written as Excel's text formula, ="000123", as
+// the text inside, which is what Excel shows: exports write codes, document
+// numbers and long numbers so that Excel keeps their leading zeros and
+// digits. A quote inside is doubled (="a""b"); any other formula stays as
+// it is. A cell that starts otherwise costs one comparison.
+func excelText(s string) string {
+	if len(s) < 3 || s[0] != '=' || s[1] != '"' || s[len(s)-1] != '"' {
+		return s
+	}
+	inner := s[2 : len(s)-1]
+	if q := strings.Count(inner, `"`); q > 0 {
+		un := strings.ReplaceAll(inner, `""`, `"`)
+		if 2*strings.Count(un, `"`) != q {
+			return s // ="a"&"b": not one text
+		}
+		inner = un
+	}
+	return trimSpace(inner)
 }
 
 // trimSpace is strings.TrimSpace, sooner where neither end is a space (its

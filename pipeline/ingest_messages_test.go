@@ -87,3 +87,33 @@ func TestReturnWithPositiveAmount(t *testing.T) {
 		t.Errorf("rejected line %d: %q\nwant line 3: %q", line, reason, want)
 	}
 }
+
+// Cells written as Excel's text formula (="000123", as exports write codes
+// to keep their leading zeros in Excel) are read as the text Excel shows;
+// another formula is kept as it is.
+func TestExcelTextCells(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "sales.csv"), []byte("单据日期,单据编号,客户编码,客户名称,价税合计\n"+
+		"=\"2024-10-01\",=\"XS001\",=\"000123\",甲公司,\"=\"\"1,200.50\"\"\"\n"+
+		"2024-10-02,XS002,000123,\"=\"\"甲\"\"&\"\"公司\"\"\",100\n"+
+		"2024-10-03,XS003,=\" A\"\"1 \",乙公司,100\n"))
+	res, store := loadInbox(t, dir, "")
+	if f := res.Files[0]; f.Status != "loaded" || f.Loaded != 3 {
+		t.Fatalf("file %s: %d loaded, %s", f.Status, f.Loaded, f.Reason)
+	}
+	rows, err := store.DB.Query(`SELECT concat_ws('|', doc_no, doc_date, customer_code, customer_name, amount) FROM sales_lines ORDER BY line_no`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var got []string
+	for rows.Next() {
+		var s string
+		rows.Scan(&s)
+		got = append(got, s)
+	}
+	want := []string{"XS001|2024-10-01|000123|甲公司|1200.50", `XS002|2024-10-02|000123|="甲"&"公司"|100.00`, `XS003|2024-10-03|A"1|乙公司|100.00`}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("lines:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}

@@ -46,6 +46,9 @@ func (p *lineParser) parseCustomer(rec record) (CustomerRow, string) {
 		if r.Code == "" {
 			return CustomerRow{}, "no customer code"
 		}
+		if excelRounded(r.Code) {
+			return CustomerRow{}, excelRoundedReason("customer_code", r.Code)
+		}
 	} else if r.Name == "" {
 		return CustomerRow{}, "no customer name"
 	}

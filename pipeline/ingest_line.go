@@ -163,6 +163,39 @@ func (p *lineParser) cell(cells []string, f int) string {
 	return excelText(trimSpace(cells[i]))
 }
 
+// excelRounded says whether a code reads as a number in Excel's scientific
+// notation, 1.23457E+11: what Excel writes for a long number it has
+// rounded to six digits, so that the code itself is lost.
+func excelRounded(s string) bool {
+	i := strings.IndexByte(s, '+')
+	if i < 2 || s[i-1]|0x20 != 'e' || i+1 == len(s) {
+		return false
+	}
+	mant, exp := s[:i-1], s[i+1:]
+	for _, r := range exp {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	whole, frac, dot := strings.Cut(mant, ".")
+	if len(whole) != 1 || whole[0] < '1' || whole[0] > '9' || dot && frac == "" {
+		return false
+	}
+	for _, r := range frac {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// excelRoundedReason rejects a line whose field holds a code that Excel
+// rounded (excelRounded).
+func excelRoundedReason(field, v string) string {
+	return fmt.Sprintf("%s in scientific notation: %q: Excel rounded a long number here, and codes that differ in their last digits would read as one; "+
+		"export the file again and load it without opening and saving it in Excel (or format the column as text there)", field, clip(v))
+}
+
 // excelText reads a cell written as Excel's text formula, ="000123", as
 // the text inside, which is what Excel shows: exports write codes, document
 // numbers and long numbers so that Excel keeps their leading zeros and
@@ -227,6 +260,14 @@ func (p *lineParser) parse(rec record) (SalesLine, string) {
 		{fItemCode, l.ItemCode}, {fItemName, l.ItemName}, {fCategory, l.Category}} {
 		if len(c.v) > maxCellBytes {
 			return SalesLine{}, fmt.Sprintf("%s: longer than %d bytes (%d)", Fields[c.f], maxCellBytes, len(c.v))
+		}
+	}
+	for _, c := range [...]struct {
+		f int
+		v string
+	}{{fDocNo, l.DocNo}, {fCustomerCode, l.CustomerCode}} {
+		if excelRounded(c.v) {
+			return SalesLine{}, excelRoundedReason(Fields[c.f], c.v)
 		}
 	}
 	dateText := p.cell(cells, fDate)

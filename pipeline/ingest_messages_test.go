@@ -117,3 +117,46 @@ func TestExcelTextCells(t *testing.T) {
 		t.Errorf("lines:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// A customer code or document number in Excel's scientific notation
+// (1.23457E+11: a long number Excel rounded) is rejected, saying why: codes
+// that differ in their last digits would load as one customer. Codes that
+// only hold an E and a + elsewhere load.
+func TestExcelRoundedCodes(t *testing.T) {
+	for _, c := range []struct {
+		s    string
+		want bool
+	}{{"1.23457E+11", true}, {"4.5e+09", true}, {"1E+5", true}, {"C1E+5", false}, {"12E+5", false},
+		{"1.E+5", false}, {"1.2E+", false}, {"1.2E+1a", false}, {"E+5", false}, {"123456789012", false}, {"1.5E-3", false}} {
+		if got := excelRounded(c.s); got != c.want {
+			t.Errorf("excelRounded(%q) = %v, want %v", c.s, got, c.want)
+		}
+	}
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "sales.csv"), []byte("单据日期,单据编号,客户编码,客户名称,价税合计\n"+
+		"2024-10-01,XS1,1.23457E+11,甲公司,100\n2024-10-01,4.5E+09,C2,乙公司,100\n2024-10-01,XS3,C1E+5,丙公司,100\n"))
+	write(t, filepath.Join(dir, "客户资料.csv"), []byte("客户编码,客户名称,地址\n1.23457E+11,甲公司,北京\nC2,乙公司,上海\n"))
+	res, store := loadInbox(t, dir, "max_reject_ratio: 0.9\nsources:\n  - {name: master, kind: customers, files: \"客户资料*\"}\n  - {name: erp}\n")
+	for _, f := range res.Files {
+		if f.Status != "loaded" || f.Rejected != map[string]int64{"sales.csv": 2, "客户资料.csv": 1}[f.Name] {
+			t.Errorf("%s: %s, %d rejected", f.Name, f.Status, f.Rejected)
+		}
+	}
+	rows, err := store.DB.Query(`SELECT reason FROM rejects ORDER BY file_id, line_no`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var got []string
+	for rows.Next() {
+		var s string
+		rows.Scan(&s)
+		got = append(got, s)
+	}
+	for i, want := range []string{`customer_code in scientific notation: "1.23457E+11": Excel rounded a long number here`,
+		`doc_no in scientific notation: "4.5E+09"`, `customer_code in scientific notation: "1.23457E+11"`} {
+		if i >= len(got) || !strings.HasPrefix(got[i], want) {
+			t.Errorf("reject %d: %q, want it to start %q", i, got, want)
+		}
+	}
+}

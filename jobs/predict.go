@@ -236,8 +236,44 @@ func fileNotes(ctx context.Context, c *sql.Conn, cfg *pipeline.Config, res *RunR
 	for _, s := range res.Load.Superseded {
 		out = append(out, supersededNote(s))
 	}
+	later, err := linesAfterAsOf(ctx, c, res)
+	if err != nil {
+		return nil, err
+	}
+	out = append(out, later...)
 	names, err := codeNameWarnings(ctx, c, res.RunID)
 	return append(out, names...), err
+}
+
+// linesAfterAsOf warns, per file the run loaded, of its lines dated after
+// the as-of date: loaded, and left out of the snapshot until a run as of
+// their date.
+func linesAfterAsOf(ctx context.Context, c *sql.Conn, res *RunResult) ([]string, error) {
+	first := int64(0)
+	for _, f := range res.Load.Files {
+		if f.Status == "loaded" && f.Loaded > 0 && (first == 0 || f.FileID < first) {
+			first = f.FileID
+		}
+	}
+	if first == 0 {
+		return nil, nil
+	}
+	rows, err := c.QueryContext(ctx, custsql.Query("LinesAfterAsOf"), first, res.AsOf)
+	if err != nil {
+		return nil, fmt.Errorf("lines after the as-of date: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var name, last string
+		var n int64
+		if err := rows.Scan(&name, &n, &last); err != nil {
+			return nil, err
+		}
+		out = append(out, fmt.Sprintf("%s: %s dated after the as-of date %s (the latest %s) loaded but left out of this snapshot; a run with --as-of %s or later counts them",
+			name, plural(n, "line"), res.AsOf, last, last))
+	}
+	return out, rows.Err()
 }
 
 // supersededNote warns of the documents of earlier files that a later

@@ -162,3 +162,27 @@ func (n *notes) Handle(_ context.Context, r slog.Record) error {
 }
 func (n *notes) WithAttrs([]slog.Attr) slog.Handler { return n }
 func (n *notes) WithGroup(string) slog.Handler      { return n }
+
+// Lines dated after the as-of date load and stay out of the snapshot, as
+// PRODUCT.md has it; the run says how many, per file, and the date that
+// would count them. A run as of that date says nothing of them.
+func TestLinesAfterAsOf(t *testing.T) {
+	const head = "单据日期,单据编号,客户编码,客户名称,价税合计\n"
+	cfg := outputsStore(t, "", map[string]string{"a.csv": head + "2026-03-01,XS1,C1,甲,100\n2026-04-02,XS2,C2,乙,100\n2026-04-20,XS3,C2,乙,100\n"})
+	res, err := Run(context.Background(), cfg, RunOptions{AsOf: "2026-03-31"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	note := "a.csv: 2 lines dated after the as-of date 2026-03-31 (the latest 2026-04-20) loaded but left out of this snapshot; a run with --as-of 2026-04-20 or later counts them"
+	if !slices.Contains(res.FileNotes, note) || res.Customers != 1 {
+		t.Errorf("%d customers; the notes of the files lack %q:\n%s", res.Customers, note, strings.Join(res.FileNotes, "\n"))
+	}
+	addInbox(t, cfg, map[string]string{"b.csv": head + "2026-04-21,XS4,C3,丙,100\n"})
+	res, err = Run(context.Background(), cfg, RunOptions{AsOf: "2026-04-30"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if slices.ContainsFunc(res.FileNotes, func(n string) bool { return strings.Contains(n, "after the as-of date") }) || res.Customers != 3 {
+		t.Errorf("as of 2026-04-30: %d customers, notes %q", res.Customers, res.FileNotes)
+	}
+}

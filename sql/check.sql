@@ -41,6 +41,16 @@ SELECT regexp_replace(reason, ': ".*"$', '') AS why, count(*), min(line_no), arg
 FROM rejects WHERE file_id = $1
 GROUP BY why ORDER BY count(*) DESC, why LIMIT 3;
 
+-- name: LinesAfterAsOf
+-- Per file loaded by the run whose first file id is $1: its lines dated
+-- after the as-of date $2, which the snapshot leaves out, and the latest date.
+SELECT f.name, count(*), strftime(max(s.doc_date), '%Y-%m-%d')
+FROM sales_lines s
+JOIN files f USING (file_id)
+WHERE s.file_id >= $1 AND s.doc_date > $2::DATE
+GROUP BY f.file_id, f.name
+ORDER BY f.file_id;
+
 -- name: FileDateRange
 SELECT coalesce(strftime(min(doc_date), '%Y-%m-%d'), ''), coalesce(strftime(max(doc_date), '%Y-%m-%d'), '')
 FROM sales_lines WHERE file_id = $1;

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -43,6 +44,8 @@ type Prediction struct {
 	// again; Superseded, the warnings of documents in two of its files.
 	Replaced   int64
 	Superseded []string
+	// Folders warns of folders in the inbox, which no run reads ("" if none).
+	Folders string
 	// AsOf is the date the run is predicted for; Held, why its guard would
 	// hold the category file back (empty: it would replace it).
 	AsOf string
@@ -111,6 +114,7 @@ func Predict(ctx context.Context, cfg *pipeline.Config, now time.Time, asOf stri
 		if out.CodeNames, err = codeNameWarnings(ctx, c, 0); err != nil {
 			return err
 		}
+		out.Folders = foldersNote(cfg)
 		out.Replaced = load.Replaced
 		for _, s := range load.Superseded {
 			out.Superseded = append(out.Superseded, supersededNote(s))
@@ -241,6 +245,9 @@ func fileNotes(ctx context.Context, c *sql.Conn, cfg *pipeline.Config, res *RunR
 		return nil, err
 	}
 	out = append(out, later...)
+	if n := foldersNote(cfg); n != "" {
+		out = append(out, n)
+	}
 	names, err := codeNameWarnings(ctx, c, res.RunID)
 	return append(out, names...), err
 }
@@ -274,6 +281,25 @@ func linesAfterAsOf(ctx context.Context, c *sql.Conn, res *RunResult) ([]string,
 			name, plural(n, "line"), res.AsOf, last, last))
 	}
 	return out, rows.Err()
+}
+
+// foldersNote warns of folders in the inbox, whose files no run reads;
+// "" when there are none.
+func foldersNote(cfg *pipeline.Config) string {
+	folders := pipeline.InboxFolders(cfg.Path(cfg.Inbox), cfg.Path(cfg.Archive), cfg.Path(cfg.Failed), cfg.Path(cfg.Out),
+		filepath.Dir(cfg.Path(cfg.Store.Path)))
+	if len(folders) == 0 {
+		return ""
+	}
+	for i, f := range folders {
+		folders[i] = f + string(filepath.Separator)
+	}
+	folder := "folder"
+	if len(folders) > 1 {
+		folder = "folders"
+	}
+	return fmt.Sprintf("the inbox holds files in the %s %s, which no run reads: custcat reads the files of the inbox itself; move the exports up into the inbox, or the %s out of it",
+		folder, strings.Join(folders, ", "), folder)
 }
 
 // supersededNote warns of the documents of earlier files that a later

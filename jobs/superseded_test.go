@@ -186,3 +186,32 @@ func TestLinesAfterAsOf(t *testing.T) {
 		t.Errorf("as of 2026-04-30: %d customers, notes %q", res.Customers, res.FileNotes)
 	}
 }
+
+// Files in a folder of the inbox are not read, and the run and check say
+// so, naming the folder; folders custcat writes to inside the inbox, hidden
+// ones and empty ones are left unnamed.
+func TestFoldersInTheInbox(t *testing.T) {
+	const head = "单据日期,单据编号,客户编码,客户名称,价税合计\n"
+	cfg := outputsStore(t, "archive: inbox/archive\n", map[string]string{"a.csv": head + "2026-03-01,XS1,C1,甲,100\n"})
+	inbox := cfg.Path(cfg.Inbox)
+	for _, f := range []string{"2026-03/b.csv", "archive/old.csv", ".hidden/c.csv"} {
+		os.MkdirAll(filepath.Join(inbox, filepath.Dir(f)), 0o755)
+		os.WriteFile(filepath.Join(inbox, f), []byte(head+"2026-03-02,XS2,C2,乙,100\n"), 0o644)
+	}
+	os.MkdirAll(filepath.Join(inbox, "empty"), 0o755)
+	note := "the inbox holds files in the folder 2026-03" + string(filepath.Separator) + ", which no run reads: custcat reads the files of the inbox itself; move the exports up into the inbox, or the folder out of it"
+	pred, err := Predict(context.Background(), cfg, time.Now(), "2026-03-31")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pred.Folders != note {
+		t.Errorf("check: %q\nwant %q", pred.Folders, note)
+	}
+	res, err := Run(context.Background(), cfg, RunOptions{AsOf: "2026-03-31"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(res.FileNotes, note) || res.Customers != 1 {
+		t.Errorf("%d customers; the notes of the files lack %q:\n%s", res.Customers, note, strings.Join(res.FileNotes, "\n"))
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -69,6 +70,46 @@ func ScanInbox(dir string, now time.Time, settle time.Duration) ([]InboxFile, []
 		return ready[i].Name < ready[j].Name
 	})
 	return ready, waiting, nil
+}
+
+// InboxFolders lists the folders in the inbox dir that hold files, which
+// no run reads (a run reads the files of the inbox itself), but for hidden
+// ones and those custcat writes to (own: archive, failed, out, the
+// database's folder), which may lie inside it.
+func InboxFolders(dir string, own ...string) []string {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, e := range entries {
+		if !e.IsDir() || strings.HasPrefix(e.Name(), ".") {
+			continue
+		}
+		path := filepath.Join(dir, e.Name())
+		if slices.ContainsFunc(own, func(o string) bool { return holds(path, o) }) {
+			continue
+		}
+		if info, err := e.Info(); err == nil && hiddenFile(info) {
+			continue
+		}
+		inside, _ := os.ReadDir(path)
+		if slices.ContainsFunc(inside, func(f os.DirEntry) bool { return !f.IsDir() && !strings.HasPrefix(f.Name(), ".") }) {
+			out = append(out, e.Name())
+		}
+	}
+	return out
+}
+
+// holds says whether folder is path or holds it.
+func holds(folder, path string) bool {
+	a, err1 := filepath.Abs(folder)
+	b, err2 := filepath.Abs(path)
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	rel, err := filepath.Rel(a, b)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }
 
 // notAFile says what kind of inbox entry a mode that is no regular file is.

@@ -148,7 +148,11 @@ func checkInbox(ctx context.Context, cfg *pipeline.Config, asOf string, stdout, 
 	if pred.Replaced > 0 {
 		fmt.Fprintf(stdout, "\ndocuments exported again: %d earlier line(s) would be replaced\n", pred.Replaced)
 	}
-	for _, w := range append(pred.Superseded, pred.CodeNames...) {
+	warnings := append(pred.Superseded, pred.CodeNames...)
+	if pred.Folders != "" {
+		warnings = append(warnings, pred.Folders)
+	}
+	for _, w := range warnings {
 		fmt.Fprintf(stdout, "\nwarning: %s\n", w)
 	}
 	if len(pred.Held) > 0 {

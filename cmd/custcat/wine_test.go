@@ -413,12 +413,17 @@ func newWine(t *testing.T) *wine {
 	// services started while it was being made do not see what is
 	// installed later.
 	for _, args := range [][]string{{w.bin, "wineboot", "-i"}, {server, "-w"}, {server, "-p"}, {w.bin, "wineboot"}} {
-		cmd := exec.Command(args[0], args[1:]...)
+		// A step that hangs fails the test, with what wine wrote, instead
+		// of holding it to the end of go test's timeout.
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+		cmd := exec.CommandContext(ctx, args[0], args[1:]...)
 		cmd.Env = w.env()
 		cmd.Stdout, cmd.Stderr = log, log
-		if err := cmd.Run(); err != nil {
+		err := cmd.Run()
+		cancel()
+		if err != nil {
 			b, _ := os.ReadFile(logPath)
-			t.Fatalf("%s: %v\n%s", strings.Join(args, " "), err, b)
+			t.Fatalf("%s: %v (within 3 minutes)\n%s", strings.Join(args, " "), err, b)
 		}
 	}
 	src := filepath.Join(t.TempDir(), "prng.c")

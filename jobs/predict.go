@@ -41,11 +41,9 @@ type Prediction struct {
 	// CodeNames are codes with two names within one file (CodeNameWarnings).
 	CodeNames []string
 	// Replaced are the lines loaded before whose documents the inbox holds
-	// again; Superseded, the warnings of documents in two of its files.
-	Replaced   int64
-	Superseded []string
-	// Folders warns of folders in the inbox, which no run reads ("" if none).
-	Folders string
+	// again; Notes, the warnings of the inbox as a whole (inboxNotes).
+	Replaced int64
+	Notes    []string
 	// AsOf is the date the run is predicted for; Held, why its guard would
 	// hold the category file back (empty: it would replace it).
 	AsOf string
@@ -114,11 +112,7 @@ func Predict(ctx context.Context, cfg *pipeline.Config, now time.Time, asOf stri
 		if out.CodeNames, err = codeNameWarnings(ctx, c, 0); err != nil {
 			return err
 		}
-		out.Folders = foldersNote(cfg)
-		out.Replaced = load.Replaced
-		for _, s := range load.Superseded {
-			out.Superseded = append(out.Superseded, supersededNote(s))
-		}
+		out.Replaced, out.Notes = load.Replaced, inboxNotes(cfg, load)
 		// The guard, on the snapshot the run would make.
 		if err := pipeline.Segment(ctx, c, cfg, asOf, 0); err != nil {
 			return fmt.Errorf("segment: %w", err)
@@ -237,17 +231,12 @@ func fileNotes(ctx context.Context, c *sql.Conn, cfg *pipeline.Config, res *RunR
 			}
 		}
 	}
-	for _, s := range res.Load.Superseded {
-		out = append(out, supersededNote(s))
-	}
+	out = append(out, inboxNotes(cfg, res.Load)...)
 	later, err := linesAfterAsOf(ctx, c, res)
 	if err != nil {
 		return nil, err
 	}
 	out = append(out, later...)
-	if n := foldersNote(cfg); n != "" {
-		out = append(out, n)
-	}
 	names, err := codeNameWarnings(ctx, c, res.RunID)
 	return append(out, names...), err
 }
@@ -281,6 +270,20 @@ func linesAfterAsOf(ctx context.Context, c *sql.Conn, res *RunResult) ([]string,
 			name, plural(n, "line"), res.AsOf, last, last))
 	}
 	return out, rows.Err()
+}
+
+// inboxNotes are the warnings of an inbox read as a whole, which run and
+// check give alike: documents that a later file of the same read holds
+// too, and folders of the inbox that no run reads.
+func inboxNotes(cfg *pipeline.Config, load *pipeline.LoadResult) []string {
+	var out []string
+	for _, s := range load.Superseded {
+		out = append(out, supersededNote(s))
+	}
+	if n := foldersNote(cfg); n != "" {
+		out = append(out, n)
+	}
+	return out
 }
 
 // foldersNote warns of folders in the inbox, whose files no run reads;

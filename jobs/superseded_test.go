@@ -100,8 +100,8 @@ func TestDocumentInTwoFilesOfOneRun(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if pred.Replaced != 2 || len(pred.Superseded) != 1 || !strings.HasPrefix(pred.Superseded[0], note) {
-			t.Errorf("check predicts %d lines replaced and %q; want 2 and %q", pred.Replaced, pred.Superseded, note)
+		if pred.Replaced != 2 || len(pred.Notes) != 1 || !strings.HasPrefix(pred.Notes[0], note) {
+			t.Errorf("check predicts %d lines replaced and %q; want 2 and %q", pred.Replaced, pred.Notes, note)
 		}
 	})
 
@@ -204,8 +204,8 @@ func TestFoldersInTheInbox(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if pred.Folders != note {
-		t.Errorf("check: %q\nwant %q", pred.Folders, note)
+	if len(pred.Notes) != 1 || pred.Notes[0] != note {
+		t.Errorf("check: %q\nwant [%q]", pred.Notes, note)
 	}
 	res, err := Run(context.Background(), cfg, RunOptions{AsOf: "2026-03-31"})
 	if err != nil {

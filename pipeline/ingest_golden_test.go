@@ -317,6 +317,47 @@ func setTuning(t testing.TB, tune tuning) {
 	t.Cleanup(func() { readerTuning.blockBytes, readerTuning.workers, readerTuning.serial = 0, 0, false })
 }
 
+// loadEachTuning writes text as dir/sales.csv and loads it once with each
+// reader tuning, each time into a fresh store in memory, calling check in
+// the load's transaction.
+func loadEachTuning(t *testing.T, text, config string, check func(tune tuning, conn *sql.Conn, f FileResult)) {
+	t.Helper()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "sales.csv")
+	os.WriteFile(path, []byte(text), 0o644)
+	old := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	os.Chtimes(path, old, old)
+	cfg, problems := ParseConfig([]byte(config))
+	if len(problems) > 0 {
+		t.Fatalf("config: %v", problems)
+	}
+	for _, tune := range readerTunings {
+		setTuning(t, tune)
+		ctx := context.Background()
+		store, err := OpenStore(ctx, StoreConfig{MemoryLimit: "1GB"}, ":memory:")
+		if err != nil {
+			t.Fatal(err)
+		}
+		now := time.Date(2024, 11, 1, 8, 0, 0, 0, time.UTC)
+		inbox, _, err := ScanInbox(dir, now, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = store.Unit(ctx, func(ctx context.Context, conn *sql.Conn) error {
+			res, err := Load(ctx, conn, &cfg, 1, inbox, now, nil)
+			if err != nil {
+				return err
+			}
+			check(tune, conn, res.Files[0])
+			return nil
+		})
+		store.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 // The total rows a file skips are listed for the run summary whichever
 // reader takes them: record by record, or the block workers.
 func TestSummaryRowsListedByEveryReader(t *testing.T) {
@@ -333,49 +374,21 @@ func TestSummaryRowsListedByEveryReader(t *testing.T) {
 		}
 		fmt.Fprintf(&b, "2024-03-%02d,D%d,C%d,客户%d,%d.00\n", 1+i%28, i, i%7, i%7, 100+i)
 	}
-	dir := t.TempDir()
-	path := filepath.Join(dir, "sales.csv")
-	os.WriteFile(path, []byte(b.String()), 0o644)
-	old := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
-	os.Chtimes(path, old, old)
-	cfg, _ := ParseConfig(nil)
-	for _, tune := range readerTunings {
-		setTuning(t, tune)
-		ctx := context.Background()
-		store, err := OpenStore(ctx, StoreConfig{MemoryLimit: "1GB"}, ":memory:")
-		if err != nil {
-			t.Fatal(err)
-		}
-		now := time.Date(2024, 11, 1, 8, 0, 0, 0, time.UTC)
-		inbox, _, err := ScanInbox(dir, now, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
+	loadEachTuning(t, b.String(), "", func(tune tuning, _ *sql.Conn, f FileResult) {
 		var got []int
-		err = store.Unit(ctx, func(ctx context.Context, conn *sql.Conn) error {
-			res, err := Load(ctx, conn, &cfg, 1, inbox, now, nil)
-			if err != nil {
-				return err
+		for _, r := range f.SummaryRows {
+			if r.Raw != "合计,,,,1000" {
+				t.Errorf("%+v: total row %d reads %q", tune, r.Line, r.Raw)
 			}
-			for _, r := range res.Files[0].SummaryRows {
-				if r.Raw != "合计,,,,1000" {
-					t.Errorf("%+v: total row %d reads %q", tune, r.Line, r.Raw)
-				}
-				got = append(got, r.Line)
-			}
-			if res.Files[0].Summary != 400/37 {
-				t.Errorf("%+v: %d total rows counted, want %d", tune, res.Files[0].Summary, 400/37)
-			}
-			return nil
-		})
-		store.Close()
-		if err != nil {
-			t.Fatal(err)
+			got = append(got, r.Line)
+		}
+		if f.Summary != 400/37 {
+			t.Errorf("%+v: %d total rows counted, want %d", tune, f.Summary, 400/37)
 		}
 		if fmt.Sprint(got) != fmt.Sprint(want) {
 			t.Errorf("%+v: total rows listed at lines %v, want %v", tune, got, want)
 		}
-	}
+	})
 }
 
 // The header row again inside a file (exports joined into one, or a
@@ -401,52 +414,20 @@ func TestHeaderRowAgain(t *testing.T) {
 		lines++
 	}
 	b.WriteString("单据日期,单据编号,客户编码,客户名称,金额\n") // not the header: rejected
-	dir := t.TempDir()
-	path := filepath.Join(dir, "sales.csv")
-	os.WriteFile(path, []byte(b.String()), 0o644)
-	old := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
-	os.Chtimes(path, old, old)
-	cfg, _ := ParseConfig([]byte("max_reject_ratio: 0.5\n"))
-	for _, tune := range readerTunings {
-		setTuning(t, tune)
-		ctx := context.Background()
-		store, err := OpenStore(ctx, StoreConfig{MemoryLimit: "1GB"}, ":memory:")
-		if err != nil {
-			t.Fatal(err)
+	loadEachTuning(t, b.String(), "max_reject_ratio: 0.5\n", func(tune tuning, conn *sql.Conn, f FileResult) {
+		var got []int
+		for _, r := range f.SummaryRows {
+			if r.Reason != "the header row again" {
+				t.Errorf("%+v: summary row %d: %q", tune, r.Line, r.Reason)
+			}
+			got = append(got, r.Line)
 		}
-		now := time.Date(2024, 11, 1, 8, 0, 0, 0, time.UTC)
-		inbox, _, err := ScanInbox(dir, now, 0)
-		if err != nil {
-			t.Fatal(err)
+		if fmt.Sprint(got) != fmt.Sprint(headers) || f.Summary != int64(len(headers)) || f.Rejected != 1 || f.Loaded != int64(lines) {
+			t.Errorf("%+v: header rows %v (%d), rejected %d, loaded %d; want %v, 1, %d", tune, got, f.Summary, f.Rejected, f.Loaded, headers, lines)
 		}
-		err = store.Unit(ctx, func(ctx context.Context, conn *sql.Conn) error {
-			res, err := Load(ctx, conn, &cfg, 1, inbox, now, nil)
-			if err != nil {
-				return err
-			}
-			f := res.Files[0]
-			var got []int
-			for _, r := range f.SummaryRows {
-				if r.Reason != "the header row again" {
-					t.Errorf("%+v: summary row %d: %q", tune, r.Line, r.Reason)
-				}
-				got = append(got, r.Line)
-			}
-			if fmt.Sprint(got) != fmt.Sprint(headers) || f.Summary != int64(len(headers)) || f.Rejected != 1 || f.Loaded != int64(lines) {
-				t.Errorf("%+v: header rows %v (%d), rejected %d, loaded %d; want %v, 1, %d", tune, got, f.Summary, f.Rejected, f.Loaded, headers, lines)
-			}
-			var continued int
-			if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM sales_lines WHERE amount = 7 AND doc_no IS NOT NULL`).Scan(&continued); err != nil {
-				return err
-			}
-			if continued != len(headers) {
-				t.Errorf("%+v: %d continuation lines after a header row kept their document, want %d", tune, continued, len(headers))
-			}
-			return nil
-		})
-		store.Close()
-		if err != nil {
-			t.Fatal(err)
+		continued := queryRows(t, conn, `SELECT count(*) FROM sales_lines WHERE amount = 7 AND doc_no IS NOT NULL`)
+		if fmt.Sprint(continued) != fmt.Sprintf("[%d]", len(headers)) {
+			t.Errorf("%+v: %v continuation lines after a header row kept their document, want %d", tune, continued, len(headers))
 		}
-	}
+	})
 }

@@ -148,11 +148,7 @@ func checkInbox(ctx context.Context, cfg *pipeline.Config, asOf string, stdout, 
 	if pred.Replaced > 0 {
 		fmt.Fprintf(stdout, "\ndocuments exported again: %d earlier line(s) would be replaced\n", pred.Replaced)
 	}
-	warnings := append(pred.Superseded, pred.CodeNames...)
-	if pred.Folders != "" {
-		warnings = append(warnings, pred.Folders)
-	}
-	for _, w := range warnings {
+	for _, w := range append(pred.Notes, pred.CodeNames...) {
 		fmt.Fprintf(stdout, "\nwarning: %s\n", w)
 	}
 	if len(pred.Held) > 0 {
